@@ -1,0 +1,100 @@
+#include "agent_config.h"
+
+#include <net-snmp/net-snmp-config.h>
+#include <net-snmp/net-snmp-includes.h>
+#include <string.h>
+
+static struct xv_config *config;
+static const char *extra_config_file;
+static int counting;
+static unsigned int errors;
+
+static void on_token(const char *token, char *line)
+{
+	char err[512];
+
+	if (xv_config_set(config, token, line, err, sizeof err) < 0)
+		config_perror(err); /* logs "FILE: line N: Error: err" */
+}
+
+/* Is path one of the agent's own configuration files? */
+static int own_file(const char *path, size_t len)
+{
+	static const char *const names[] = {XV_APP_NAME ".conf",
+					    XV_APP_NAME ".local.conf"};
+	const char *base = path;
+
+	for (size_t i = 0; i < len; i++)
+		if (path[i] == '/')
+			base = path + i + 1;
+	for (size_t i = 0; i < 2; i++)
+		if ((size_t)(path + len - base) == strlen(names[i]) &&
+		    strncmp(base, names[i], strlen(names[i])) == 0)
+			return 1;
+	return extra_config_file && strlen(extra_config_file) == len &&
+	       strncmp(path, extra_config_file, len) == 0;
+}
+
+/* net-snmp reports "PATH: line N: Error: ..." and
+ * "PATH: line N: Warning: Unknown token: ..." for its config files. */
+static int on_log(int major, int minor, void *server, void *client)
+{
+	const struct snmp_log_message *m = server;
+	const char *at;
+
+	(void)major, (void)minor, (void)client;
+	if (!counting || !m || !m->msg || !(at = strstr(m->msg, ": line ")))
+		return 0;
+	const char *what = strchr(at + 7, ':');
+	if (!what)
+		return 0;
+	if ((strncmp(what, ": Error:", 8) == 0 ||
+	     strncmp(what, ": Warning: Unknown token", 24) == 0) &&
+	    own_file(m->msg, (size_t)(at - m->msg)))
+		errors++;
+	return 0;
+}
+
+/* A user's noTokenWarnings must not hide a misspelt token of ours. */
+static int keep_token_warnings(int major, int minor, void *server, void *client)
+{
+	(void)major, (void)minor, (void)server, (void)client;
+	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID,
+			       NETSNMP_DS_LIB_NO_TOKEN_WARNINGS, 0);
+	return 0;
+}
+
+void xv_agent_config_register(struct xv_config *cfg, const char *extra_file)
+{
+	config = cfg;
+	extra_config_file = extra_file;
+	for (const struct xv_config_token *t = xv_config_tokens; t->name; t++)
+		register_config_handler(XV_APP_NAME, t->name, on_token, NULL, t->usage);
+	snmp_register_callback(SNMP_CALLBACK_LIBRARY, SNMP_CALLBACK_LOGGING,
+			       on_log, NULL);
+	netsnmp_register_loghandler(NETSNMP_LOGHANDLER_CALLBACK, LOG_DEBUG);
+	snmp_register_callback(SNMP_CALLBACK_LIBRARY,
+			       SNMP_CALLBACK_POST_PREMIB_READ_CONFIG,
+			       keep_token_warnings, NULL);
+}
+
+void xv_agent_config_count_errors(int on)
+{
+	counting = on;
+	if (on)
+		errors = 0;
+}
+
+unsigned int xv_agent_config_errors(void)
+{
+	return errors;
+}
+
+void xv_agent_config_print_tokens(FILE *out)
+{
+	fprintf(out, "Tokens of %s.conf (on SNMPCONFPATH):\n", XV_APP_NAME);
+	for (const struct xv_config_token *t = xv_config_tokens; t->name; t++)
+		fprintf(out, "  %-18s %-8s %s\n", t->name, t->usage, t->help);
+	fprintf(out, "\nnet-snmp's own tokens accepted there:\n");
+	read_config_print_usage("  ");
+}

@@ -1,0 +1,32 @@
+/*
+ * xen-vif-agent.conf through net-snmp's configuration reader: the
+ * agent's tokens are registered with it, so they live beside net-snmp's
+ * own (agentXSocket, agentXPingInterval, ...) in the same file, found
+ * on SNMPCONFPATH like every net-snmp application's.
+ *
+ * net-snmp only logs configuration errors and unknown tokens and goes
+ * on; it tells the application nothing.  The agent listens to the log
+ * while the files are read and counts errors in its own files, so that
+ * a broken configuration stops it instead of half-applying.
+ */
+#ifndef XV_AGENT_CONFIG_H
+#define XV_AGENT_CONFIG_H
+
+#include <stdio.h>
+
+#include "xenvif/config.h"
+
+#define XV_APP_NAME "xen-vif-agent"
+
+/* Registers the agent's tokens, filling *cfg as lines are read.
+ * extra_file: a file given with -c, also counted as the agent's own. */
+void xv_agent_config_register(struct xv_config *cfg, const char *extra_file);
+
+/* Starts and stops counting errors in the agent's files. */
+void xv_agent_config_count_errors(int on);
+unsigned int xv_agent_config_errors(void);
+
+/* The agent's tokens, for -H. */
+void xv_agent_config_print_tokens(FILE *out);
+
+#endif

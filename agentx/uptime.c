@@ -1,0 +1,51 @@
+#include "uptime.h"
+
+#include <net-snmp/net-snmp-config.h>
+#include <net-snmp/net-snmp-includes.h>
+#include <net-snmp/agent/net-snmp-agent-includes.h>
+#include <net-snmp/agent/agent_callbacks.h>
+#include <time.h>
+
+/* Pings resync the clock by a few centiseconds; a restart moves it by
+ * far more. */
+#define XV_ORIGIN_TOLERANCE_MS 1000
+
+static xv_origin_moved_fn *moved_fn;
+static void *moved_ctx;
+static int64_t known_origin_ms;
+
+uint32_t xv_uptime_now(void)
+{
+	return (uint32_t)netsnmp_get_agent_uptime();
+}
+
+int64_t xv_uptime_origin_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 -
+	       (int64_t)netsnmp_get_agent_uptime() * 10;
+}
+
+static int on_connect(int major, int minor, void *server, void *client)
+{
+	int64_t origin = xv_uptime_origin_ms(), delta = known_origin_ms - origin;
+
+	(void)major, (void)minor, (void)server, (void)client;
+	if (delta > XV_ORIGIN_TOLERANCE_MS || delta < -XV_ORIGIN_TOLERANCE_MS) {
+		known_origin_ms = origin;
+		if (moved_fn)
+			moved_fn(moved_ctx, delta / 10, origin);
+	}
+	return SNMP_ERR_NOERROR;
+}
+
+void xv_uptime_follow(xv_origin_moved_fn *fn, void *ctx)
+{
+	moved_fn = fn;
+	moved_ctx = ctx;
+	known_origin_ms = xv_uptime_origin_ms();
+	snmp_register_callback(SNMP_CALLBACK_APPLICATION, SNMPD_CALLBACK_INDEX_START,
+			       on_connect, NULL);
+}

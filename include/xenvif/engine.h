@@ -1,0 +1,101 @@
+/*
+ * The engine keeps the vif table true: it follows xenstore through
+ * watches, reads the kernel's counters through rtnetlink, reconciles
+ * the two into the table and saves the state file.  It knows nothing
+ * of SNMP: the agent calls it from net-snmp's event loop when a file
+ * descriptor is readable or the refresh alarm fires, and serves the
+ * table it keeps.
+ *
+ * Nothing here blocks on a poller's request: all reading from the
+ * kernel and xenstore happens in these calls, between requests.
+ */
+#ifndef XENVIF_ENGINE_H
+#define XENVIF_ENGINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "xenvif/config.h"
+#include "xenvif/netlink.h"
+#include "xenvif/state_file.h"
+#include "xenvif/vif_table.h"
+#include "xenvif/xsconn.h"
+#include "xenvif/xsmeta.h"
+
+enum xv_log_level { XV_LOG_ERR, XV_LOG_WARNING, XV_LOG_NOTICE, XV_LOG_INFO };
+
+struct xv_engine_hooks {
+	/* TimeStamp now, in the master agent's sysUpTime (centiseconds). */
+	uint32_t (*now)(void *ctx);
+	/* The wall-clock millisecond at which that uptime was zero. */
+	int64_t (*origin_ms)(void *ctx);
+	void (*log)(void *ctx, enum xv_log_level level, const char *msg);
+	void *ctx;
+};
+
+struct xv_engine {
+	struct xv_config cfg;
+	char state_path[PATH_MAX];
+	struct xv_engine_hooks hooks;
+
+	struct xv_meta meta;
+	struct xv_table table;
+	struct xv_xsconn xs;
+	struct xv_netlink nl;
+	struct xv_linkset links;
+	struct xv_link_events events;
+	char boot_id[40];
+	int64_t uptime_origin;  /* wall-clock millisecond of TimeStamp 0 */
+
+	/* What xenstore must tell us again. */
+	bool rescan_all;        /* everything */
+	bool scan_new;          /* domains without a record */
+	bool prune;             /* which known domains died */
+	uint32_t *dirty;        /* domains to re-read, sorted */
+	size_t ndirty, capdirty;
+
+	/* Continuity: rows first seen before the first full picture,
+	 * with no saved state, may have had counters before. */
+	bool state_lost;
+	bool settled;
+
+	/* Report a failing resource once, and its recovery once. */
+	bool xs_failed, nl_failed, save_failed;
+	time_t last_save;
+	bool save_soon;
+};
+
+/* Prepares everything; the state file is loaded (a damaged one is set
+ * aside and reported).  -errno with err set if the agent cannot run:
+ * no rtnetlink, or a state file that exists but cannot be read. */
+int xv_engine_start(struct xv_engine *e, const struct xv_config *cfg,
+		    const char *state_path, const struct xv_engine_hooks *hooks,
+		    char *err, size_t errlen);
+
+/* The refresh alarm: counters, and xenstore's health. */
+void xv_engine_refresh(struct xv_engine *e);
+
+/* xenstore's descriptor is readable: watch events wait. */
+void xv_engine_xenstore_ready(struct xv_engine *e);
+
+/* The link notification socket is readable. */
+void xv_engine_netlink_ready(struct xv_engine *e);
+
+/* Saves the state file now.  0 or -errno (logged). */
+int xv_engine_save(struct xv_engine *e);
+
+/* The TimeStamp clock's origin moved (first contact with the master
+ * agent, or a new master): stored TimeStamps move by delta_ticks, and
+ * those that fall before the new origin become 0, "not since the
+ * master started". */
+void xv_engine_rebase_clock(struct xv_engine *e, int64_t delta_ticks,
+			    int64_t origin_ms);
+
+/* Saves and closes everything. */
+void xv_engine_stop(struct xv_engine *e);
+
+int xv_engine_xenstore_fd(const struct xv_engine *e);
+int xv_engine_netlink_fd(const struct xv_engine *e);
+
+#endif

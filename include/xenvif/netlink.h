@@ -1,0 +1,77 @@
+/*
+ * The kernel's view of network links, read with rtnetlink: one
+ * RTM_GETLINK dump per refresh gives every link's 64-bit counters,
+ * name, state and parent device; a second socket subscribed to link
+ * notifications wakes the agent when links come, go or change, and
+ * carries each deleted link's final counters.
+ */
+#ifndef XENVIF_NETLINK_H
+#define XENVIF_NETLINK_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "xenvif/counters.h"
+
+struct xv_link {
+	int ifindex;
+	char name[IF_NAMESIZE];
+	unsigned int flags;     /* IFF_* */
+	unsigned char operstate; /* IF_OPER_* */
+	int master;             /* ifindex of the bridge or 0 */
+	char parent_bus[32];    /* "xen-backend" for a netback vif */
+	char parent_dev[32];    /* "vif-D-N" for a netback vif */
+	struct xv_counters stats;
+};
+
+/* Links sorted by ifindex. */
+struct xv_linkset {
+	struct xv_link *links;
+	size_t n, cap;
+};
+
+void xv_linkset_clear(struct xv_linkset *set);
+void xv_linkset_free(struct xv_linkset *set);
+const struct xv_link *xv_linkset_find(const struct xv_linkset *set, int ifindex);
+
+/* Up and carrying traffic, as xenVifOperStatus means it. */
+bool xv_link_is_up(const struct xv_link *link);
+
+/*
+ * Fills *out from one RTM_NEWLINK or RTM_DELLINK message (msg, len
+ * bytes).  Returns false if it is not a well-formed link message.
+ */
+bool xv_link_parse(const void *msg, size_t len, struct xv_link *out);
+
+struct xv_netlink {
+	int dump_fd;
+	int event_fd;
+	unsigned int seq;
+	void *buf;
+	size_t bufsz;
+};
+
+/* Opens both sockets; on failure returns -errno and says why in err. */
+int xv_netlink_open(struct xv_netlink *nl, char *err, size_t errlen);
+void xv_netlink_close(struct xv_netlink *nl);
+
+/* Replaces *out with every link now.  0, or -errno with err set. */
+int xv_netlink_dump(struct xv_netlink *nl, struct xv_linkset *out, char *err,
+		    size_t errlen);
+
+/* What the notifications read by xv_netlink_drain() said. */
+struct xv_link_events {
+	bool changed;          /* some link came, went or changed */
+	bool overrun;          /* notifications were lost: trust only a dump */
+	struct xv_linkset gone; /* deleted links, with their final counters */
+};
+
+/*
+ * Reads every pending notification without blocking and adds what it
+ * says to *ev.  0, or -errno with err set.
+ */
+int xv_netlink_drain(struct xv_netlink *nl, struct xv_link_events *ev,
+		     char *err, size_t errlen);
+
+#endif

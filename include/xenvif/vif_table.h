@@ -1,0 +1,115 @@
+/*
+ * The vif table: one row per VM network device, identified by the
+ * VM's UUID and the device id, joining xenstore metadata with the
+ * kernel's counters.  The table owns the rows, their indexes and their
+ * accumulated counters; nothing else changes them.
+ *
+ * A row's counters are the sum of what its kernel devices (the vif,
+ * the HVM -emu tap, and the vifs of earlier incarnations of the VM)
+ * carried while the agent could see them.  Each device is a "source"
+ * remembering the kernel counters last read from it, so a device
+ * re-created under a new ifindex starts a new source and the row
+ * continues instead of jumping back.
+ */
+#ifndef XENVIF_VIF_TABLE_H
+#define XENVIF_VIF_TABLE_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "xenvif/counters.h"
+#include "xenvif/netlink.h"
+#include "xenvif/xsmeta.h"
+
+#define XV_INDEX_MAX 2147483647U
+
+struct xv_source {
+	int ifindex;
+	bool emu;                 /* the HVM guest's emulated tap */
+	bool seen;                /* scratch: present in this reconcile */
+	char name[IF_NAMESIZE];
+	struct xv_counters last;  /* kernel counters when last read */
+};
+
+struct xv_row {
+	uint32_t index;           /* xenVifIndex */
+	char *key;                /* identity: "UUID/N", else "name:NAME/N" */
+	struct xv_counters total; /* what the MIB serves */
+	uint32_t discontinuity;   /* TimeStamp of lost continuity, 0 if none */
+	struct xv_source *sources;
+	size_t nsources;
+
+	/* Valid while active: the backend vif exists for a live domain. */
+	bool active;
+	uint32_t domid, devid;
+	char *domain_name;        /* cleaned UTF-8 */
+	char uuid[37];
+	char *ifname;             /* the device's name now or expected */
+	char *bridge;
+	char *ips;
+	uint8_t mac[6];
+	bool has_mac;
+	int ifindex;              /* of the main device, 0 if absent */
+	bool oper_up;
+};
+
+struct xv_nodename_cache;
+
+struct xv_table {
+	struct xv_row **by_index; /* every row ever known, by index */
+	struct xv_row **by_key;   /* the same rows, by key */
+	size_t n, cap;
+	struct xv_row **active;   /* the rows served, by index */
+	size_t nactive;
+	uint32_t last_change;     /* TimeStamp for xenVifTableLastChange */
+	struct xv_nodename_cache *nodenames;
+};
+
+/*
+ * Tells which vif a kernel device is when neither its name nor its
+ * parent device says so: the agent reads sysfs device/nodename.
+ * Called at most once per device.  Returns false if not a vif.
+ */
+typedef bool xv_nodename_fn(void *ctx, const char *ifname, uint32_t *domid,
+			    uint32_t *devid);
+
+struct xv_reconcile {
+	const struct xv_meta *meta;
+	const struct xv_linkset *links; /* every link now */
+	const struct xv_linkset *gone;  /* final counters of deleted links */
+	uint32_t now;                   /* TimeStamp for changes made */
+	uint32_t new_row_discontinuity; /* given to rows created now */
+	xv_nodename_fn *nodename;       /* may be NULL */
+	void *nodename_ctx;
+};
+
+void xv_table_init(struct xv_table *t);
+void xv_table_free(struct xv_table *t);
+
+/* Brings the rows up to date.  Returns 0 or -ENOMEM (the table stays
+ * consistent: a row that could not be made is tried again next time). */
+int xv_table_reconcile(struct xv_table *t, const struct xv_reconcile *in);
+
+/* The identity key of a vif; false if it does not fit. */
+bool xv_row_key(const struct xv_domain_meta *dom, const struct xv_vif_meta *vif,
+		char *buf, size_t bufsz);
+
+/* The index a new key gets: a hash of the key, moved on past taken ones. */
+uint32_t xv_index_for_key(const struct xv_table *t, const char *key);
+
+struct xv_row *xv_table_find_key(const struct xv_table *t, const char *key);
+struct xv_row *xv_table_find_index(const struct xv_table *t, uint32_t index);
+
+/* Adds a row with this identity, for the state file loader.  Fails
+ * with -EEXIST if the index or key is taken, -ENOMEM. */
+int xv_table_add(struct xv_table *t, uint32_t index, const char *key,
+		 struct xv_row **out);
+int xv_row_add_source(struct xv_row *row, int ifindex, bool emu,
+		      const char *name, const struct xv_counters *last);
+
+/* Position of the first active row whose index is >= index. */
+size_t xv_table_active_from(const struct xv_table *t, uint32_t index);
+
+#endif

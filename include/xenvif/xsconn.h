@@ -1,0 +1,57 @@
+/*
+ * The connection to xenstore through libxenstore: the watches the
+ * agent needs, their events, and a struct xv_store for xsmeta.
+ *
+ * Watched: @introduceDomain and @releaseDomain (domains come and go),
+ * the backend vif tree (vifs come, go and change) and, per domain with
+ * vifs, its name node (xl rename).  Nothing the guest can write is
+ * watched, so a guest cannot flood the agent with events.
+ *
+ * libxenstore runs its own reader thread once a watch exists, to sort
+ * watch events from replies; it only moves bytes into a queue and
+ * never calls back into the agent, whose code stays single-threaded.
+ */
+#ifndef XENVIF_XSCONN_H
+#define XENVIF_XSCONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "xenvif/xsmeta.h"
+
+struct xs_handle;
+
+struct xv_xsconn {
+	struct xs_handle *h;
+	char backend_dir[64];
+	uint32_t *named;  /* domains whose name node is watched, sorted */
+	size_t nnamed, capnamed;
+};
+
+void xv_xsconn_init(struct xv_xsconn *c, const char *backend_dir);
+
+/* Connects and sets the watches.  0, or -errno with err set. */
+int xv_xsconn_open(struct xv_xsconn *c, char *err, size_t errlen);
+void xv_xsconn_close(struct xv_xsconn *c);
+bool xv_xsconn_is_open(const struct xv_xsconn *c);
+
+/* Readable when watch events wait; -1 when closed. */
+int xv_xsconn_fd(const struct xv_xsconn *c);
+
+/*
+ * The next pending watch event's path (heap string for the caller to
+ * free), or NULL with *rc 0 when none is pending, or NULL with *rc
+ * -errno when the connection failed.
+ */
+char *xv_xsconn_next_event(struct xv_xsconn *c, int *rc);
+
+/* Watches the name node of exactly the domains in meta.  0 or -errno. */
+int xv_xsconn_watch_names(struct xv_xsconn *c, const struct xv_meta *meta);
+
+/* A cheap request to tell whether xenstore still answers.  0 or -errno. */
+int xv_xsconn_ping(struct xv_xsconn *c);
+
+struct xv_store xv_xsconn_store(struct xv_xsconn *c);
+
+#endif

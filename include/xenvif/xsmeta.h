@@ -1,0 +1,97 @@
+/*
+ * What xenstore says about the vifs this domain serves as backend:
+ * one record per live domain that has backend vifs, read only from
+ * nodes the backend domain (dom0) owns.  The guest can write its own
+ * frontend tree and several other nodes under /local/domain/D; none of
+ * those is ever read here.
+ *
+ * The module reads through struct xv_store so that tests can hand it
+ * an in-memory tree; the agent hands it libxenstore.
+ */
+#ifndef XENVIF_XSMETA_H
+#define XENVIF_XSMETA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Read access to a xenstore tree.  Results are heap blocks the caller
+ * frees with free(): read() a NUL-terminated copy of the value,
+ * directory() one block holding the array and the names; both return
+ * NULL with errno ENOENT for a missing node, another errno on failure.
+ * domain_live() is 1 for a live domain, 0 for none, -errno on failure. */
+struct xv_store {
+	void *(*read)(void *ctx, const char *path, size_t *len);
+	char **(*directory)(void *ctx, const char *path, unsigned int *num);
+	int (*domain_live)(void *ctx, uint32_t domid);
+	void *ctx;
+};
+
+struct xv_vif_meta {
+	uint32_t devid;
+	char *vifname; /* the backend 'vifname' key, or NULL */
+	char *bridge;  /* the backend 'bridge' key, or NULL */
+	char *ips;     /* the backend 'ip' key, or NULL */
+	uint8_t mac[6];
+	bool has_mac;  /* the backend 'mac' key was a well-formed MAC */
+};
+
+struct xv_domain_meta {
+	uint32_t domid;
+	char *name;    /* from /local/domain/D/name; "" if absent */
+	char uuid[37]; /* from /local/domain/D/vm; "" if absent or invalid */
+	struct xv_vif_meta *vifs; /* sorted by devid */
+	size_t nvifs;
+};
+
+struct xv_meta {
+	char backend_dir[64]; /* /local/domain/B/backend/vif */
+	struct xv_domain_meta *doms; /* live domains with vifs, by domid */
+	size_t n, cap;
+};
+
+void xv_meta_init(struct xv_meta *meta, uint32_t backend_domid);
+void xv_meta_free(struct xv_meta *meta);
+
+const struct xv_domain_meta *xv_meta_find(const struct xv_meta *meta,
+					  uint32_t domid);
+const struct xv_vif_meta *xv_meta_find_vif(const struct xv_domain_meta *dom,
+					   uint32_t devid);
+
+/*
+ * Re-reads one domain.  The domain's record is replaced, or removed if
+ * the domain is not live or has no backend vif here.  Returns 1 if the
+ * record changed, 0 if not, -errno if the store failed (the old record
+ * is kept then).
+ */
+int xv_meta_scan_domain(struct xv_meta *meta, const struct xv_store *store,
+			uint32_t domid);
+
+/* Re-reads every domain listed in the backend tree or known before.
+ * Returns 1 if anything changed, 0 if not, -errno on store failure. */
+int xv_meta_scan_all(struct xv_meta *meta, const struct xv_store *store);
+
+/* Reads the domains listed in the backend tree that have no record
+ * yet (a domain just introduced).  Same returns as scan_all. */
+int xv_meta_scan_new(struct xv_meta *meta, const struct xv_store *store);
+
+/* Drops the records of domains no longer live (a domain released).
+ * Same returns as scan_all. */
+int xv_meta_prune(struct xv_meta *meta, const struct xv_store *store);
+
+/* Which domain a watch event's path concerns. */
+enum xv_watch_scope {
+	XV_WATCH_NONE,     /* nothing this module reads */
+	XV_WATCH_DOMAIN,   /* one domain, stored in *domid */
+	XV_WATCH_ALL,      /* everything must be re-read */
+	XV_WATCH_RELEASED, /* a domain went away: check which */
+	XV_WATCH_INTRODUCED, /* a domain appeared */
+};
+enum xv_watch_scope xv_meta_watch_scope(const struct xv_meta *meta,
+					const char *path, uint32_t *domid);
+
+/* The name the dom0 device of a vif has: the 'vifname' key or vifD.N. */
+void xv_vif_device_name(const struct xv_domain_meta *dom,
+			const struct xv_vif_meta *vif, char *buf, size_t bufsz);
+
+#endif

@@ -1,0 +1,13 @@
+#include "xenvif/counters.h"
+
+void xv_counters_advance(struct xv_counters *total, struct xv_counters *last,
+			 const struct xv_counters *now)
+{
+	for (int i = 0; i < XV_NCOUNTERS; i++) {
+		uint64_t delta = now->v[i] >= last->v[i] ? now->v[i] - last->v[i]
+							 : now->v[i];
+
+		total->v[i] += delta;
+		last->v[i] = now->v[i];
+	}
+}

@@ -1,0 +1,416 @@
+#include "xenvif/engine.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "xenvif/text.h"
+
+static void say(struct xv_engine *e, enum xv_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void say(struct xv_engine *e, enum xv_log_level level, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	e->hooks.log(e->hooks.ctx, level, msg);
+}
+
+static uint32_t now_ticks(struct xv_engine *e)
+{
+	return e->hooks.now(e->hooks.ctx);
+}
+
+/* ---- state file ---------------------------------------------------- */
+
+static int load_state(struct xv_engine *e, char *err, size_t errlen)
+{
+	struct xv_state_info info;
+	char msg[1024], aside[PATH_MAX + 64];
+	int rc = xv_state_load(e->state_path, &e->table, e->boot_id, &info, msg,
+			       sizeof msg);
+
+	if (rc == -ENOENT) {
+		say(e, XV_LOG_NOTICE, "no state file %s: starting without saved counters",
+		    e->state_path);
+		e->state_lost = true;
+		return 0;
+	}
+	if (rc == -EINVAL) {
+		/* Keep the damaged file for a human; never overwrite it. */
+		if (xv_state_set_aside(e->state_path, aside, sizeof aside) < 0) {
+			snprintf(err, errlen, "%s; cannot set it aside: %s", msg,
+				 strerror(errno));
+			return -EIO;
+		}
+		say(e, XV_LOG_ERR, "%s; kept as %s, counters restart where the "
+		    "kernel's stand", msg, aside);
+		e->state_lost = true;
+		return 0;
+	}
+	if (rc < 0) {
+		/* Unreadable but present: starting would overwrite it. */
+		snprintf(err, errlen, "%s", msg);
+		return rc;
+	}
+	if (info.boot_id[0] && strcmp(info.boot_id, e->boot_id) != 0)
+		say(e, XV_LOG_NOTICE, "state file %s is from an earlier boot: "
+		    "counters continue from it, devices start afresh", e->state_path);
+	say(e, XV_LOG_INFO, "loaded %zu rows from %s", e->table.n, e->state_path);
+	/* Saved TimeStamps count from the master agent of that time. */
+	xv_engine_rebase_clock(e, (info.uptime_origin - e->uptime_origin) / 10,
+			       e->uptime_origin);
+	return 0;
+}
+
+int xv_engine_save(struct xv_engine *e)
+{
+	struct xv_state_info info = {.saved = time(NULL),
+				     .uptime_origin = e->uptime_origin};
+	char err[1024];
+	int rc;
+
+	memcpy(info.boot_id, e->boot_id, sizeof info.boot_id);
+	rc = xv_state_save(e->state_path, &e->table, &info, err, sizeof err);
+	if (rc < 0) {
+		if (!e->save_failed)
+			say(e, XV_LOG_ERR, "cannot save state: %s", err);
+		e->save_failed = true;
+		return rc;
+	}
+	if (e->save_failed)
+		say(e, XV_LOG_NOTICE, "state saved again to %s", e->state_path);
+	e->save_failed = false;
+	e->save_soon = false;
+	e->last_save = info.saved;
+	return 0;
+}
+
+/* ---- xenstore ------------------------------------------------------ */
+
+static void xenstore_failed(struct xv_engine *e, int rc)
+{
+	if (!e->xs_failed)
+		say(e, XV_LOG_WARNING, "lost xenstore (%s): serving the last known "
+		    "table and reconnecting", strerror(-rc));
+	e->xs_failed = true;
+	xv_xsconn_close(&e->xs);
+}
+
+static void xenstore_connect(struct xv_engine *e)
+{
+	char err[256];
+	int rc = xv_xsconn_open(&e->xs, err, sizeof err);
+
+	if (rc < 0) {
+		if (!e->xs_failed)
+			say(e, XV_LOG_WARNING, "%s; retrying every %u s", err,
+			    e->cfg.refresh_interval);
+		e->xs_failed = true;
+		return;
+	}
+	if (e->xs_failed)
+		say(e, XV_LOG_NOTICE, "connected to xenstore again");
+	e->xs_failed = false;
+	e->rescan_all = true;
+}
+
+static int mark_dirty(struct xv_engine *e, uint32_t domid)
+{
+	size_t i = 0;
+
+	while (i < e->ndirty && e->dirty[i] < domid)
+		i++;
+	if (i < e->ndirty && e->dirty[i] == domid)
+		return 0;
+	if (e->ndirty == e->capdirty) {
+		size_t cap = e->capdirty ? e->capdirty * 2 : 16;
+		uint32_t *d = realloc(e->dirty, cap * sizeof *d);
+
+		if (!d)
+			return -ENOMEM;
+		e->dirty = d;
+		e->capdirty = cap;
+	}
+	memmove(&e->dirty[i + 1], &e->dirty[i], (e->ndirty - i) * sizeof *e->dirty);
+	e->dirty[i] = domid;
+	e->ndirty++;
+	return 0;
+}
+
+/* Re-reads what the watch events asked for.  Returns 1 if the
+ * metadata changed, 0 if not, -errno if xenstore failed. */
+static int read_xenstore(struct xv_engine *e)
+{
+	struct xv_store store = xv_xsconn_store(&e->xs);
+	int changed = 0, rc;
+
+	if (!xv_xsconn_is_open(&e->xs))
+		return 0;
+	if (e->rescan_all) {
+		rc = xv_meta_scan_all(&e->meta, &store);
+		if (rc < 0)
+			return rc;
+		changed |= rc;
+		e->rescan_all = e->scan_new = e->prune = false;
+		e->ndirty = 0;
+	}
+	if (e->prune) {
+		if ((rc = xv_meta_prune(&e->meta, &store)) < 0)
+			return rc;
+		changed |= rc;
+		e->prune = false;
+	}
+	if (e->scan_new) {
+		if ((rc = xv_meta_scan_new(&e->meta, &store)) < 0)
+			return rc;
+		changed |= rc;
+		e->scan_new = false;
+	}
+	while (e->ndirty > 0) {
+		rc = xv_meta_scan_domain(&e->meta, &store, e->dirty[e->ndirty - 1]);
+		if (rc < 0)
+			return rc;
+		changed |= rc;
+		e->ndirty--;
+	}
+	if (changed && (rc = xv_xsconn_watch_names(&e->xs, &e->meta)) < 0)
+		return rc;
+	return changed;
+}
+
+/* ---- the kernel and the table -------------------------------------- */
+
+static bool sysfs_nodename(void *ctx, const char *ifname, uint32_t *domid,
+			   uint32_t *devid)
+{
+	struct xv_engine *e = ctx;
+	char path[PATH_MAX + 64], buf[64];
+	FILE *f;
+	bool ok = false;
+
+	/* Interface names cannot contain '/', but be sure. */
+	if (strchr(ifname, '/') || strcmp(ifname, "..") == 0 || strcmp(ifname, ".") == 0)
+		return false;
+	snprintf(path, sizeof path, "%s/class/net/%s/device/nodename",
+		 e->cfg.sysfs_root, ifname);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	if (fgets(buf, sizeof buf, f)) {
+		buf[strcspn(buf, "\n")] = '\0';
+		ok = xv_parse_pair(buf, "backend/vif/", '/', domid, devid);
+	}
+	fclose(f);
+	return ok;
+}
+
+static void drain_links(struct xv_engine *e)
+{
+	char err[256];
+
+	if (xv_netlink_drain(&e->nl, &e->events, err, sizeof err) < 0 && !e->nl_failed) {
+		say(e, XV_LOG_ERR, "%s", err);
+		e->nl_failed = true;
+	}
+}
+
+/* Reads the kernel and folds it and the metadata into the table. */
+static void sync_table(struct xv_engine *e)
+{
+	char err[256];
+	uint32_t now = now_ticks(e);
+	size_t rows_before = e->table.n;
+
+	/* Notifications first: a link deleted before the dump must not
+	 * be retired without its final counters. */
+	drain_links(e);
+	if (xv_netlink_dump(&e->nl, &e->links, err, sizeof err) < 0) {
+		if (!e->nl_failed)
+			say(e, XV_LOG_ERR, "%s; keeping the last counters", err);
+		e->nl_failed = true;
+		return;
+	}
+	if (e->nl_failed)
+		say(e, XV_LOG_NOTICE, "reading kernel counters again");
+	e->nl_failed = false;
+	drain_links(e);
+
+	struct xv_reconcile in = {
+		.meta = &e->meta,
+		.links = &e->links,
+		.gone = &e->events.gone,
+		.now = now,
+		.new_row_discontinuity = e->state_lost && !e->settled ? (now ? now : 1) : 0,
+		.nodename = sysfs_nodename,
+		.nodename_ctx = e,
+	};
+	if (xv_table_reconcile(&e->table, &in) < 0)
+		say(e, XV_LOG_ERR, "out of memory while updating the table; "
+		    "trying again at the next refresh");
+	xv_linkset_clear(&e->events.gone);
+	e->events.changed = e->events.overrun = false;
+	if (e->table.n != rows_before)
+		e->save_soon = true; /* new indexes: record them */
+	/* Settled once a full xenstore picture has been joined. */
+	if (xv_xsconn_is_open(&e->xs) && !e->rescan_all)
+		e->settled = true;
+}
+
+static void follow_xenstore(struct xv_engine *e)
+{
+	int rc = read_xenstore(e);
+
+	if (rc < 0) {
+		xenstore_failed(e, rc);
+		e->rescan_all = true;
+	}
+}
+
+/* ---- entry points -------------------------------------------------- */
+
+int xv_engine_start(struct xv_engine *e, const struct xv_config *cfg,
+		    const char *state_path, const struct xv_engine_hooks *hooks,
+		    char *err, size_t errlen)
+{
+	int rc;
+
+	memset(e, 0, sizeof *e);
+	e->cfg = *cfg;
+	e->hooks = *hooks;
+	snprintf(e->state_path, sizeof e->state_path, "%s", state_path);
+	xv_meta_init(&e->meta, cfg->backend_domid);
+	xv_table_init(&e->table);
+	xv_xsconn_init(&e->xs, e->meta.backend_dir);
+	e->nl.dump_fd = e->nl.event_fd = -1;
+	xv_state_boot_id(e->boot_id);
+	e->last_save = time(NULL);
+	e->uptime_origin = hooks->origin_ms(hooks->ctx);
+
+	if ((rc = load_state(e, err, errlen)) < 0)
+		return rc;
+	if ((rc = xv_netlink_open(&e->nl, err, errlen)) < 0)
+		return rc;
+	xenstore_connect(e);
+	follow_xenstore(e);
+	sync_table(e);
+	return 0;
+}
+
+void xv_engine_refresh(struct xv_engine *e)
+{
+	if (!xv_xsconn_is_open(&e->xs))
+		xenstore_connect(e);
+	else if (xv_xsconn_ping(&e->xs) < 0) {
+		/* A restarted xenstored drops our connection and our
+		 * watches with it; only a request notices. */
+		xenstore_failed(e, -EPIPE);
+		xenstore_connect(e);
+	}
+	follow_xenstore(e);
+	sync_table(e);
+	if (e->save_soon || time(NULL) - e->last_save >= (time_t)e->cfg.state_save_interval)
+		xv_engine_save(e);
+}
+
+void xv_engine_xenstore_ready(struct xv_engine *e)
+{
+	char *path;
+	int rc;
+	bool any = false;
+
+	while ((path = xv_xsconn_next_event(&e->xs, &rc))) {
+		uint32_t domid;
+
+		any = true;
+		switch (xv_meta_watch_scope(&e->meta, path, &domid)) {
+		case XV_WATCH_DOMAIN:
+			rc = mark_dirty(e, domid);
+			break;
+		case XV_WATCH_ALL:
+			e->rescan_all = true;
+			break;
+		case XV_WATCH_INTRODUCED:
+			/* A new domain may own a backend tree already. */
+			e->scan_new = true;
+			break;
+		case XV_WATCH_RELEASED:
+			/* Which domain died is not said: check each. */
+			e->prune = true;
+			break;
+		case XV_WATCH_NONE:
+			break;
+		}
+		free(path);
+		if (rc < 0)
+			break;
+	}
+	if (rc < 0) {
+		xenstore_failed(e, rc);
+		return;
+	}
+	if (!any)
+		return;
+	follow_xenstore(e);
+	sync_table(e);
+	if (e->save_soon)
+		xv_engine_save(e);
+}
+
+void xv_engine_netlink_ready(struct xv_engine *e)
+{
+	drain_links(e);
+	if (e->events.changed || e->events.gone.n > 0)
+		sync_table(e);
+}
+
+static uint32_t rebase(uint32_t stamp, int64_t delta)
+{
+	int64_t moved = (int64_t)stamp + delta;
+
+	if (stamp == 0 || moved <= 0)
+		return 0;
+	return moved > UINT32_MAX ? UINT32_MAX : (uint32_t)moved;
+}
+
+void xv_engine_rebase_clock(struct xv_engine *e, int64_t delta_ticks,
+			    int64_t origin_ms)
+{
+	for (size_t i = 0; i < e->table.n; i++) {
+		struct xv_row *row = e->table.by_index[i];
+
+		row->discontinuity = rebase(row->discontinuity, delta_ticks);
+	}
+	e->table.last_change = rebase(e->table.last_change, delta_ticks);
+	e->uptime_origin = origin_ms;
+}
+
+void xv_engine_stop(struct xv_engine *e)
+{
+	xv_engine_save(e);
+	xv_xsconn_close(&e->xs);
+	xv_netlink_close(&e->nl);
+	xv_linkset_free(&e->links);
+	xv_linkset_free(&e->events.gone);
+	xv_table_free(&e->table);
+	xv_meta_free(&e->meta);
+	free(e->dirty);
+	e->dirty = NULL;
+}
+
+int xv_engine_xenstore_fd(const struct xv_engine *e)
+{
+	return xv_xsconn_fd(&e->xs);
+}
+
+int xv_engine_netlink_fd(const struct xv_engine *e)
+{
+	return e->nl.event_fd;
+}

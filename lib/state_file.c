@@ -1,0 +1,437 @@
+#include "xenvif/state_file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define XV_STATE_MAGIC "xen-vif-agent-state"
+#define XV_STATE_FORMAT 1
+#define XV_STATE_LINE_MAX 2048
+
+static uint32_t crc32_update(uint32_t crc, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+
+	crc = ~crc;
+	while (len--) {
+		crc ^= *p++;
+		for (int k = 0; k < 8; k++)
+			crc = (crc >> 1) ^ (0xedb88320U & (0U - (crc & 1)));
+	}
+	return ~crc;
+}
+
+/* Keys may hold any printable text; spaces and '%' are escaped so a
+ * record stays one line of space-separated words. */
+static void escape_word(char *out, size_t outsz, const char *in)
+{
+	size_t o = 0;
+
+	for (const unsigned char *p = (const unsigned char *)in; *p; p++) {
+		if (o + 4 >= outsz)
+			break;
+		if (*p <= ' ' || *p == '%' || *p >= 0x7f)
+			o += (size_t)snprintf(out + o, outsz - o, "%%%02X", *p);
+		else
+			out[o++] = (char)*p;
+	}
+	out[o] = '\0';
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+static bool unescape_word(char *word)
+{
+	char *o = word;
+
+	for (char *p = word; *p; p++) {
+		if (*p != '%') {
+			*o++ = *p;
+			continue;
+		}
+		int hi = hexval(p[1]), lo = hi < 0 ? -1 : hexval(p[2]);
+		if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+			return false;
+		*o++ = (char)(hi << 4 | lo);
+		p += 2;
+	}
+	*o = '\0';
+	return true;
+}
+
+/* ---- writing ------------------------------------------------------- */
+
+struct writer {
+	FILE *f;
+	uint32_t crc;
+	bool failed;
+};
+
+static void emit(struct writer *w, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void emit(struct writer *w, const char *fmt, ...)
+{
+	char line[XV_STATE_LINE_MAX];
+	va_list ap;
+	int len;
+
+	va_start(ap, fmt);
+	len = vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	if (len < 0 || (size_t)len >= sizeof line) {
+		w->failed = true;
+		return;
+	}
+	w->crc = crc32_update(w->crc, line, (size_t)len);
+	if (fputs(line, w->f) == EOF)
+		w->failed = true;
+}
+
+static void emit_counters(struct writer *w, const struct xv_counters *c)
+{
+	for (int i = 0; i < XV_NCOUNTERS; i++)
+		emit(w, " %" PRIu64, c->v[i]);
+	emit(w, "\n");
+}
+
+static void write_records(struct writer *w, const struct xv_table *t,
+			  const struct xv_state_info *info)
+{
+	emit(w, "%s %d\n", XV_STATE_MAGIC, XV_STATE_FORMAT);
+	emit(w, "boot-id %s\n", info->boot_id[0] ? info->boot_id : "-");
+	emit(w, "saved %" PRId64 "\n", info->saved);
+	emit(w, "uptime-origin %" PRId64 "\n", info->uptime_origin);
+	for (size_t i = 0; i < t->n; i++) {
+		const struct xv_row *row = t->by_index[i];
+		char key[1024]; /* a key is at most 266 octets, 3 each escaped */
+
+		escape_word(key, sizeof key, row->key);
+		emit(w, "row %u %s %u", row->index, key, row->discontinuity);
+		emit_counters(w, &row->total);
+		for (size_t j = 0; j < row->nsources; j++) {
+			const struct xv_source *s = &row->sources[j];
+			char name[4 * IF_NAMESIZE];
+
+			escape_word(name, sizeof name, s->name);
+			emit(w, "source %d %d %s", s->ifindex, s->emu ? 1 : 0, name);
+			emit_counters(w, &s->last);
+		}
+	}
+}
+
+static int sync_directory(const char *path)
+{
+	char *copy = strdup(path);
+	int fd, rc = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) < 0)
+		rc = -errno;
+	if (fd >= 0)
+		close(fd);
+	free(copy);
+	return rc;
+}
+
+int xv_state_save(const char *path, const struct xv_table *t,
+		  const struct xv_state_info *info, char *err, size_t errlen)
+{
+	char tmp[4096];
+	struct writer w = {0};
+	int fd, e;
+
+	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp) {
+		snprintf(err, errlen, "%s: path too long", path);
+		return -ENAMETOOLONG;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || !(w.f = fdopen(fd, "w"))) {
+		e = errno;
+		snprintf(err, errlen, "%s: %s", tmp, strerror(e));
+		if (fd >= 0)
+			close(fd);
+		return -e;
+	}
+	write_records(&w, t, info);
+	if (!w.failed)
+		fprintf(w.f, "end %zu %08x\n", t->n, w.crc);
+	if (w.failed || fflush(w.f) == EOF || fsync(fd) < 0) {
+		e = w.failed && errno == 0 ? EIO : errno;
+		snprintf(err, errlen, "%s: write failed: %s", tmp, strerror(e));
+		fclose(w.f);
+		unlink(tmp);
+		return -e;
+	}
+	if (fclose(w.f) == EOF || rename(tmp, path) < 0) {
+		e = errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(e));
+		unlink(tmp);
+		return -e;
+	}
+	/* The rename itself must reach the disk before we count on it. */
+	if ((e = sync_directory(path)) < 0) {
+		snprintf(err, errlen, "%s: directory sync: %s", path, strerror(-e));
+		return e;
+	}
+	return 0;
+}
+
+/* ---- reading ------------------------------------------------------- */
+
+struct reader {
+	const char *path;
+	unsigned int line;
+	char *err;
+	size_t errlen;
+};
+
+static int bad(struct reader *r, const char *what)
+{
+	snprintf(r->err, r->errlen, "%s:%u: %s", r->path, r->line, what);
+	return -EINVAL;
+}
+
+static bool parse_u64(const char *word, uint64_t *out)
+{
+	char *end;
+
+	if (!word || *word < '0' || *word > '9')
+		return false;
+	errno = 0;
+	*out = strtoull(word, &end, 10);
+	return errno == 0 && *end == '\0';
+}
+
+static bool parse_i64(const char *word, int64_t *out)
+{
+	char *end;
+
+	if (!word || !*word)
+		return false;
+	errno = 0;
+	*out = strtoll(word, &end, 10);
+	return errno == 0 && *end == '\0';
+}
+
+static bool parse_counters(char **save, struct xv_counters *c)
+{
+	for (int i = 0; i < XV_NCOUNTERS; i++)
+		if (!parse_u64(strtok_r(NULL, " ", save), &c->v[i]))
+			return false;
+	return strtok_r(NULL, " ", save) == NULL;
+}
+
+static int parse_row(struct reader *r, char **save, struct xv_table *t,
+		     struct xv_row **row)
+{
+	uint64_t index, disc;
+	char *key;
+	int rc;
+
+	if (!parse_u64(strtok_r(NULL, " ", save), &index) || index == 0 ||
+	    index > XV_INDEX_MAX)
+		return bad(r, "row: bad index");
+	key = strtok_r(NULL, " ", save);
+	if (!key || !unescape_word(key) || !*key)
+		return bad(r, "row: bad key");
+	if (!parse_u64(strtok_r(NULL, " ", save), &disc) || disc > UINT32_MAX)
+		return bad(r, "row: bad discontinuity time");
+	rc = xv_table_add(t, (uint32_t)index, key, row);
+	if (rc == -EEXIST)
+		return bad(r, "row: index or key appears twice");
+	if (rc < 0)
+		return bad(r, "out of memory");
+	(*row)->discontinuity = (uint32_t)disc;
+	if (!parse_counters(save, &(*row)->total))
+		return bad(r, "row: bad counters");
+	return 0;
+}
+
+static int parse_source(struct reader *r, char **save, struct xv_row *row,
+			bool keep)
+{
+	int64_t ifindex, emu;
+	char *name;
+	struct xv_counters last;
+
+	if (!row)
+		return bad(r, "source before any row");
+	if (!parse_i64(strtok_r(NULL, " ", save), &ifindex) || ifindex <= 0 ||
+	    ifindex > INT32_MAX)
+		return bad(r, "source: bad ifindex");
+	if (!parse_i64(strtok_r(NULL, " ", save), &emu) || (emu != 0 && emu != 1))
+		return bad(r, "source: bad emu flag");
+	name = strtok_r(NULL, " ", save);
+	if (!name || !unescape_word(name) || strlen(name) >= IF_NAMESIZE)
+		return bad(r, "source: bad device name");
+	if (!parse_counters(save, &last))
+		return bad(r, "source: bad counters");
+	if (keep && xv_row_add_source(row, (int)ifindex, emu == 1, name, &last) < 0)
+		return bad(r, "out of memory");
+	return 0;
+}
+
+static int parse_header(struct reader *r, char *line, struct xv_state_info *info)
+{
+	char *save, *word = strtok_r(line, " ", &save), *value;
+
+	value = word ? strtok_r(NULL, " ", &save) : NULL;
+	if (!value || strtok_r(NULL, " ", &save))
+		return bad(r, "expected a header field and one value");
+	switch (r->line) {
+	case 1:
+		if (strcmp(word, XV_STATE_MAGIC) != 0)
+			return bad(r, "not a xen-vif-agent state file");
+		if (strcmp(value, "1") != 0)
+			return bad(r, "unknown state file format");
+		return 0;
+	case 2:
+		if (strcmp(word, "boot-id") != 0 || strlen(value) >= sizeof info->boot_id)
+			return bad(r, "expected boot-id");
+		snprintf(info->boot_id, sizeof info->boot_id, "%s",
+			 strcmp(value, "-") == 0 ? "" : value);
+		return 0;
+	case 3:
+		if (strcmp(word, "saved") != 0 || !parse_i64(value, &info->saved))
+			return bad(r, "expected saved TIME");
+		return 0;
+	default:
+		if (strcmp(word, "uptime-origin") != 0 ||
+		    !parse_i64(value, &info->uptime_origin))
+			return bad(r, "expected uptime-origin TIME");
+		return 0;
+	}
+}
+
+static int parse_end(struct reader *r, char *line, uint32_t crc, size_t rows)
+{
+	char expect[64];
+
+	snprintf(expect, sizeof expect, "end %zu %08x", rows, crc);
+	if (strcmp(line, expect) != 0)
+		return bad(r, "checksum or row count does not match: file damaged");
+	return 0;
+}
+
+static int parse_file(struct reader *r, FILE *f, struct xv_table *t,
+		      const char *boot_id, struct xv_state_info *info)
+{
+	char line[XV_STATE_LINE_MAX + 2];
+	struct xv_row *row = NULL;
+	uint32_t crc = 0;
+	bool keep_sources = true, ended = false;
+	int rc;
+
+	while (fgets(line, sizeof line, f)) {
+		size_t len = strlen(line);
+		char *save, *word;
+
+		r->line++;
+		if (ended)
+			return bad(r, "data after the end line");
+		if (len == 0 || line[len - 1] != '\n')
+			return bad(r, len > XV_STATE_LINE_MAX ? "line too long"
+							       : "truncated line");
+		if (strncmp(line, "end ", 4) == 0) {
+			line[len - 1] = '\0';
+			if ((rc = parse_end(r, line, crc, t->n)) < 0)
+				return rc;
+			ended = true;
+			continue;
+		}
+		crc = crc32_update(crc, line, len);
+		line[len - 1] = '\0';
+		if (r->line <= 4) {
+			if ((rc = parse_header(r, line, info)) < 0)
+				return rc;
+			if (r->line == 4)
+				keep_sources = boot_id[0] && strcmp(boot_id, info->boot_id) == 0;
+			continue;
+		}
+		word = strtok_r(line, " ", &save);
+		if (word && strcmp(word, "row") == 0)
+			rc = parse_row(r, &save, t, &row);
+		else if (word && strcmp(word, "source") == 0)
+			rc = parse_source(r, &save, row, keep_sources);
+		else
+			rc = bad(r, "unknown record");
+		if (rc < 0)
+			return rc;
+	}
+	if (ferror(f)) {
+		int e = errno;
+		snprintf(r->err, r->errlen, "%s: %s", r->path, strerror(e));
+		return -e;
+	}
+	if (!ended) {
+		r->line++;
+		return bad(r, "no end line: file truncated");
+	}
+	return 0;
+}
+
+int xv_state_load(const char *path, struct xv_table *t, const char *boot_id,
+		  struct xv_state_info *info, char *err, size_t errlen)
+{
+	struct reader r = {.path = path, .err = err, .errlen = errlen};
+	FILE *f = fopen(path, "re");
+	int rc;
+
+	memset(info, 0, sizeof *info);
+	if (!f) {
+		int e = errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(e));
+		return -e;
+	}
+	rc = parse_file(&r, f, t, boot_id, info);
+	fclose(f);
+	if (rc < 0) {
+		xv_table_free(t);
+		xv_table_init(t);
+	}
+	return rc;
+}
+
+int xv_state_set_aside(const char *path, char *aside, size_t asidesz)
+{
+	char stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+	if ((size_t)snprintf(aside, asidesz, "%s.damaged-%s", path, stamp) >= asidesz)
+		return -ENAMETOOLONG;
+	return rename(path, aside) < 0 ? -errno : 0;
+}
+
+void xv_state_boot_id(char out[40])
+{
+	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+
+	out[0] = '\0';
+	if (!f)
+		return;
+	if (fgets(out, 40, f))
+		out[strcspn(out, "\n")] = '\0';
+	fclose(f);
+}

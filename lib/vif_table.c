@@ -1,0 +1,681 @@
+#include "xenvif/vif_table.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xenvif/text.h"
+
+/* What sysfs said about a device, remembered for the device's life. */
+struct xv_nodename_entry {
+	int ifindex;
+	bool is_vif;
+	uint32_t domid, devid;
+};
+
+struct xv_nodename_cache {
+	struct xv_nodename_entry *v;
+	size_t n;
+};
+
+/* A dom0 device name a live vif's devices may have. */
+struct name_entry {
+	char name[IF_NAMESIZE];
+	bool emu;
+	struct xv_row *row;
+};
+
+struct name_map {
+	struct name_entry *v;
+	size_t n, cap;
+};
+
+void xv_table_init(struct xv_table *t)
+{
+	memset(t, 0, sizeof *t);
+}
+
+static void row_free(struct xv_row *row)
+{
+	free(row->key);
+	free(row->sources);
+	free(row->domain_name);
+	free(row->ifname);
+	free(row->bridge);
+	free(row->ips);
+	free(row);
+}
+
+void xv_table_free(struct xv_table *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		row_free(t->by_index[i]);
+	free(t->by_index);
+	free(t->by_key);
+	free(t->active);
+	if (t->nodenames) {
+		free(t->nodenames->v);
+		free(t->nodenames);
+	}
+	memset(t, 0, sizeof *t);
+}
+
+/* ---- lookup -------------------------------------------------------- */
+
+static size_t index_slot(const struct xv_table *t, uint32_t index)
+{
+	size_t lo = 0, hi = t->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (t->by_index[mid]->index < index)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static size_t key_slot(const struct xv_table *t, const char *key)
+{
+	size_t lo = 0, hi = t->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(t->by_key[mid]->key, key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+struct xv_row *xv_table_find_index(const struct xv_table *t, uint32_t index)
+{
+	size_t i = index_slot(t, index);
+
+	return i < t->n && t->by_index[i]->index == index ? t->by_index[i] : NULL;
+}
+
+struct xv_row *xv_table_find_key(const struct xv_table *t, const char *key)
+{
+	size_t i = key_slot(t, key);
+
+	return i < t->n && strcmp(t->by_key[i]->key, key) == 0 ? t->by_key[i]
+							       : NULL;
+}
+
+size_t xv_table_active_from(const struct xv_table *t, uint32_t index)
+{
+	size_t lo = 0, hi = t->nactive;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (t->active[mid]->index < index)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* ---- identity ------------------------------------------------------ */
+
+bool xv_row_key(const struct xv_domain_meta *dom, const struct xv_vif_meta *vif,
+		char *buf, size_t bufsz)
+{
+	int len;
+
+	/* The UUID follows the VM everywhere; without one, the name is
+	 * what the toolstack keeps unique among live domains. */
+	if (dom->uuid[0])
+		len = snprintf(buf, bufsz, "%s/%u", dom->uuid, vif->devid);
+	else if (dom->name && dom->name[0])
+		len = snprintf(buf, bufsz, "name:%s/%u", dom->name, vif->devid);
+	else
+		len = snprintf(buf, bufsz, "domid:%u/%u", dom->domid, vif->devid);
+	return len > 0 && (size_t)len < bufsz;
+}
+
+uint32_t xv_index_for_key(const struct xv_table *t, const char *key)
+{
+	/* FNV-1a: the same key gives the same index even if the state
+	 * file is lost, so pollers keep their series. */
+	uint32_t h = 2166136261U;
+
+	for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+		h = (h ^ *p) * 16777619U;
+	h &= XV_INDEX_MAX;
+	if (h == 0)
+		h = 1;
+	while (xv_table_find_index(t, h))
+		h = h == XV_INDEX_MAX ? 1 : h + 1;
+	return h;
+}
+
+int xv_table_add(struct xv_table *t, uint32_t index, const char *key,
+		 struct xv_row **out)
+{
+	struct xv_row *row;
+	size_t ii, ki;
+
+	if (index == 0 || index > XV_INDEX_MAX)
+		return -EINVAL;
+	if (xv_table_find_index(t, index) || xv_table_find_key(t, key))
+		return -EEXIST;
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 64;
+		struct xv_row **a = realloc(t->by_index, cap * sizeof *a);
+
+		if (!a)
+			return -ENOMEM;
+		t->by_index = a;
+		a = realloc(t->by_key, cap * sizeof *a);
+		if (!a)
+			return -ENOMEM;
+		t->by_key = a;
+		/* The served view can hold every row, so rebuilding it
+		 * never needs memory. */
+		a = realloc(t->active, cap * sizeof *a);
+		if (!a)
+			return -ENOMEM;
+		t->active = a;
+		t->cap = cap;
+	}
+	row = calloc(1, sizeof *row);
+	if (!row || !(row->key = strdup(key))) {
+		free(row);
+		return -ENOMEM;
+	}
+	row->index = index;
+	ii = index_slot(t, index);
+	ki = key_slot(t, key);
+	memmove(&t->by_index[ii + 1], &t->by_index[ii],
+		(t->n - ii) * sizeof *t->by_index);
+	memmove(&t->by_key[ki + 1], &t->by_key[ki], (t->n - ki) * sizeof *t->by_key);
+	t->by_index[ii] = t->by_key[ki] = row;
+	t->n++;
+	*out = row;
+	return 0;
+}
+
+int xv_row_add_source(struct xv_row *row, int ifindex, bool emu,
+		      const char *name, const struct xv_counters *last)
+{
+	struct xv_source *s =
+		realloc(row->sources, (row->nsources + 1) * sizeof *s);
+
+	if (!s)
+		return -ENOMEM;
+	row->sources = s;
+	s = &row->sources[row->nsources++];
+	memset(s, 0, sizeof *s);
+	s->ifindex = ifindex;
+	s->emu = emu;
+	snprintf(s->name, sizeof s->name, "%s", name);
+	s->last = *last;
+	return 0;
+}
+
+/* ---- metadata ------------------------------------------------------ */
+
+/* Replaces *field with value (NULL meaning ""); notes a change. */
+static int set_text(char **field, const char *value, bool *changed)
+{
+	if (!value)
+		value = "";
+	if (*field && strcmp(*field, value) == 0)
+		return 0;
+	char *copy = strdup(value);
+	if (!copy)
+		return -ENOMEM;
+	free(*field);
+	*field = copy;
+	*changed = true;
+	return 0;
+}
+
+static int apply_meta(struct xv_row *row, const struct xv_domain_meta *dom,
+		      const struct xv_vif_meta *vif, bool *changed)
+{
+	int rc = 0;
+
+	if (row->domid != dom->domid || row->devid != vif->devid ||
+	    strcmp(row->uuid, dom->uuid) != 0 || row->has_mac != vif->has_mac ||
+	    (vif->has_mac && memcmp(row->mac, vif->mac, 6) != 0))
+		*changed = true;
+	row->domid = dom->domid;
+	row->devid = vif->devid;
+	memcpy(row->uuid, dom->uuid, sizeof row->uuid);
+	row->has_mac = vif->has_mac;
+	memcpy(row->mac, vif->mac, 6);
+	rc |= set_text(&row->domain_name, dom->name, changed);
+	rc |= set_text(&row->ips, vif->ips, changed);
+	/* The device name and bridge are settled after the links are
+	 * read: the kernel's word on them comes first. */
+	return rc ? -ENOMEM : 0;
+}
+
+/* ---- names --------------------------------------------------------- */
+
+static int name_map_add(struct name_map *m, const char *name, bool emu,
+			struct xv_row *row)
+{
+	if (strlen(name) >= IF_NAMESIZE)
+		return 0; /* no kernel device can have it */
+	if (m->n == m->cap) {
+		size_t cap = m->cap ? m->cap * 2 : 64;
+		struct name_entry *v = realloc(m->v, cap * sizeof *v);
+
+		if (!v)
+			return -ENOMEM;
+		m->v = v;
+		m->cap = cap;
+	}
+	snprintf(m->v[m->n].name, IF_NAMESIZE, "%s", name);
+	m->v[m->n].emu = emu;
+	m->v[m->n].row = row;
+	m->n++;
+	return 0;
+}
+
+/* The vif's own name and the default vifD.N (the device has it until
+ * the hotplug script renames it), each with its -emu tap. */
+static int name_map_add_vif(struct name_map *m, const struct xv_domain_meta *dom,
+			    const struct xv_vif_meta *vif, struct xv_row *row)
+{
+	char name[XV_TEXT_MAX + 8];
+	int rc = 0;
+
+	snprintf(name, sizeof name, "vif%u.%u", dom->domid, vif->devid);
+	rc |= name_map_add(m, name, false, row);
+	strcat(name, "-emu");
+	rc |= name_map_add(m, name, true, row);
+	if (vif->vifname) {
+		snprintf(name, sizeof name, "%s", vif->vifname);
+		rc |= name_map_add(m, name, false, row);
+		snprintf(name, sizeof name, "%s-emu", vif->vifname);
+		rc |= name_map_add(m, name, true, row);
+	}
+	return rc ? -ENOMEM : 0;
+}
+
+static int compare_name_entry(const void *a, const void *b)
+{
+	return strcmp(((const struct name_entry *)a)->name,
+		      ((const struct name_entry *)b)->name);
+}
+
+static const struct name_entry *name_map_find(const struct name_map *m,
+					      const char *name)
+{
+	struct name_entry key;
+
+	if (m->n == 0)
+		return NULL;
+	snprintf(key.name, sizeof key.name, "%s", name);
+	return bsearch(&key, m->v, m->n, sizeof key, compare_name_entry);
+}
+
+/* ---- sysfs nodenames ----------------------------------------------- */
+
+static const struct xv_nodename_entry *
+nodename_lookup(struct xv_nodename_cache *c, const struct xv_nodename_cache *old,
+		const struct xv_link *link, const struct xv_reconcile *in)
+{
+	struct xv_nodename_entry *e = NULL;
+
+	/* Entries arrive in ifindex order, as the links do. */
+	for (size_t lo = 0, hi = old->n; lo < hi;) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (old->v[mid].ifindex == link->ifindex) {
+			e = &c->v[c->n++];
+			*e = old->v[mid];
+			return e;
+		}
+		if (old->v[mid].ifindex < link->ifindex)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	e = &c->v[c->n++];
+	memset(e, 0, sizeof *e);
+	e->ifindex = link->ifindex;
+	if (in->nodename)
+		e->is_vif = in->nodename(in->nodename_ctx, link->name, &e->domid,
+					 &e->devid);
+	return e;
+}
+
+/* ---- counters ------------------------------------------------------ */
+
+/* Final counters of a deleted device: newer than any dump, so only
+ * what moved forward counts. */
+static void advance_final(struct xv_row *row, struct xv_source *s,
+			  const struct xv_counters *final)
+{
+	for (int i = 0; i < XV_NCOUNTERS; i++) {
+		if (final->v[i] > s->last.v[i]) {
+			row->total.v[i] += final->v[i] - s->last.v[i];
+			s->last.v[i] = final->v[i];
+		}
+	}
+}
+
+static struct xv_source *row_source(struct xv_row *row, int ifindex)
+{
+	for (size_t i = 0; i < row->nsources; i++)
+		if (row->sources[i].ifindex == ifindex)
+			return &row->sources[i];
+	return NULL;
+}
+
+/* Where each kernel device's counters go: the rows' sources by ifindex. */
+struct source_ref {
+	int ifindex;
+	struct xv_row *row;
+};
+
+static int compare_source_ref(const void *a, const void *b)
+{
+	const struct source_ref *x = a, *y = b;
+
+	return (x->ifindex > y->ifindex) - (x->ifindex < y->ifindex);
+}
+
+static struct source_ref *source_refs(const struct xv_table *t, size_t *count)
+{
+	size_t n = 0;
+	struct source_ref *refs;
+
+	for (size_t i = 0; i < t->n; i++)
+		n += t->by_index[i]->nsources;
+	refs = malloc((n ? n : 1) * sizeof *refs);
+	if (!refs)
+		return NULL;
+	n = 0;
+	for (size_t i = 0; i < t->n; i++) {
+		struct xv_row *row = t->by_index[i];
+
+		for (size_t j = 0; j < row->nsources; j++) {
+			row->sources[j].seen = false;
+			refs[n].ifindex = row->sources[j].ifindex;
+			refs[n++].row = row;
+		}
+	}
+	if (n > 1)
+		qsort(refs, n, sizeof *refs, compare_source_ref);
+	*count = n;
+	return refs;
+}
+
+static struct xv_row *find_source_row(const struct source_ref *refs, size_t n,
+				      int ifindex)
+{
+	struct source_ref key = {.ifindex = ifindex};
+	const struct source_ref *r;
+
+	if (n == 0)
+		return NULL;
+	r = bsearch(&key, refs, n, sizeof key, compare_source_ref);
+	return r ? r->row : NULL;
+}
+
+/* The row of a live vif (D, N), or NULL. */
+static struct xv_row *vif_row(const struct xv_table *t,
+			      const struct xv_meta *meta, uint32_t domid,
+			      uint32_t devid)
+{
+	const struct xv_domain_meta *dom = xv_meta_find(meta, domid);
+	const struct xv_vif_meta *vif = dom ? xv_meta_find_vif(dom, devid) : NULL;
+	char key[XV_TEXT_MAX + 64];
+
+	if (!vif || !xv_row_key(dom, vif, key, sizeof key))
+		return NULL;
+	return xv_table_find_key(t, key);
+}
+
+/* Which row a device not yet counted belongs to, and whether it is
+ * the emulated tap. */
+static struct xv_row *resolve_link(struct xv_table *t,
+				   const struct xv_reconcile *in,
+				   const struct name_map *names,
+				   struct xv_nodename_cache *cache,
+				   const struct xv_nodename_cache *old_cache,
+				   const struct xv_link *link, bool *emu)
+{
+	uint32_t domid, devid;
+	const struct name_entry *byname;
+
+	*emu = false;
+	/* A netback device names its xenbus device: the strongest sign. */
+	if (strcmp(link->parent_bus, "xen-backend") == 0) {
+		if (xv_parse_pair(link->parent_dev, "vif-", '-', &domid, &devid))
+			return vif_row(t, in->meta, domid, devid);
+		return NULL;
+	}
+	byname = name_map_find(names, link->name);
+	if (byname) {
+		*emu = byname->emu;
+		return byname->row;
+	}
+	/* Renamed by something other than the toolstack: ask sysfs,
+	 * once per device. */
+	const struct xv_nodename_entry *e =
+		nodename_lookup(cache, old_cache, link, in);
+	return e->is_vif ? vif_row(t, in->meta, e->domid, e->devid) : NULL;
+}
+
+static int count_links(struct xv_table *t, const struct xv_reconcile *in,
+		       const struct name_map *names)
+{
+	struct xv_nodename_cache old = {0}, cache = {0};
+	struct source_ref *refs;
+	size_t nrefs = 0;
+	int rc = 0;
+
+	if (t->nodenames)
+		old = *t->nodenames;
+	else if (!(t->nodenames = calloc(1, sizeof *t->nodenames)))
+		return -ENOMEM;
+	cache.v = malloc((in->links->n ? in->links->n : 1) * sizeof *cache.v);
+	refs = source_refs(t, &nrefs);
+	if (!cache.v || !refs) {
+		free(cache.v);
+		free(refs);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < in->links->n; i++) {
+		const struct xv_link *link = &in->links->links[i];
+		struct xv_row *row = find_source_row(refs, nrefs, link->ifindex);
+		struct xv_source *s;
+		bool emu;
+
+		if (row) {
+			/* Counted before: a device stays with its row for
+			 * its whole life, whatever happens to its name. */
+			s = row_source(row, link->ifindex);
+			xv_counters_advance(&row->total, &s->last, &link->stats);
+			snprintf(s->name, sizeof s->name, "%s", link->name);
+			s->seen = true;
+			continue;
+		}
+		row = resolve_link(t, in, names, &cache, &old, link, &emu);
+		if (!row)
+			continue;
+		/* New to the row: all it carried so far is new traffic. */
+		static const struct xv_counters zero;
+		if (xv_row_add_source(row, link->ifindex, emu, link->name, &zero) < 0) {
+			rc = -ENOMEM;
+			continue;
+		}
+		s = &row->sources[row->nsources - 1];
+		xv_counters_advance(&row->total, &s->last, &link->stats);
+		s->seen = true;
+	}
+	free(refs);
+	free(old.v);
+	*t->nodenames = cache;
+	return rc;
+}
+
+/* Drops the sources whose devices are gone, taking their final
+ * counters where the kernel announced the deletion. */
+static void retire_sources(struct xv_table *t, const struct xv_reconcile *in)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		struct xv_row *row = t->by_index[i];
+		size_t keep = 0;
+
+		for (size_t j = 0; j < row->nsources; j++) {
+			struct xv_source *s = &row->sources[j];
+			const struct xv_link *final =
+				in->gone ? xv_linkset_find(in->gone, s->ifindex)
+					 : NULL;
+
+			if (final)
+				advance_final(row, s, &final->stats);
+			if (s->seen && !final)
+				row->sources[keep++] = *s;
+		}
+		row->nsources = keep;
+	}
+}
+
+/* ---- the served view ----------------------------------------------- */
+
+static int settle_row(struct xv_row *row, const struct xv_linkset *links,
+		      const struct xv_domain_meta *dom,
+		      const struct xv_vif_meta *vif, bool *changed)
+{
+	const struct xv_link *main_link = NULL;
+	const char *bridge = vif->bridge;
+	char devname[XV_TEXT_MAX + 1];
+	int ifindex = 0;
+	bool up = false;
+
+	for (size_t j = 0; j < row->nsources; j++) {
+		const struct xv_link *l =
+			xv_linkset_find(links, row->sources[j].ifindex);
+
+		if (!l)
+			continue;
+		up = up || xv_link_is_up(l);
+		if (!row->sources[j].emu && (!main_link || l->ifindex > main_link->ifindex))
+			main_link = l; /* the newest, during a local migration */
+	}
+	if (main_link)
+		snprintf(devname, sizeof devname, "%s", main_link->name);
+	else
+		xv_vif_device_name(dom, vif, devname, sizeof devname);
+	if (set_text(&row->ifname, devname, changed) < 0)
+		return -ENOMEM;
+	if (main_link) {
+		ifindex = main_link->ifindex;
+		if (!bridge && main_link->master) {
+			const struct xv_link *m =
+				xv_linkset_find(links, main_link->master);
+
+			bridge = m ? m->name : NULL;
+		}
+	}
+	if (row->ifindex != ifindex)
+		*changed = true;
+	row->ifindex = ifindex;
+	row->oper_up = up;
+	return set_text(&row->bridge, bridge, changed);
+}
+
+static void rebuild_view(struct xv_table *t)
+{
+	t->nactive = 0;
+	for (size_t i = 0; i < t->n; i++)
+		if (t->by_index[i]->active)
+			t->active[t->nactive++] = t->by_index[i];
+}
+
+/* ---- reconcile ----------------------------------------------------- */
+
+/* Makes sure every live vif has a row and records its metadata. */
+static int mark_live(struct xv_table *t, const struct xv_reconcile *in,
+		     struct name_map *names, bool *changed)
+{
+	const struct xv_meta *meta = in->meta;
+	int rc = 0;
+
+	for (size_t d = 0; d < meta->n; d++) {
+		const struct xv_domain_meta *dom = &meta->doms[d];
+
+		for (size_t v = 0; v < dom->nvifs; v++) {
+			const struct xv_vif_meta *vif = &dom->vifs[v];
+			char key[XV_TEXT_MAX + 64];
+			struct xv_row *row;
+
+			if (!xv_row_key(dom, vif, key, sizeof key))
+				continue;
+			row = xv_table_find_key(t, key);
+			if (!row) {
+				if (xv_table_add(t, xv_index_for_key(t, key), key,
+						 &row) < 0) {
+					rc = -ENOMEM;
+					continue;
+				}
+				row->discontinuity = in->new_row_discontinuity;
+			}
+			if (!row->active)
+				*changed = true;
+			row->active = true;
+			if (apply_meta(row, dom, vif, changed) < 0 ||
+			    name_map_add_vif(names, dom, vif, row) < 0)
+				rc = -ENOMEM;
+		}
+	}
+	return rc;
+}
+
+int xv_table_reconcile(struct xv_table *t, const struct xv_reconcile *in)
+{
+	struct name_map names = {0};
+	bool changed = false;
+	int rc;
+
+	for (size_t i = 0; i < t->n; i++)
+		t->by_index[i]->active = false;
+	rc = mark_live(t, in, &names, &changed);
+	if (names.n > 1)
+		qsort(names.v, names.n, sizeof *names.v, compare_name_entry);
+	if (count_links(t, in, &names) < 0)
+		rc = -ENOMEM;
+	free(names.v);
+	retire_sources(t, in);
+
+	size_t was_active = t->nactive;
+	size_t now_active = 0;
+	for (size_t i = 0; i < t->n; i++) {
+		struct xv_row *row = t->by_index[i];
+		const struct xv_domain_meta *dom;
+
+		if (!row->active)
+			continue;
+		now_active++;
+		/* mark_live found both for every active row. */
+		dom = xv_meta_find(in->meta, row->domid);
+		if (settle_row(row, in->links, dom,
+			       xv_meta_find_vif(dom, row->devid), &changed) < 0)
+			rc = -ENOMEM;
+	}
+	/* Rows that left are a change too. */
+	for (size_t i = 0; i < was_active; i++)
+		if (!t->active[i]->active)
+			changed = true;
+	if (changed || now_active != was_active) {
+		rebuild_view(t);
+		t->last_change = in->now;
+	}
+	return rc;
+}

@@ -1,0 +1,209 @@
+#include "xenvif/xsconn.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xenstore.h>
+
+#define XV_WATCH_TOKEN "xen-vif-agent"
+
+void xv_xsconn_init(struct xv_xsconn *c, const char *backend_dir)
+{
+	memset(c, 0, sizeof *c);
+	snprintf(c->backend_dir, sizeof c->backend_dir, "%s", backend_dir);
+}
+
+bool xv_xsconn_is_open(const struct xv_xsconn *c)
+{
+	return c->h != NULL;
+}
+
+int xv_xsconn_fd(const struct xv_xsconn *c)
+{
+	return c->h ? xs_fileno(c->h) : -1;
+}
+
+void xv_xsconn_close(struct xv_xsconn *c)
+{
+	if (c->h)
+		xs_close(c->h);
+	c->h = NULL;
+	free(c->named);
+	c->named = NULL;
+	c->nnamed = c->capnamed = 0;
+}
+
+int xv_xsconn_open(struct xv_xsconn *c, char *err, size_t errlen)
+{
+	static const char *const fixed[] = {"@introduceDomain", "@releaseDomain"};
+	int e;
+
+	xv_xsconn_close(c);
+	errno = 0;
+	c->h = xs_open(0);
+	if (!c->h) {
+		e = errno ? errno : ENOENT;
+		snprintf(err, errlen, "cannot connect to xenstore: %s", strerror(e));
+		return -e;
+	}
+	for (size_t i = 0; i < 2; i++) {
+		if (!xs_watch(c->h, fixed[i], XV_WATCH_TOKEN))
+			goto failed;
+	}
+	/* Watching a node that does not exist yet works: the event
+	 * fires when the toolstack creates it. */
+	if (!xs_watch(c->h, c->backend_dir, XV_WATCH_TOKEN))
+		goto failed;
+	return 0;
+failed:
+	e = errno ? errno : EIO;
+	snprintf(err, errlen, "cannot set xenstore watches: %s", strerror(e));
+	xv_xsconn_close(c);
+	return -e;
+}
+
+char *xv_xsconn_next_event(struct xv_xsconn *c, int *rc)
+{
+	char **ev, *path;
+
+	*rc = 0;
+	if (!c->h)
+		return NULL;
+	errno = 0;
+	ev = xs_check_watch(c->h);
+	if (!ev) {
+		if (errno != EAGAIN && errno != 0)
+			*rc = -errno;
+		return NULL;
+	}
+	path = strdup(ev[XS_WATCH_PATH]);
+	free(ev);
+	if (!path)
+		*rc = -ENOMEM;
+	return path;
+}
+
+static bool contains(const uint32_t *v, size_t n, uint32_t x)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (v[mid] == x)
+			return true;
+		if (v[mid] < x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+int xv_xsconn_watch_names(struct xv_xsconn *c, const struct xv_meta *meta)
+{
+	uint32_t *now;
+	char path[64];
+
+	if (!c->h)
+		return -ENOTCONN;
+	now = malloc((meta->n ? meta->n : 1) * sizeof *now);
+	if (!now)
+		return -ENOMEM;
+	for (size_t i = 0; i < meta->n; i++)
+		now[i] = meta->doms[i].domid;
+	/* Both lists are sorted by domid. */
+	for (size_t i = 0; i < c->nnamed; i++) {
+		if (contains(now, meta->n, c->named[i]))
+			continue;
+		snprintf(path, sizeof path, "/local/domain/%u/name", c->named[i]);
+		xs_unwatch(c->h, path, XV_WATCH_TOKEN);
+	}
+	for (size_t i = 0; i < meta->n; i++) {
+		if (contains(c->named, c->nnamed, now[i]))
+			continue;
+		snprintf(path, sizeof path, "/local/domain/%u/name", now[i]);
+		if (!xs_watch(c->h, path, XV_WATCH_TOKEN)) {
+			int e = errno ? errno : EIO;
+
+			/* Keep the old list: the next call tries again. */
+			free(now);
+			return -e;
+		}
+	}
+	free(c->named);
+	c->named = now;
+	c->nnamed = c->capnamed = meta->n;
+	return 0;
+}
+
+int xv_xsconn_ping(struct xv_xsconn *c)
+{
+	unsigned int len;
+	char *v;
+
+	if (!c->h)
+		return -ENOTCONN;
+	errno = 0;
+	v = xs_read(c->h, XBT_NULL, "/local/domain/0/domid", &len);
+	if (v) {
+		free(v);
+		return 0;
+	}
+	return errno == ENOENT ? 0 : -(errno ? errno : EIO);
+}
+
+static void *store_read(void *ctx, const char *path, size_t *len)
+{
+	struct xv_xsconn *c = ctx;
+	unsigned int n = 0;
+	void *v;
+
+	if (!c->h) {
+		errno = ENOTCONN;
+		return NULL;
+	}
+	v = xs_read(c->h, XBT_NULL, path, &n);
+	*len = n;
+	return v;
+}
+
+static char **store_directory(void *ctx, const char *path, unsigned int *num)
+{
+	struct xv_xsconn *c = ctx;
+
+	if (!c->h) {
+		errno = ENOTCONN;
+		return NULL;
+	}
+	return xs_directory(c->h, XBT_NULL, path, num);
+}
+
+static int store_domain_live(void *ctx, uint32_t domid)
+{
+	struct xv_xsconn *c = ctx;
+
+	if (!c->h)
+		return -ENOTCONN;
+	/* libxenstore answers false both for "no" and for a failed
+	 * request.  errno may be stale after a success, so a failure is
+	 * believed only if xenstore then fails a plain read too. */
+	errno = 0;
+	if (xs_is_domain_introduced(c->h, domid))
+		return 1;
+	if (errno == 0)
+		return 0;
+	int rc = xv_xsconn_ping(c);
+	return rc < 0 ? rc : 0;
+}
+
+struct xv_store xv_xsconn_store(struct xv_xsconn *c)
+{
+	return (struct xv_store){
+		.read = store_read,
+		.directory = store_directory,
+		.domain_live = store_domain_live,
+		.ctx = c,
+	};
+}
