@@ -8,6 +8,7 @@
 static const oid entry_oid[] = {XV_OID_VIF_ENTRY};
 #define ENTRY_LEN OID_LENGTH(entry_oid)
 #define INSTANCE_LEN (ENTRY_LEN + 2)
+_Static_assert(INSTANCE_LEN == XV_MIB_VIF_INSTANCE_LEN, "instance length");
 
 static netsnmp_handler_registration *table_reg, *number_reg, *last_change_reg;
 
@@ -163,45 +164,75 @@ static int exact_instance(const struct xv_table *t, const oid *name, size_t len,
 	return SNMP_ERR_NOERROR;
 }
 
+int xv_mib_vif_resolve(const struct xv_table *t, bool getnext, bool inclusive,
+		       const oid *name, size_t len, oid *out, size_t *outlen,
+		       struct xv_mib_value *value)
+{
+	const struct xv_row *row;
+	int column;
+
+	if (!getnext || inclusive) {
+		int rc = exact_instance(t, name, len, value);
+
+		if (rc == SNMP_ERR_NOERROR) {
+			memcpy(out, name, len * sizeof *name);
+			*outlen = len;
+			return 0;
+		}
+		if (!getnext)
+			return rc;
+	}
+	if (!next_instance(t, name, len, &row, &column, value))
+		return SNMP_ENDOFMIBVIEW;
+	memcpy(out, entry_oid, sizeof entry_oid);
+	out[ENTRY_LEN] = (oid)column;
+	out[ENTRY_LEN + 1] = row->index;
+	*outlen = INSTANCE_LEN;
+	return 0;
+}
+
 static int table_handler(netsnmp_mib_handler *handler,
 			 netsnmp_handler_registration *reginfo,
 			 netsnmp_agent_request_info *reqinfo,
 			 netsnmp_request_info *requests)
 {
 	const struct xv_table *t = handler->myvoid;
+	bool getnext = reqinfo->mode == MODE_GETNEXT;
 
 	(void)reginfo;
+	if (reqinfo->mode != MODE_GET && !getnext)
+		return SNMP_ERR_NOERROR;
 	for (netsnmp_request_info *req = requests; req; req = req->next) {
 		netsnmp_variable_list *vb = req->requestvb;
 		struct xv_mib_value value;
+		oid name[INSTANCE_LEN];
+		size_t len;
+		int rc;
 
 		if (req->processed)
 			continue;
-		if (reqinfo->mode == MODE_GET) {
-			int rc = exact_instance(t, vb->name, vb->name_length, &value);
-
-			if (rc != SNMP_ERR_NOERROR)
-				netsnmp_set_request_error(reqinfo, req, rc);
-			else
-				snmp_set_var_typed_value(vb, value.type, value.data,
-							 value.len);
-		} else if (reqinfo->mode == MODE_GETNEXT) {
-			const struct xv_row *row;
-			int column;
-			oid name[INSTANCE_LEN];
-
-			/* Nothing after this: the varbind stays NULL and the
-			 * agent asks the next subtree. */
-			if (!next_instance(t, vb->name, vb->name_length, &row, &column,
-					   &value))
-				continue;
-			memcpy(name, entry_oid, sizeof entry_oid);
-			name[ENTRY_LEN] = (oid)column;
-			name[ENTRY_LEN + 1] = row->index;
-			snmp_set_var_objid(vb, name, INSTANCE_LEN);
-			snmp_set_var_typed_value(vb, value.type, value.data, value.len);
+		rc = xv_mib_vif_resolve(t, getnext, req->inclusive, vb->name,
+					vb->name_length, name, &len, &value);
+		if (rc == SNMP_ENDOFMIBVIEW)
+			continue; /* stays NULL: the agent asks the next subtree */
+		if (rc != 0) {
+			netsnmp_set_request_error(reqinfo, req, rc);
+			continue;
 		}
+		if (getnext)
+			snmp_set_var_objid(vb, name, len);
+		snmp_set_var_typed_value(vb, value.type, value.data, value.len);
 	}
+	return SNMP_ERR_NOERROR;
+}
+
+static int scalar_reply(netsnmp_agent_request_info *reqinfo,
+			netsnmp_request_info *requests, u_char type, u_long value)
+{
+	if (reqinfo->mode == MODE_GET)
+		for (netsnmp_request_info *req = requests; req; req = req->next)
+			snmp_set_var_typed_value(req->requestvb, type, &value,
+						 sizeof value);
 	return SNMP_ERR_NOERROR;
 }
 
@@ -211,15 +242,20 @@ static int number_handler(netsnmp_mib_handler *handler,
 			  netsnmp_request_info *requests)
 {
 	const struct xv_table *t = handler->myvoid;
-	u_long value = reginfo == number_reg ? (u_long)t->nactive
-					     : (u_long)t->last_change;
-	u_char type = reginfo == number_reg ? ASN_UNSIGNED : ASN_TIMETICKS;
 
-	if (reqinfo->mode == MODE_GET)
-		for (netsnmp_request_info *req = requests; req; req = req->next)
-			snmp_set_var_typed_value(req->requestvb, type, &value,
-						 sizeof value);
-	return SNMP_ERR_NOERROR;
+	(void)reginfo;
+	return scalar_reply(reqinfo, requests, ASN_UNSIGNED, (u_long)t->nactive);
+}
+
+static int last_change_handler(netsnmp_mib_handler *handler,
+			       netsnmp_handler_registration *reginfo,
+			       netsnmp_agent_request_info *reqinfo,
+			       netsnmp_request_info *requests)
+{
+	const struct xv_table *t = handler->myvoid;
+
+	(void)reginfo;
+	return scalar_reply(reqinfo, requests, ASN_TIMETICKS, (u_long)t->last_change);
 }
 
 static netsnmp_handler_registration *make_reg(const char *name,
@@ -250,7 +286,7 @@ int xv_mib_vif_register(const struct xv_table *table)
 			     OID_LENGTH(table_oid), table);
 	number_reg = make_reg("xenVifNumber", number_handler, number_oid,
 			      OID_LENGTH(number_oid), table);
-	last_change_reg = make_reg("xenVifTableLastChange", number_handler,
+	last_change_reg = make_reg("xenVifTableLastChange", last_change_handler,
 				   last_change_oid, OID_LENGTH(last_change_oid), table);
 	if (!table_reg || !number_reg || !last_change_reg)
 		return MIB_REGISTRATION_FAILED;

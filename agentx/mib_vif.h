@@ -33,6 +33,19 @@ struct xv_mib_value {
 bool xv_mib_vif_column(const struct xv_row *row, int column,
 		       struct xv_mib_value *out);
 
+/*
+ * Answers one varbind of xenVifTable.  GET: name must be an instance.
+ * GETNEXT: the first instance after name, or name itself if inclusive
+ * (AgentX's "include" flag).  Fills out (its length in *outlen, room
+ * for XV_MIB_VIF_INSTANCE_LEN) and value; returns 0, or the exception:
+ * SNMP_NOSUCHOBJECT or SNMP_NOSUCHINSTANCE for GET, SNMP_ENDOFMIBVIEW
+ * when nothing follows in the table.
+ */
+#define XV_MIB_VIF_INSTANCE_LEN 14
+int xv_mib_vif_resolve(const struct xv_table *t, bool getnext, bool inclusive,
+		       const oid *name, size_t len, oid *out, size_t *outlen,
+		       struct xv_mib_value *value);
+
 /* Registers the vif objects, served from *table.  0 or an MIB_ error. */
 int xv_mib_vif_register(const struct xv_table *table);
 void xv_mib_vif_unregister(void);

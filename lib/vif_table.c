@@ -627,9 +627,7 @@ static int mark_live(struct xv_table *t, const struct xv_reconcile *in,
 				}
 				row->discontinuity = in->new_row_discontinuity;
 			}
-			if (!row->active)
-				*changed = true;
-			row->active = true;
+			row->live = true;
 			if (apply_meta(row, dom, vif, changed) < 0 ||
 			    name_map_add_vif(names, dom, vif, row) < 0)
 				rc = -ENOMEM;
@@ -645,8 +643,15 @@ int xv_table_reconcile(struct xv_table *t, const struct xv_reconcile *in)
 	int rc;
 
 	for (size_t i = 0; i < t->n; i++)
-		t->by_index[i]->active = false;
+		t->by_index[i]->live = false;
 	rc = mark_live(t, in, &names, &changed);
+	for (size_t i = 0; i < t->n; i++) {
+		struct xv_row *row = t->by_index[i];
+
+		if (row->active != row->live)
+			changed = true; /* a row came or left */
+		row->active = row->live;
+	}
 	if (names.n > 1)
 		qsort(names.v, names.n, sizeof *names.v, compare_name_entry);
 	if (count_links(t, in, &names) < 0)
@@ -654,26 +659,19 @@ int xv_table_reconcile(struct xv_table *t, const struct xv_reconcile *in)
 	free(names.v);
 	retire_sources(t, in);
 
-	size_t was_active = t->nactive;
-	size_t now_active = 0;
 	for (size_t i = 0; i < t->n; i++) {
 		struct xv_row *row = t->by_index[i];
 		const struct xv_domain_meta *dom;
 
 		if (!row->active)
 			continue;
-		now_active++;
 		/* mark_live found both for every active row. */
 		dom = xv_meta_find(in->meta, row->domid);
 		if (settle_row(row, in->links, dom,
 			       xv_meta_find_vif(dom, row->devid), &changed) < 0)
 			rc = -ENOMEM;
 	}
-	/* Rows that left are a change too. */
-	for (size_t i = 0; i < was_active; i++)
-		if (!t->active[i]->active)
-			changed = true;
-	if (changed || now_active != was_active) {
+	if (changed) {
 		rebuild_view(t);
 		t->last_change = in->now;
 	}

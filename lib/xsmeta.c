@@ -271,7 +271,7 @@ static int place_domain(struct xv_meta *meta, struct xv_domain_meta *fresh)
 int xv_meta_scan_domain(struct xv_meta *meta, const struct xv_store *store,
 			uint32_t domid)
 {
-	struct xv_domain_meta fresh = {0};
+	struct xv_domain_meta fresh = {.domid = domid};
 	/* A backend tree left behind by a dead domain is not a row. */
 	int rc = store->domain_live(store->ctx, domid);
 

@@ -43,6 +43,7 @@ struct xv_row {
 
 	/* Valid while active: the backend vif exists for a live domain. */
 	bool active;
+	bool live;                /* scratch: found live in this reconcile */
 	uint32_t domid, devid;
 	char *domain_name;        /* cleaned UTF-8 */
 	char uuid[37];

@@ -1,0 +1,150 @@
+/* The state file: round trip, and damage recognised, never half-read. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tap.h"
+#include "xenvif/state_file.h"
+
+static char dir[] = "/tmp/xv-state-test-XXXXXX";
+static char path[256];
+
+static void make_table(struct xv_table *t)
+{
+	struct xv_row *r;
+	struct xv_counters last = {{11, 22, 0, 0, 33, 44, 0, 0}};
+
+	xv_table_init(t);
+	xv_table_add(t, 12345, "6f1c2a9e-0d3b-4c8e-9a51-3b2f7d0e4a11/0", &r);
+	for (int i = 0; i < XV_NCOUNTERS; i++)
+		r->total.v[i] = 1000 * (uint64_t)(i + 1);
+	r->total.v[XV_IN_OCTETS] = 18446744073709551000ULL;
+	r->discontinuity = 77;
+	xv_row_add_source(r, 10, false, "vif3.0", &last);
+	xv_row_add_source(r, 11, true, "vif3.0-emu", &last);
+	xv_table_add(t, 7, "name:my vm 100%/1", &r);
+	r->total.v[XV_OUT_OCTETS] = 5;
+}
+
+static char *slurp(size_t *len)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = malloc(65536);
+
+	*len = fread(buf, 1, 65535, f);
+	buf[*len] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static void spit(const char *buf, size_t len)
+{
+	FILE *f = fopen(path, "w");
+
+	fwrite(buf, 1, len, f);
+	fclose(f);
+}
+
+static int load(struct xv_table *t, const char *boot, char *err, size_t errlen)
+{
+	struct xv_state_info info;
+
+	xv_table_init(t);
+	return xv_state_load(path, t, boot, &info, err, errlen);
+}
+
+int main(void)
+{
+	struct xv_table t, back;
+	struct xv_state_info info = {.boot_id = "boot-a", .saved = 1700000000,
+				     .uptime_origin = 1699999000123LL};
+	char err[512], expect[512];
+	size_t len;
+
+	if (!mkdtemp(dir))
+		return 1;
+	snprintf(path, sizeof path, "%s/state", dir);
+	make_table(&t);
+	tap_is_u64(xv_state_save(path, &t, &info, err, sizeof err), 0, "saved");
+
+	struct xv_state_info got;
+	xv_table_init(&back);
+	tap_is_u64(xv_state_load(path, &back, "boot-a", &got, err, sizeof err), 0, "loaded");
+	tap_is_u64(back.n, 2, "two rows");
+	struct xv_row *r = xv_table_find_index(&back, 12345);
+	tap_ok(r && strcmp(r->key, "6f1c2a9e-0d3b-4c8e-9a51-3b2f7d0e4a11/0") == 0,
+	       "index and key");
+	tap_is_u64(r ? r->total.v[XV_IN_OCTETS] : 0, 18446744073709551000ULL,
+		   "64-bit counters exact");
+	tap_is_u64(r ? r->discontinuity : 0, 77, "discontinuity time");
+	tap_is_u64(r ? r->nsources : 0, 2, "sources of the same boot kept");
+	tap_ok(r && r->sources[1].emu && r->sources[1].ifindex == 11 &&
+		       strcmp(r->sources[1].name, "vif3.0-emu") == 0 &&
+		       r->sources[1].last.v[XV_OUT_PKTS] == 44,
+	       "source fields");
+	r = xv_table_find_key(&back, "name:my vm 100%/1");
+	tap_ok(r && r->index == 7 && r->total.v[XV_OUT_OCTETS] == 5,
+	       "a key with spaces and %% survives");
+	tap_is_u64(got.uptime_origin, 1699999000123LL, "uptime origin");
+	tap_is_str(got.boot_id, "boot-a", "boot id");
+	xv_table_free(&back);
+
+	tap_is_u64(load(&back, "boot-b", err, sizeof err), 0, "loaded after a reboot");
+	r = xv_table_find_index(&back, 12345);
+	tap_ok(r && r->nsources == 0 && r->total.v[XV_IN_OCTETS] == 18446744073709551000ULL,
+	       "another boot: counters kept, devices dropped");
+	xv_table_free(&back);
+
+	char *good = slurp(&len);
+	spit(good, len - 20);
+	tap_ok(load(&back, "boot-a", err, sizeof err) == -EINVAL, "truncated file refused");
+	snprintf(expect, sizeof expect, "%s:8: truncated line", path);
+	tap_is_str(err, expect, "error names file and line");
+	tap_is_u64(back.n, 0, "nothing half-loaded");
+
+	char *cut = strstr(good, "source 11");
+	spit(good, (size_t)(cut - good));
+	tap_ok(load(&back, "boot-a", err, sizeof err) == -EINVAL, "file cut at a line end refused");
+	snprintf(expect, sizeof expect, "%s:8: no end line: file truncated", path);
+	tap_is_str(err, expect, "said so");
+
+	char *flip = strdup(good);
+	strstr(flip, "vif3.0 ")[3] = '4'; /* still well-formed */
+	spit(flip, len);
+	tap_ok(load(&back, "boot-a", err, sizeof err) == -EINVAL, "changed byte refused");
+	snprintf(expect, sizeof expect,
+		 "%s:9: checksum or row count does not match: file damaged", path);
+	tap_is_str(err, expect, "by the checksum");
+	tap_is_u64(back.n, 0, "table left empty");
+
+	spit("garbage\n", 8);
+	tap_ok(load(&back, "boot-a", err, sizeof err) == -EINVAL, "not a state file");
+	snprintf(expect, sizeof expect, "%s:1: expected a header field and one value", path);
+	tap_is_str(err, expect, "said so");
+
+	spit(good, len);
+	char aside[512];
+	tap_is_u64(xv_state_set_aside(path, aside, sizeof aside), 0, "set aside");
+	tap_ok(access(path, F_OK) != 0 && access(aside, F_OK) == 0 &&
+		       strncmp(aside, path, strlen(path)) == 0 &&
+		       strstr(aside, ".damaged-") != NULL,
+	       "renamed beside it, kept");
+	tap_ok(load(&back, "boot-a", err, sizeof err) == -ENOENT, "then no file");
+	unlink(aside);
+
+	chmod(dir, 0500);
+	if (geteuid() != 0) {
+		tap_ok(xv_state_save(path, &t, &info, err, sizeof err) < 0,
+		       "unwritable directory is an error");
+	}
+	chmod(dir, 0700);
+	unlink(path);
+	rmdir(dir);
+	free(good);
+	free(flip);
+	xv_table_free(&t);
+	return tap_done();
+}

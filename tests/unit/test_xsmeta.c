@@ -1,0 +1,180 @@
+/* Reading vif metadata from xenstore: only dom0-owned nodes, all
+ * values cleaned, failures never mistaken for absence. */
+#include <errno.h>
+#include <string.h>
+
+#include "fake_store.h"
+#include "tap.h"
+#include "xenvif/xsmeta.h"
+
+#define UUID "6f1c2a9e-0d3b-4c8e-9a51-3b2f7d0e4a11"
+#define BE "/local/domain/0/backend/vif"
+
+static void test_trusted_sources(void)
+{
+	struct fake_store fs;
+	struct xv_meta meta;
+	struct xv_store st;
+	const struct xv_domain_meta *d;
+	const struct xv_vif_meta *v;
+
+	fake_init(&fs);
+	st = fake_api(&fs);
+	xv_meta_init(&meta, 0);
+	fake_add_vm(&fs, 3, "web1", UUID, 0, "00:16:3e:01:02:03", "xenbr0");
+	fake_write(&fs, BE "/3/0/ip", "192.0.2.10 2001:db8::10");
+	/* What the guest may write about itself: all of it must be ignored. */
+	fake_write(&fs, "/local/domain/3/device/vif/0/mac", "02:00:00:00:00:66");
+	fake_write(&fs, "/local/domain/3/data/name", "spoofed");
+	fake_write(&fs, "/local/domain/3/attr/vif/0/ip", "203.0.113.66");
+
+	tap_is_u64(xv_meta_scan_all(&meta, &st), 1, "first scan is a change");
+	d = xv_meta_find(&meta, 3);
+	tap_ok(d != NULL, "live domain with a vif has a record");
+	if (!d)
+		return;
+	v = xv_meta_find_vif(d, 0);
+	tap_is_str(d->name, "web1", "name from /local/domain/D/name");
+	tap_is_str(d->uuid, UUID, "UUID from /local/domain/D/vm");
+	tap_ok(v && v->has_mac && memcmp(v->mac, "\x00\x16\x3e\x01\x02\x03", 6) == 0,
+	       "MAC from the backend, not the guest's frontend");
+	tap_is_str(v ? v->bridge : NULL, "xenbr0", "bridge from the backend");
+	tap_is_str(v ? v->ips : NULL, "192.0.2.10 2001:db8::10", "ip from the backend");
+	tap_ok(v && v->vifname == NULL, "no vifname");
+	tap_is_u64(xv_meta_scan_all(&meta, &st), 0, "scanning again changes nothing");
+	d = xv_meta_find(&meta, 3); /* records are replaced by each scan */
+	v = xv_meta_find_vif(d, 0);
+
+	char name[64];
+	xv_vif_device_name(d, v, name, sizeof name);
+	tap_is_str(name, "vif3.0", "default device name vifD.N");
+	fake_write(&fs, BE "/3/0/vifname", "web1-eth0");
+	tap_is_u64(xv_meta_scan_domain(&meta, &st, 3), 1, "vifname change is a change");
+	d = xv_meta_find(&meta, 3);
+	xv_vif_device_name(d, xv_meta_find_vif(d, 0), name, sizeof name);
+	tap_is_str(name, "web1-eth0", "custom vifname");
+
+	fake_write(&fs, "/local/domain/3/name", "web1-renamed");
+	tap_is_u64(xv_meta_scan_domain(&meta, &st, 3), 1, "rename is a change");
+	tap_is_str(xv_meta_find(&meta, 3)->name, "web1-renamed", "new name");
+	xv_meta_free(&meta);
+	fake_free(&fs);
+}
+
+static void test_hostile_values(void)
+{
+	struct fake_store fs;
+	struct xv_meta meta;
+	struct xv_store st;
+	const struct xv_domain_meta *d;
+	char big[4096];
+
+	fake_init(&fs);
+	st = fake_api(&fs);
+	xv_meta_init(&meta, 0);
+	fake_add_vm(&fs, 4, "x", UUID, 0, "not-a-mac", NULL);
+	fake_write_bytes(&fs, "/local/domain/4/name", "\x1b[31mred\xff\x00z", 11);
+	fake_write(&fs, "/local/domain/4/vm", "/vm/../../etc/passwd");
+	memset(big, 'B', sizeof big);
+	fake_write_bytes(&fs, BE "/4/0/bridge", big, sizeof big);
+	fake_write(&fs, BE "/4/junk/mac", "00:16:3e:00:00:01");
+	fake_write(&fs, BE "/4/007/mac", "00:16:3e:00:00:01");
+	xv_meta_scan_all(&meta, &st);
+	d = xv_meta_find(&meta, 4);
+	tap_ok(d != NULL, "domain with hostile values still has a record");
+	if (!d)
+		return;
+	tap_is_str(d->name, "?[31mred??z", "name cleaned");
+	tap_is_str(d->uuid, "", "a vm path that is not /vm/UUID gives no UUID");
+	tap_is_u64(d->nvifs, 1, "device ids that are not numbers are not vifs");
+	tap_ok(!d->vifs[0].has_mac, "malformed MAC is no MAC");
+	tap_is_u64(strlen(d->vifs[0].bridge), 255, "4 KB bridge cut to 255");
+	xv_meta_free(&meta);
+	fake_free(&fs);
+}
+
+static void test_lifecycle(void)
+{
+	struct fake_store fs;
+	struct xv_meta meta;
+	struct xv_store st;
+
+	fake_init(&fs);
+	st = fake_api(&fs);
+	xv_meta_init(&meta, 0);
+	fake_add_vm(&fs, 5, "a", UUID, 0, NULL, NULL);
+	fake_add_vm(&fs, 6, "b", "11111111-2222-3333-4444-555555555555", 1, NULL, NULL);
+	fake_set_live(&fs, 6, false);
+	xv_meta_scan_all(&meta, &st);
+	tap_is_u64(meta.n, 1, "a backend tree of a domain not introduced is no record");
+
+	fake_set_live(&fs, 6, true);
+	tap_is_u64(xv_meta_scan_new(&meta, &st), 1, "introduced domain found by scan_new");
+	tap_is_u64(meta.n, 2, "two records");
+	tap_is_u64(xv_meta_scan_new(&meta, &st), 0, "scan_new reads no known domain");
+
+	fake_set_live(&fs, 5, false);
+	tap_is_u64(xv_meta_prune(&meta, &st), 1, "released domain pruned");
+	tap_ok(!xv_meta_find(&meta, 5) && xv_meta_find(&meta, 6), "only the dead one");
+
+	fs.fail_errno = EIO;
+	tap_ok(xv_meta_scan_domain(&meta, &st, 6) == -EIO, "store failure is reported");
+	tap_ok(xv_meta_find(&meta, 6) != NULL, "and the record is kept");
+	tap_ok(xv_meta_prune(&meta, &st) == -EIO && meta.n == 1,
+	       "prune on failure drops nothing");
+	fs.fail_errno = 0;
+
+	fake_set_live(&fs, 6, false);
+	tap_is_u64(xv_meta_scan_domain(&meta, &st, 6), 1,
+		   "a known domain no longer live is dropped by a re-read");
+	tap_is_u64(meta.n, 0, "gone");
+	fake_set_live(&fs, 6, true);
+	tap_is_u64(xv_meta_scan_domain(&meta, &st, 6), 1, "and comes back when live");
+
+	fake_rm(&fs, BE "/6");
+	tap_is_u64(xv_meta_scan_domain(&meta, &st, 6), 1, "vifs gone: record dropped");
+	tap_is_u64(meta.n, 0, "no records");
+	xv_meta_free(&meta);
+	fake_free(&fs);
+}
+
+static void test_watch_scope(void)
+{
+	struct xv_meta meta;
+	uint32_t d = 999;
+
+	xv_meta_init(&meta, 0);
+	tap_is_u64(xv_meta_watch_scope(&meta, BE "/12/0/mac", &d), XV_WATCH_DOMAIN,
+		   "backend key concerns a domain");
+	tap_is_u64(d, 12, "that domain");
+	tap_is_u64(xv_meta_watch_scope(&meta, BE "/13", &d), XV_WATCH_DOMAIN,
+		   "backend dir of a domain");
+	tap_is_u64(xv_meta_watch_scope(&meta, BE, &d), XV_WATCH_ALL, "the whole tree");
+	tap_is_u64(xv_meta_watch_scope(&meta, "/local/domain/7/name", &d), XV_WATCH_DOMAIN,
+		   "a name node");
+	tap_is_u64(d, 7, "its domain");
+	tap_is_u64(xv_meta_watch_scope(&meta, "/local/domain/7/device/vif/0/mac", &d),
+		   XV_WATCH_NONE, "the guest's frontend is ignored");
+	tap_is_u64(xv_meta_watch_scope(&meta, BE "x/1", &d), XV_WATCH_NONE,
+		   "a sibling of the backend dir is ignored");
+	tap_is_u64(xv_meta_watch_scope(&meta, BE "/99999999999/0", &d), XV_WATCH_NONE,
+		   "an absurd domid is ignored");
+	tap_is_u64(xv_meta_watch_scope(&meta, "@releaseDomain", &d), XV_WATCH_RELEASED,
+		   "@releaseDomain");
+	tap_is_u64(xv_meta_watch_scope(&meta, "@introduceDomain", &d), XV_WATCH_INTRODUCED,
+		   "@introduceDomain");
+	xv_meta_init(&meta, 5);
+	tap_is_u64(xv_meta_watch_scope(&meta, "/local/domain/5/backend/vif/9/0", &d),
+		   XV_WATCH_DOMAIN, "a driver domain's backend tree");
+	tap_is_u64(xv_meta_watch_scope(&meta, BE "/9/0", &d), XV_WATCH_NONE,
+		   "dom0's tree is not ours then");
+}
+
+int main(void)
+{
+	test_trusted_sources();
+	test_hostile_values();
+	test_lifecycle();
+	test_watch_scope();
+	return tap_done();
+}
