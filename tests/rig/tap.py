@@ -163,7 +163,10 @@ def run(main, tap=None):
         main(tap)
     except SkipAll:
         skipped = True
-    except BaseException:           # noqa: B902 - SystemExit from SIGTERM too
+    except SystemExit as err:
+        if err.code not in (0, None):       # SIGTERM under dom0.py: 143
+            _report_exception(tap, "exit with status %s" % err.code)
+    except BaseException:           # noqa: B902 - KeyboardInterrupt too
         _report_exception(tap, "unexpected exception")
     for hook in list(_end_hooks):
         try:
