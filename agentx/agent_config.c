@@ -95,6 +95,7 @@ void xv_agent_config_print_tokens(FILE *out)
 	fprintf(out, "Tokens of %s.conf (on SNMPCONFPATH):\n", XV_APP_NAME);
 	for (const struct xv_config_token *t = xv_config_tokens; t->name; t++)
 		fprintf(out, "  %-18s %-8s %s\n", t->name, t->usage, t->help);
-	fprintf(out, "\nnet-snmp's own tokens accepted there:\n");
+	fprintf(out, "\nAll tokens net-snmp accepts, by file:\n");
+	fflush(out);
 	read_config_print_usage("  ");
 }

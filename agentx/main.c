@@ -206,7 +206,10 @@ static void engine_log(void *ctx, enum xv_log_level level, const char *msg)
 	};
 
 	(void)ctx;
-	snmp_log(priority[level], "%s\n", msg);
+	if (level == XV_LOG_DEBUG)
+		DEBUGMSGTL((XV_APP_NAME, "%s\n", msg));
+	else
+		snmp_log(priority[level], "%s\n", msg);
 }
 
 static uint32_t engine_now(void *ctx)
@@ -270,7 +273,6 @@ static int init_net_snmp(const struct options *o, struct xv_config *cfg, int lis
 			   NETSNMP_DS_AGENT_AGENTX_PING_INTERVAL,
 			   XV_AGENTX_PING_INTERVAL);
 	if (list) {
-		init_snmp(XV_APP_NAME);
 		xv_agent_config_print_tokens(stdout);
 		return 1;
 	}
@@ -296,7 +298,7 @@ int main(int argc, char **argv)
 	if (rc == 1 || rc == 2)
 		return rc == 1 ? 0 : 2;
 	if (!o.log_set) {
-		if (o.foreground)
+		if (o.foreground || rc == 'H')
 			snmp_enable_stderrlog();
 		else
 			snmp_enable_syslog_ident(XV_APP_NAME, LOG_DAEMON);

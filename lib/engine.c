@@ -255,8 +255,10 @@ static void sync_table(struct xv_engine *e)
 	if (xv_table_reconcile(&e->table, &in) < 0)
 		say(e, XV_LOG_ERR, "out of memory while updating the table; "
 		    "trying again at the next refresh");
-	xv_linkset_clear(&e->events.gone);
-	e->events.changed = e->events.overrun = false;
+	say(e, XV_LOG_DEBUG, "reconciled %zu links, %zu gone, %zu domains: "
+	    "%zu rows served of %zu known", e->links.n, e->events.gone.n,
+	    e->meta.n, e->table.nactive, e->table.n);
+	xv_link_events_clear(&e->events);
 	if (e->table.n != rows_before)
 		e->save_soon = true; /* new indexes: record them */
 	/* Settled once a full xenstore picture has been joined. */
@@ -330,6 +332,7 @@ void xv_engine_xenstore_ready(struct xv_engine *e)
 		uint32_t domid;
 
 		any = true;
+		say(e, XV_LOG_DEBUG, "xenstore watch: %s", path);
 		switch (xv_meta_watch_scope(&e->meta, path, &domid)) {
 		case XV_WATCH_DOMAIN:
 			rc = mark_dirty(e, domid);
@@ -398,7 +401,7 @@ void xv_engine_stop(struct xv_engine *e)
 	xv_xsconn_close(&e->xs);
 	xv_netlink_close(&e->nl);
 	xv_linkset_free(&e->links);
-	xv_linkset_free(&e->events.gone);
+	xv_link_events_free(&e->events);
 	xv_table_free(&e->table);
 	xv_meta_free(&e->meta);
 	free(e->dirty);

@@ -308,14 +308,54 @@ int xv_netlink_dump(struct xv_netlink *nl, struct xv_linkset *out, char *err,
 	return -EAGAIN;
 }
 
-static int record_gone(struct xv_link_events *ev, const struct xv_link *link)
+static struct xv_link *find_unsorted(struct xv_linkset *set, int ifindex)
 {
-	struct xv_link *slot = linkset_append(&ev->gone);
+	for (size_t i = 0; i < set->n; i++)
+		if (set->links[i].ifindex == ifindex)
+			return &set->links[i];
+	return NULL;
+}
 
-	if (!slot)
+/* Keeps, per link, the highest value each counter showed. */
+static struct xv_link *record_reading(struct xv_link_events *ev,
+				      const struct xv_link *link)
+{
+	struct xv_link *r = find_unsorted(&ev->readings, link->ifindex);
+
+	if (!r) {
+		if (!(r = linkset_append(&ev->readings)))
+			return NULL;
+		*r = *link;
+		return r;
+	}
+	for (int i = 0; i < XV_NCOUNTERS; i++)
+		if (link->stats.v[i] > r->stats.v[i])
+			r->stats.v[i] = link->stats.v[i];
+	return r;
+}
+
+static int record_gone(struct xv_link_events *ev, const struct xv_link *reading)
+{
+	struct xv_link *slot = find_unsorted(&ev->gone, reading->ifindex);
+
+	if (!slot && !(slot = linkset_append(&ev->gone)))
 		return -ENOMEM;
-	*slot = *link;
+	*slot = *reading;
 	return 0;
+}
+
+void xv_link_events_clear(struct xv_link_events *ev)
+{
+	xv_linkset_clear(&ev->gone);
+	xv_linkset_clear(&ev->readings);
+	ev->changed = ev->overrun = false;
+}
+
+void xv_link_events_free(struct xv_link_events *ev)
+{
+	xv_linkset_free(&ev->gone);
+	xv_linkset_free(&ev->readings);
+	ev->changed = ev->overrun = false;
 }
 
 int xv_netlink_drain(struct xv_netlink *nl, struct xv_link_events *ev,
@@ -342,12 +382,14 @@ int xv_netlink_drain(struct xv_netlink *nl, struct xv_link_events *ev,
 		for (struct nlmsghdr *nlh = nl->buf; NLMSG_OK(nlh, left);
 		     nlh = NLMSG_NEXT(nlh, left)) {
 			struct xv_link link;
+			const struct xv_link *reading;
 
 			if (!xv_link_parse(nlh, nlh->nlmsg_len, &link))
 				continue;
 			ev->changed = true;
-			if (nlh->nlmsg_type == RTM_DELLINK &&
-			    record_gone(ev, &link) < 0) {
+			reading = record_reading(ev, &link);
+			if (!reading || (nlh->nlmsg_type == RTM_DELLINK &&
+					 record_gone(ev, reading) < 0)) {
 				snprintf(err, errlen, "rtnetlink: out of memory");
 				return -ENOMEM;
 			}

@@ -23,7 +23,13 @@
 #include "xenvif/xsconn.h"
 #include "xenvif/xsmeta.h"
 
-enum xv_log_level { XV_LOG_ERR, XV_LOG_WARNING, XV_LOG_NOTICE, XV_LOG_INFO };
+enum xv_log_level {
+	XV_LOG_ERR,
+	XV_LOG_WARNING,
+	XV_LOG_NOTICE,
+	XV_LOG_INFO,
+	XV_LOG_DEBUG, /* net-snmp debug token "xen-vif-agent" (-D) */
+};
 
 struct xv_engine_hooks {
 	/* TimeStamp now, in the master agent's sysUpTime (centiseconds). */

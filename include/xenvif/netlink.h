@@ -65,13 +65,22 @@ struct xv_link_events {
 	bool changed;          /* some link came, went or changed */
 	bool overrun;          /* notifications were lost: trust only a dump */
 	struct xv_linkset gone; /* deleted links, with their final counters */
+	struct xv_linkset readings; /* highest counters seen per link */
 };
 
 /*
  * Reads every pending notification without blocking and adds what it
- * says to *ev.  0, or -errno with err set.
+ * says to *ev.  A deleted link's final counters are the highest each
+ * counter showed in any notification since *ev was last cleared: some
+ * drivers (veth) report less once deletion has begun, and a link is
+ * usually set down, with a notification, before it goes.
+ * 0, or -errno with err set.
  */
 int xv_netlink_drain(struct xv_netlink *nl, struct xv_link_events *ev,
 		     char *err, size_t errlen);
+
+/* Forgets what was drained, once the table has taken it in. */
+void xv_link_events_clear(struct xv_link_events *ev);
+void xv_link_events_free(struct xv_link_events *ev);
 
 #endif

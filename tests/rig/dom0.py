@@ -953,6 +953,10 @@ class Dom0:
                                         ("state", XENBUS_CLOSED)])
         for (devid, emu), name in list(vm.links.items()):
             if link_exists(self.ns, name):
+                # As Xen's vif hotplug script does on offline: down first.
+                # (It matters for veth: once deletion starts a veth has no
+                # peer, and its rx counters come from the peer.)
+                ip("link", "set", "dev", name, "down", ns=self.ns)
                 ip("link", "del", name, ns=self.ns)
             self._remove_fake_sysfs(name)
         vm.links.clear()
