@@ -2,12 +2,35 @@
 
 #include <net-snmp/net-snmp-config.h>
 #include <net-snmp/net-snmp-includes.h>
+#include <stdlib.h>
 #include <string.h>
 
 static struct xv_config *config;
 static const char *extra_config_file;
 static int counting;
 static unsigned int errors;
+/* net-snmp reads each file twice (before and after loading MIBs) and
+ * some errors come in both passes: count each file:line once. */
+static char **error_places;
+static size_t nplaces;
+
+static int first_report(const char *place, size_t len)
+{
+	char **grown;
+
+	for (size_t i = 0; i < nplaces; i++)
+		if (strlen(error_places[i]) == len &&
+		    strncmp(error_places[i], place, len) == 0)
+			return 0;
+	grown = realloc(error_places, (nplaces + 1) * sizeof *grown);
+	if (!grown)
+		return 1;
+	error_places = grown;
+	error_places[nplaces] = strndup(place, len);
+	if (error_places[nplaces])
+		nplaces++;
+	return 1;
+}
 
 static void on_token(const char *token, char *line)
 {
@@ -50,7 +73,8 @@ static int on_log(int major, int minor, void *server, void *client)
 		return 0;
 	if ((strncmp(what, ": Error:", 8) == 0 ||
 	     strncmp(what, ": Warning: Unknown token", 24) == 0) &&
-	    own_file(m->msg, (size_t)(at - m->msg)))
+	    own_file(m->msg, (size_t)(at - m->msg)) &&
+	    first_report(m->msg, (size_t)(what - m->msg)))
 		errors++;
 	return 0;
 }
@@ -81,8 +105,14 @@ void xv_agent_config_register(struct xv_config *cfg, const char *extra_file)
 void xv_agent_config_count_errors(int on)
 {
 	counting = on;
-	if (on)
-		errors = 0;
+	if (!on)
+		return;
+	errors = 0;
+	for (size_t i = 0; i < nplaces; i++)
+		free(error_places[i]);
+	free(error_places);
+	error_places = NULL;
+	nplaces = 0;
 }
 
 unsigned int xv_agent_config_errors(void)

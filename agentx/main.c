@@ -24,7 +24,7 @@
 #include "agent_config.h"
 #include "event_glue.h"
 #include "mib_vif.h"
-#include "uptime.h"
+#include "master_link.h"
 #include "xenvif/engine.h"
 
 /* How long one AgentX request may block the agent if snmpd hangs. */
@@ -215,13 +215,13 @@ static void engine_log(void *ctx, enum xv_log_level level, const char *msg)
 static uint32_t engine_now(void *ctx)
 {
 	(void)ctx;
-	return xv_uptime_now();
+	return xv_master_uptime();
 }
 
 static int64_t engine_origin(void *ctx)
 {
 	(void)ctx;
-	return xv_uptime_origin_ms();
+	return xv_master_origin_ms();
 }
 
 static void on_origin_moved(void *ctx, int64_t delta_ticks, int64_t origin_ms)
@@ -267,6 +267,7 @@ static int init_net_snmp(const struct options *o, struct xv_config *cfg, int lis
 	xv_config_defaults(cfg);
 	xv_agent_config_register(cfg, o->config_file);
 	init_agent(XV_APP_NAME);
+	xv_master_follow();
 	/* init_agent sets net-snmp's default; the configuration may
 	 * still override this. */
 	netsnmp_ds_set_int(NETSNMP_DS_APPLICATION_ID,
@@ -284,6 +285,16 @@ static int init_net_snmp(const struct options *o, struct xv_config *cfg, int lis
 			 xv_agent_config_errors());
 		return 1;
 	}
+	if (!xv_master_connected())
+		snmp_log(LOG_WARNING, "cannot reach the AgentX master at %s; "
+			 "trying again every %d s\n",
+			 netsnmp_ds_get_string(NETSNMP_DS_APPLICATION_ID,
+					       NETSNMP_DS_AGENT_X_SOCKET)
+				 ? netsnmp_ds_get_string(NETSNMP_DS_APPLICATION_ID,
+							 NETSNMP_DS_AGENT_X_SOCKET)
+				 : "its default socket",
+			 netsnmp_ds_get_int(NETSNMP_DS_APPLICATION_ID,
+					    NETSNMP_DS_AGENT_AGENTX_PING_INTERVAL));
 	return 0;
 }
 
@@ -297,8 +308,11 @@ int main(int argc, char **argv)
 
 	if (rc == 1 || rc == 2)
 		return rc == 1 ? 0 : 2;
-	if (!o.log_set) {
-		if (o.foreground || rc == 'H')
+	if (rc == 'H')
+		/* net-snmp prints its token list through the log. */
+		netsnmp_register_loghandler(NETSNMP_LOGHANDLER_STDOUT, LOG_DEBUG);
+	else if (!o.log_set) {
+		if (o.foreground)
 			snmp_enable_stderrlog();
 		else
 			snmp_enable_syslog_ident(XV_APP_NAME, LOG_DAEMON);
@@ -326,7 +340,7 @@ int main(int argc, char **argv)
 		snmp_log(LOG_ERR, "cannot start: %s\n", err);
 		return 1;
 	}
-	xv_uptime_follow(on_origin_moved, &engine);
+	xv_master_on_origin_moved(on_origin_moved, &engine);
 	if (xv_mib_vif_register(&engine.table) != MIB_REGISTERED_OK) {
 		snmp_log(LOG_ERR, "cannot register XEN-VIF-MIB objects\n");
 		xv_engine_stop(&engine);

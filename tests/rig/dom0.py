@@ -732,6 +732,14 @@ class Dom0:
             raise RigError("xenstore simulator exited with %s:\n%s"
                            % (status, self.sim.log_tail()))
 
+    def stop_xenstore(self):
+        """Stop the simulator, keeping its tree for start_xenstore()."""
+        self._stop_simulator()
+
+    def start_xenstore(self):
+        """Start the simulator again with the tree it had."""
+        self._start_simulator()
+
     def xenstore_restart(self):
         """Stop the simulator (it saves its tree and introduced domains)
         and start it again on the same socket with the same tree.  Watches

@@ -4,7 +4,9 @@
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 #include <string.h>
+#include <stdlib.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "tap.h"
 #include "xenvif/netlink.h"
@@ -114,6 +116,44 @@ int main(void)
 	start(&m, RTM_NEWROUTE, AF_UNSPEC, 9, IFF_UP);
 	attr(&m, IFLA_IFNAME, "vif9.0", 7);
 	tap_ok(!xv_link_parse(&m, m.nlh.nlmsg_len, &l), "other message types are refused");
+
+	/* Notifications as the event socket delivers them: the deletion
+	 * notice of a veth reports rx 0, the link-down before it the truth. */
+	int sv[2];
+	struct xv_netlink nl = {.buf = malloc(65536), .bufsz = 65536};
+	struct xv_link_events ev = {0};
+	char err[128];
+	struct rtnl_link_stats64 st = {.rx_bytes = 1000, .tx_bytes = 70};
+
+	socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, sv);
+	nl.event_fd = sv[0];
+	start(&m, RTM_NEWLINK, AF_UNSPEC, 5, 0);
+	attr(&m, IFLA_IFNAME, "vif5.0", 7);
+	attr(&m, IFLA_STATS64, &st, sizeof st);
+	send(sv[1], &m, m.nlh.nlmsg_len, 0);
+	start(&m, RTM_DELLINK, AF_BRIDGE, 5, 0);
+	attr(&m, IFLA_IFNAME, "vif5.0", 7);
+	send(sv[1], &m, m.nlh.nlmsg_len, 0);
+	tap_is_u64(xv_netlink_drain(&nl, &ev, err, sizeof err), 0, "drain");
+	tap_ok(ev.changed && ev.gone.n == 0, "link down is a change, a port leaving no deletion");
+	st.rx_bytes = 0;
+	st.tx_bytes = 75;
+	start(&m, RTM_DELLINK, AF_UNSPEC, 5, 0);
+	attr(&m, IFLA_IFNAME, "vif5.0", 7);
+	attr(&m, IFLA_STATS64, &st, sizeof st);
+	send(sv[1], &m, m.nlh.nlmsg_len, 0);
+	xv_netlink_drain(&nl, &ev, err, sizeof err);
+	tap_is_u64(ev.gone.n, 1, "deletion recorded");
+	tap_is_u64(ev.gone.links[0].stats.v[XV_IN_OCTETS], 1000,
+		   "final rx: the highest notified, not the deletion notice's 0");
+	tap_is_u64(ev.gone.links[0].stats.v[XV_OUT_OCTETS], 75,
+		   "final tx: the deletion notice's, higher");
+	xv_link_events_clear(&ev);
+	tap_ok(ev.gone.n == 0 && ev.readings.n == 0 && !ev.changed, "cleared");
+	xv_link_events_free(&ev);
+	close(sv[0]);
+	close(sv[1]);
+	free(nl.buf);
 
 	struct xv_linkset set = {0};
 	struct xv_link links[3] = {{.ifindex = 2}, {.ifindex = 5}, {.ifindex = 9}};
