@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "xenvif/text.h"
+
 #define XV_STATE_MAGIC "xen-vif-agent-state"
 #define XV_STATE_FORMAT 1
 #define XV_STATE_LINE_MAX 2048
@@ -45,17 +47,6 @@ static void escape_word(char *out, size_t outsz, const char *in)
 	out[o] = '\0';
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 static bool unescape_word(char *word)
 {
 	char *o = word;
@@ -65,7 +56,7 @@ static bool unescape_word(char *word)
 			*o++ = *p;
 			continue;
 		}
-		int hi = hexval(p[1]), lo = hi < 0 ? -1 : hexval(p[2]);
+		int hi = xv_hex_digit(p[1]), lo = hi < 0 ? -1 : xv_hex_digit(p[2]);
 		if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
 			return false;
 		*o++ = (char)(hi << 4 | lo);

@@ -96,7 +96,7 @@ char *xv_text_clean_dup(const void *in, size_t inlen, enum xv_text_kind kind)
 	return copy;
 }
 
-static int hex_value(char c)
+int xv_hex_digit(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -112,7 +112,7 @@ bool xv_parse_mac(const char *text, size_t len, uint8_t mac[6])
 	if (len != 17)
 		return false;
 	for (int i = 0; i < 6; i++) {
-		int hi = hex_value(text[3 * i]), lo = hex_value(text[3 * i + 1]);
+		int hi = xv_hex_digit(text[3 * i]), lo = xv_hex_digit(text[3 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return false;
@@ -129,7 +129,7 @@ bool xv_parse_uuid(const char *text, size_t len, char out[37])
 		return false;
 	for (size_t i = 0; i < 36; i++) {
 		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-		int v = hex_value(text[i]);
+		int v = xv_hex_digit(text[i]);
 
 		if (dash ? text[i] != '-' : v < 0)
 			return false;

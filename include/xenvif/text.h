@@ -37,6 +37,9 @@ size_t xv_text_clean(char *out, size_t outsz, const void *in, size_t inlen,
 /* Like xv_text_clean, into a fresh heap string; NULL only if out of memory. */
 char *xv_text_clean_dup(const void *in, size_t inlen, enum xv_text_kind kind);
 
+/* The value of a hexadecimal digit in either case, or -1. */
+int xv_hex_digit(char c);
+
 /* "00:16:3e:0a:0b:0c" (either case, ':' or '-') to six bytes.  Strict. */
 bool xv_parse_mac(const char *text, size_t len, uint8_t mac[6]);
 

@@ -28,37 +28,20 @@ import re
 import selectors
 import signal
 import socket
-import struct
 import sys
 import traceback
 
-# ---------------------------------------------------------------------------
-# Wire protocol constants (xen/io/xs_wire.h)
-# ---------------------------------------------------------------------------
+from xs_wire import (  # noqa: E402
+    XS_CONTROL, XS_DIRECTORY, XS_READ,
+    XS_GET_PERMS, XS_WATCH, XS_UNWATCH,
+    XS_TRANSACTION_START, XS_TRANSACTION_END, XS_INTRODUCE,
+    XS_RELEASE, XS_GET_DOMAIN_PATH, XS_WRITE,
+    XS_MKDIR, XS_RM, XS_SET_PERMS,
+    XS_WATCH_EVENT, XS_ERROR, XS_IS_DOMAIN_INTRODUCED,
+    XS_RESUME, XS_SET_TARGET, XS_RESET_WATCHES,
+    XS_DIRECTORY_PART, HEADER, XENSTORE_PAYLOAD_MAX,
+    XENSTORE_ABS_PATH_MAX, XENSTORE_REL_PATH_MAX)
 
-XS_CONTROL = 0
-XS_DIRECTORY = 1
-XS_READ = 2
-XS_GET_PERMS = 3
-XS_WATCH = 4
-XS_UNWATCH = 5
-XS_TRANSACTION_START = 6
-XS_TRANSACTION_END = 7
-XS_INTRODUCE = 8
-XS_RELEASE = 9
-XS_GET_DOMAIN_PATH = 10
-XS_WRITE = 11
-XS_MKDIR = 12
-XS_RM = 13
-XS_SET_PERMS = 14
-XS_WATCH_EVENT = 15
-XS_ERROR = 16
-XS_IS_DOMAIN_INTRODUCED = 17
-XS_RESUME = 18
-XS_SET_TARGET = 19
-# 20 was XS_RESTRICT, which has been removed.
-XS_RESET_WATCHES = 21
-XS_DIRECTORY_PART = 22
 
 TYPE_NAMES = {
     XS_CONTROL: "CONTROL", XS_DIRECTORY: "DIRECTORY", XS_READ: "READ",
@@ -73,10 +56,6 @@ TYPE_NAMES = {
     XS_RESET_WATCHES: "RESET_WATCHES", XS_DIRECTORY_PART: "DIRECTORY_PART",
 }
 
-HEADER = struct.Struct("=IIII")         # type, req_id, tx_id, len (native)
-XENSTORE_PAYLOAD_MAX = 4096
-XENSTORE_ABS_PATH_MAX = 3072
-XENSTORE_REL_PATH_MAX = 2048
 
 DOMID_SELF = 0x7FF0
 DOMID_FIRST_RESERVED = 0x7FF0
