@@ -181,7 +181,9 @@ static int read_xenstore(struct xv_engine *e)
 		changed |= rc;
 		e->ndirty--;
 	}
-	if (changed && (rc = xv_xsconn_watch_names(&e->xs, &e->meta)) < 0)
+	/* Also after a reconnect, when nothing changed but the old
+	 * connection's watches are gone; it costs nothing otherwise. */
+	if ((rc = xv_xsconn_watch_names(&e->xs, &e->meta)) < 0)
 		return rc;
 	return changed;
 }

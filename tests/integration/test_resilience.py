@@ -54,12 +54,26 @@ def main(t):
                         "the destroyed VM's row to leave"),
              "and a destroyed one leaves")
 
-        # A restart of xenstored between two refreshes.
+        # xl rename: only the name watch tells (metadata is not polled).
+        dom0.xs.write(vm.dom_path + "/name", "web1-a")
+        t.ok(wait_until(lambda: row(dom0, idx, ["xenVifDomainName"])[
+            "xenVifDomainName"] == "web1-a", 5, "the new name"),
+            "a renamed domain's name follows")
+
+        # A restart of xenstored between two refreshes; nothing else
+        # changes, yet every watch must be back.
+        reconnects = log_count(dom0, "connected to xenstore again")
         dom0.xenstore_restart()
+        wait_until(lambda: log_count(dom0, "connected to xenstore again")
+                   > reconnects, 10, "the agent to reconnect")
+        dom0.xs.write(vm.dom_path + "/name", "web1-b")
+        t.ok(wait_until(lambda: row(dom0, idx, ["xenVifDomainName"])[
+            "xenVifDomainName"] == "web1-b", 5, "the new name"),
+            "xenstored restarted: name watches come back")
         new = dom0.add_vm("db2", 5, vifs=[Vif(0)])
         t.ok(wait_until(lambda: index_of(new) in indexes(dom0), 10,
                         "the new VM's row"),
-             "xenstored restarted: watches come back")
+             "and the backend watch")
 
         # snmpd restarts: the agent reconnects by itself; TimeStamps of
         # the old master's clock become 0.
