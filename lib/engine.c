@@ -28,6 +28,16 @@ static uint32_t now_ticks(struct xv_engine *e)
 	return e->hooks.now(e->hooks.ctx);
 }
 
+/* Seconds on a clock no one sets: wall-clock steps must not stop or
+ * rush the saves. */
+static time_t monotonic_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
 /* ---- state file ---------------------------------------------------- */
 
 static int load_state(struct xv_engine *e, char *err, size_t errlen)
@@ -56,7 +66,8 @@ static int load_state(struct xv_engine *e, char *err, size_t errlen)
 		return 0;
 	}
 	if (rc < 0) {
-		/* Unreadable but present: starting would overwrite it. */
+		/* Unreadable but present (or no memory to read it):
+		 * starting would overwrite it. */
 		snprintf(err, errlen, "%s", msg);
 		return rc;
 	}
@@ -89,7 +100,7 @@ int xv_engine_save(struct xv_engine *e)
 		say(e, XV_LOG_NOTICE, "state saved again to %s", e->state_path);
 	e->save_failed = false;
 	e->save_soon = false;
-	e->last_save = info.saved;
+	e->last_save = monotonic_seconds();
 	return 0;
 }
 
@@ -260,9 +271,17 @@ static void sync_table(struct xv_engine *e)
 	say(e, XV_LOG_DEBUG, "reconciled %zu links, %zu gone, %zu domains: "
 	    "%zu rows served of %zu known", e->links.n, e->events.gone.n,
 	    e->meta.n, e->table.nactive, e->table.n);
+	/* New indexes, and devices started or finished, must reach the
+	 * state file before a crash could lose them. */
+	if (e->table.n != rows_before || e->table.sources_changed)
+		e->save_soon = true;
+	if (e->events.overrun && !e->overrun_logged) {
+		say(e, XV_LOG_WARNING, "kernel link notifications were lost (a "
+		    "burst of device changes): a device deleted meanwhile may "
+		    "miss its last interval");
+		e->overrun_logged = true;
+	}
 	xv_link_events_clear(&e->events);
-	if (e->table.n != rows_before)
-		e->save_soon = true; /* new indexes: record them */
 	/* Settled once a full xenstore picture has been joined. */
 	if (xv_xsconn_is_open(&e->xs) && !e->rescan_all)
 		e->settled = true;
@@ -295,7 +314,10 @@ int xv_engine_start(struct xv_engine *e, const struct xv_config *cfg,
 	xv_xsconn_init(&e->xs, e->meta.backend_dir);
 	e->nl.dump_fd = e->nl.event_fd = -1;
 	xv_state_boot_id(e->boot_id);
-	e->last_save = time(NULL);
+	if (!e->boot_id[0])
+		say(e, XV_LOG_WARNING, "cannot read the kernel's boot id: a state "
+		    "file's devices are assumed to be of this boot");
+	e->last_save = monotonic_seconds();
 	e->uptime_origin = hooks->origin_ms(hooks->ctx);
 
 	if ((rc = load_state(e, err, errlen)) < 0)
@@ -320,7 +342,8 @@ void xv_engine_refresh(struct xv_engine *e)
 	}
 	follow_xenstore(e);
 	sync_table(e);
-	if (e->save_soon || time(NULL) - e->last_save >= (time_t)e->cfg.state_save_interval)
+	if (e->save_soon ||
+	    monotonic_seconds() - e->last_save >= (time_t)e->cfg.state_save_interval)
 		xv_engine_save(e);
 }
 
@@ -399,6 +422,10 @@ void xv_engine_rebase_clock(struct xv_engine *e, int64_t delta_ticks,
 
 void xv_engine_stop(struct xv_engine *e)
 {
+	/* A device deleted since the last refresh: its final counters
+	 * wait in the notification socket. */
+	if (e->nl.event_fd >= 0)
+		sync_table(e);
 	xv_engine_save(e);
 	xv_xsconn_close(&e->xs);
 	xv_netlink_close(&e->nl);

@@ -165,10 +165,12 @@ static int open_socket(int type_flags, unsigned int groups, int rcvbuf,
 		snprintf(err, errlen, "rtnetlink socket: %s", strerror(e));
 		return -e;
 	}
+	/* As root the buffer may exceed net.core.rmem_max; otherwise take
+	 * what is allowed.  A smaller buffer only overruns sooner. */
 	if (rcvbuf > 0 &&
+	    setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) < 0 &&
 	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf) < 0) {
-		/* Not fatal: a smaller buffer only overruns sooner, and an
-		 * overrun is handled with a dump. */
+		/* The default buffer then. */
 	}
 	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
 		int e = errno;
@@ -334,13 +336,15 @@ static struct xv_link *record_reading(struct xv_link_events *ev,
 	return r;
 }
 
-static int record_gone(struct xv_link_events *ev, const struct xv_link *reading)
+static int record_gone(struct xv_link_events *ev, struct xv_link *reading)
 {
 	struct xv_link *slot = find_unsorted(&ev->gone, reading->ifindex);
 
 	if (!slot && !(slot = linkset_append(&ev->gone)))
 		return -ENOMEM;
 	*slot = *reading;
+	/* A device that reuses the ifindex later starts its own reading. */
+	*reading = ev->readings.links[--ev->readings.n];
 	return 0;
 }
 
@@ -381,8 +385,7 @@ int xv_netlink_drain(struct xv_netlink *nl, struct xv_link_events *ev,
 		size_t left = (size_t)got;
 		for (struct nlmsghdr *nlh = nl->buf; NLMSG_OK(nlh, left);
 		     nlh = NLMSG_NEXT(nlh, left)) {
-			struct xv_link link;
-			const struct xv_link *reading;
+			struct xv_link link, *reading;
 
 			if (!xv_link_parse(nlh, nlh->nlmsg_len, &link))
 				continue;

@@ -201,6 +201,13 @@ static int bad(struct reader *r, const char *what)
 	return -EINVAL;
 }
 
+/* Not damage: the file is fine, the agent is short of memory. */
+static int no_memory(struct reader *r)
+{
+	snprintf(r->err, r->errlen, "%s:%u: out of memory", r->path, r->line);
+	return -ENOMEM;
+}
+
 static bool parse_u64(const char *word, uint64_t *out)
 {
 	char *end;
@@ -250,7 +257,7 @@ static int parse_row(struct reader *r, char **save, struct xv_table *t,
 	if (rc == -EEXIST)
 		return bad(r, "row: index or key appears twice");
 	if (rc < 0)
-		return bad(r, "out of memory");
+		return no_memory(r);
 	(*row)->discontinuity = (uint32_t)disc;
 	if (!parse_counters(save, &(*row)->total))
 		return bad(r, "row: bad counters");
@@ -277,7 +284,7 @@ static int parse_source(struct reader *r, char **save, struct xv_row *row,
 	if (!parse_counters(save, &last))
 		return bad(r, "source: bad counters");
 	if (keep && xv_row_add_source(row, (int)ifindex, emu == 1, name, &last) < 0)
-		return bad(r, "out of memory");
+		return no_memory(r);
 	return 0;
 }
 
@@ -354,8 +361,12 @@ static int parse_file(struct reader *r, FILE *f, struct xv_table *t,
 		if (r->line <= 4) {
 			if ((rc = parse_header(r, line, info)) < 0)
 				return rc;
+			/* Devices of another boot cannot exist now.  If either
+			 * boot is unknown, keeping them is the safer guess:
+			 * dropping them would count every device twice. */
 			if (r->line == 4)
-				keep_sources = boot_id[0] && strcmp(boot_id, info->boot_id) == 0;
+				keep_sources = !boot_id[0] || !info->boot_id[0] ||
+					       strcmp(boot_id, info->boot_id) == 0;
 			continue;
 		}
 		word = strtok_r(line, " ", &save);

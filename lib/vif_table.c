@@ -471,25 +471,44 @@ static struct xv_row *resolve_link(struct xv_table *t,
 	return e->is_vif ? vif_row(t, in->meta, e->domid, e->devid) : NULL;
 }
 
+/* Moves a device's source to another row, keeping its last reading:
+ * what it carries from now on is the new row's. */
+static struct xv_source *move_source(struct xv_row *from, struct xv_row *to,
+				     int ifindex, bool emu)
+{
+	struct xv_source *s = row_source(from, ifindex), moved = *s;
+
+	if (xv_row_add_source(to, moved.ifindex, emu, moved.name, &moved.last) < 0)
+		return s; /* stays: counting on where it was beats losing it */
+	*s = from->sources[--from->nsources];
+	return &to->sources[to->nsources - 1];
+}
+
+/* Reads every link into the rows.  *counted is false if nothing could
+ * be read (no memory): the rows must then be left as they are. */
 static int count_links(struct xv_table *t, const struct xv_reconcile *in,
-		       const struct name_map *names)
+		       const struct name_map *names, bool *counted)
 {
 	struct xv_nodename_cache old = {0}, cache = {0};
 	struct source_ref *refs;
 	size_t nrefs = 0;
 	int rc = 0;
 
-	if (t->nodenames)
-		old = *t->nodenames;
-	else if (!(t->nodenames = calloc(1, sizeof *t->nodenames)))
+	*counted = false;
+	if (!t->nodenames && !(t->nodenames = calloc(1, sizeof *t->nodenames)))
 		return -ENOMEM;
+	old = *t->nodenames;
 	cache.v = malloc((in->links->n ? in->links->n : 1) * sizeof *cache.v);
+	if (!cache.v)
+		return -ENOMEM;
+	/* Clears every source's "seen": nothing may fail after it but
+	 * single devices, which then only miss this reading. */
 	refs = source_refs(t, &nrefs);
-	if (!cache.v || !refs) {
+	if (!refs) {
 		free(cache.v);
-		free(refs);
 		return -ENOMEM;
 	}
+	*counted = true;
 	for (size_t i = 0; i < in->links->n; i++) {
 		const struct xv_link *link = &in->links->links[i];
 		struct xv_row *row = find_source_row(refs, nrefs, link->ifindex);
@@ -497,9 +516,21 @@ static int count_links(struct xv_table *t, const struct xv_reconcile *in,
 		bool emu;
 
 		if (row) {
-			/* Counted before: a device stays with its row for
-			 * its whole life, whatever happens to its name. */
+			/* Counted before: a device stays with its row, whatever
+			 * its name becomes, unless the row's identity went away
+			 * while the device lives on under another (a domain
+			 * without UUID renamed). */
 			s = row_source(row, link->ifindex);
+			if (!row->live) {
+				struct xv_row *to = resolve_link(t, in, names, &cache,
+								 &old, link, &emu);
+
+				if (to && to != row && to->live) {
+					s = move_source(row, to, link->ifindex, emu);
+					t->sources_changed = true;
+					row = to;
+				}
+			}
 			xv_counters_advance(&row->total, &s->last, &link->stats);
 			snprintf(s->name, sizeof s->name, "%s", link->name);
 			s->seen = true;
@@ -517,6 +548,7 @@ static int count_links(struct xv_table *t, const struct xv_reconcile *in,
 		s = &row->sources[row->nsources - 1];
 		xv_counters_advance(&row->total, &s->last, &link->stats);
 		s->seen = true;
+		t->sources_changed = true;
 	}
 	free(refs);
 	free(old.v);
@@ -538,10 +570,14 @@ static void retire_sources(struct xv_table *t, const struct xv_reconcile *in)
 				in->gone ? xv_linkset_find(in->gone, s->ifindex)
 					 : NULL;
 
+			/* A device deleted after the dump read it is in both:
+			 * its final counters are the newer. */
 			if (final)
 				advance_final(row, s, &final->stats);
 			if (s->seen && !final)
 				row->sources[keep++] = *s;
+			else
+				t->sources_changed = true;
 		}
 		row->nsources = keep;
 	}
@@ -555,7 +591,7 @@ static int settle_row(struct xv_row *row, const struct xv_linkset *links,
 {
 	const struct xv_link *main_link = NULL;
 	const char *bridge = vif->bridge;
-	char devname[XV_TEXT_MAX + 1];
+	char devname[XV_TEXT_MAX + 1], master[IF_NAMESIZE];
 	int ifindex = 0;
 	bool up = false;
 
@@ -569,8 +605,10 @@ static int settle_row(struct xv_row *row, const struct xv_linkset *links,
 		if (!row->sources[j].emu && (!main_link || l->ifindex > main_link->ifindex))
 			main_link = l; /* the newest, during a local migration */
 	}
+	/* The kernel allows any byte but '/' and blanks in a name. */
 	if (main_link)
-		snprintf(devname, sizeof devname, "%s", main_link->name);
+		xv_text_clean(devname, sizeof devname, main_link->name,
+			      strlen(main_link->name), XV_TEXT_ASCII);
 	else
 		xv_vif_device_name(dom, vif, devname, sizeof devname);
 	if (set_text(&row->ifname, devname, changed) < 0)
@@ -581,7 +619,11 @@ static int settle_row(struct xv_row *row, const struct xv_linkset *links,
 			const struct xv_link *m =
 				xv_linkset_find(links, main_link->master);
 
-			bridge = m ? m->name : NULL;
+			if (m) {
+				xv_text_clean(master, sizeof master, m->name,
+					      strlen(m->name), XV_TEXT_ASCII);
+				bridge = master;
+			}
 		}
 	}
 	if (row->ifindex != ifindex)
@@ -608,7 +650,9 @@ static int mark_live(struct xv_table *t, const struct xv_reconcile *in,
 	const struct xv_meta *meta = in->meta;
 	int rc = 0;
 
-	for (size_t d = 0; d < meta->n; d++) {
+	/* Newest domain first: during a local migration two live domains
+	 * share a UUID, and the row shows the newer one. */
+	for (size_t d = meta->n; d-- > 0;) {
 		const struct xv_domain_meta *dom = &meta->doms[d];
 
 		for (size_t v = 0; v < dom->nvifs; v++) {
@@ -627,9 +671,14 @@ static int mark_live(struct xv_table *t, const struct xv_reconcile *in,
 				}
 				row->discontinuity = in->new_row_discontinuity;
 			}
+			/* Both domains' devices count; the newer one's
+			 * metadata is shown. */
+			if (name_map_add_vif(names, dom, vif, row) < 0)
+				rc = -ENOMEM;
+			if (row->live)
+				continue;
 			row->live = true;
-			if (apply_meta(row, dom, vif, changed) < 0 ||
-			    name_map_add_vif(names, dom, vif, row) < 0)
+			if (apply_meta(row, dom, vif, changed) < 0)
 				rc = -ENOMEM;
 		}
 	}
@@ -642,6 +691,7 @@ int xv_table_reconcile(struct xv_table *t, const struct xv_reconcile *in)
 	bool changed = false;
 	int rc;
 
+	t->sources_changed = false;
 	for (size_t i = 0; i < t->n; i++)
 		t->by_index[i]->live = false;
 	rc = mark_live(t, in, &names, &changed);
@@ -654,10 +704,12 @@ int xv_table_reconcile(struct xv_table *t, const struct xv_reconcile *in)
 	}
 	if (names.n > 1)
 		qsort(names.v, names.n, sizeof *names.v, compare_name_entry);
-	if (count_links(t, in, &names) < 0)
+	bool counted;
+	if (count_links(t, in, &names, &counted) < 0)
 		rc = -ENOMEM;
 	free(names.v);
-	retire_sources(t, in);
+	if (counted)
+		retire_sources(t, in);
 
 	for (size_t i = 0; i < t->n; i++) {
 		struct xv_row *row = t->by_index[i];

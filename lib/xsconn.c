@@ -140,18 +140,19 @@ int xv_xsconn_watch_names(struct xv_xsconn *c, const struct xv_meta *meta)
 
 int xv_xsconn_ping(struct xv_xsconn *c)
 {
-	unsigned int len;
-	char *v;
+	char *path;
 
 	if (!c->h)
 		return -ENOTCONN;
+	/* Answered by xenstored itself, whatever the permissions: also
+	 * from a driver domain, which may not read dom0's nodes. */
 	errno = 0;
-	v = xs_read(c->h, XBT_NULL, "/local/domain/0/domid", &len);
-	if (v) {
-		free(v);
+	path = xs_get_domain_path(c->h, 0);
+	if (path) {
+		free(path);
 		return 0;
 	}
-	return errno == ENOENT ? 0 : -(errno ? errno : EIO);
+	return -(errno ? errno : EIO);
 }
 
 static void *store_read(void *ctx, const char *path, size_t *len)

@@ -86,7 +86,8 @@ const struct xv_vif_meta *xv_meta_find_vif(const struct xv_domain_meta *dom,
 	return NULL;
 }
 
-/* Reads path; *value is NULL if the node does not exist. */
+/* Reads path; *value is NULL if the node does not exist or may not be
+ * read (a driver domain may not read a guest's name). */
 static int read_node(const struct xv_store *store, const char *path,
 		     char **value, size_t *len)
 {
@@ -94,7 +95,7 @@ static int read_node(const struct xv_store *store, const char *path,
 	*value = store->read(store->ctx, path, len);
 	if (*value)
 		return 0;
-	if (errno == ENOENT || errno == 0)
+	if (errno == ENOENT || errno == EACCES || errno == 0)
 		return 0;
 	return -errno;
 }

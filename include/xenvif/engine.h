@@ -67,8 +67,8 @@ struct xv_engine {
 	bool settled;
 
 	/* Report a failing resource once, and its recovery once. */
-	bool xs_failed, nl_failed, save_failed;
-	time_t last_save;
+	bool xs_failed, nl_failed, save_failed, overrun_logged;
+	time_t last_save;       /* CLOCK_MONOTONIC seconds */
 	bool save_soon;
 };
 

@@ -19,15 +19,15 @@
 struct xv_state_info {
 	char boot_id[40];      /* the kernel boot the counters belong to */
 	int64_t saved;         /* when written, seconds since the epoch */
-	int64_t uptime_origin; /* when TimeStamp 0 was, seconds since the epoch */
+	int64_t uptime_origin; /* when TimeStamp 0 was, ms since the epoch */
 };
 
 /*
  * Loads path into t, which must be empty.  Sources are dropped if the
  * file is from another kernel boot (boot_id differs): their devices
  * cannot exist any more.  Returns 0; -ENOENT if there is no file;
- * -EINVAL if it is damaged (err says "PATH:LINE: what", t stays
- * empty); another -errno if it cannot be read.
+ * -EINVAL if it is damaged (err says "PATH:LINE: what"); another -errno
+ * (-ENOMEM included) if it cannot be read.  t stays empty on failure.
  */
 int xv_state_load(const char *path, struct xv_table *t, const char *boot_id,
 		  struct xv_state_info *info, char *err, size_t errlen);

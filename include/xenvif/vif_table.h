@@ -65,6 +65,10 @@ struct xv_table {
 	struct xv_row **active;   /* the rows served, by index */
 	size_t nactive;
 	uint32_t last_change;     /* TimeStamp for xenVifTableLastChange */
+	/* Set when a reconcile started or stopped following a device or
+	 * took its final counters: the state file must record it soon, or
+	 * a crash would lose what the device carried since the last save. */
+	bool sources_changed;
 	struct xv_nodename_cache *nodenames;
 };
 

@@ -104,6 +104,20 @@ def main(t):
               "renamed while down: found by its nodename")
         t.is_(counters(dom0, idx), expect, "and continues")
 
+        # A reboot, then a crash long before the next periodic save: the
+        # old device's final counts were saved when it went.
+        dom0.stop_agent()
+        dom0.start_agent(["refreshInterval 1", "stateSaveInterval 3600"])
+        expect = wait_counters(dom0, idx, plus(
+            expect, **traffic(dom0, vm, 4, 4)))
+        vm = dom0.reboot_vm(vm, 14)
+        wait_until(lambda: row(dom0, idx, ["xenVifDomainId"])[
+            "xenVifDomainId"] == 14, 5, "the row to show domid 14")
+        dom0.kill_agent()
+        dom0.start_agent(FAST)
+        t.is_(counters(dom0, idx), expect,
+              "kill -9 right after a reboot: the old device's counts kept")
+
         # The state file lost: same index (a hash), but continuity lost.
         dom0.stop_agent()
         os.unlink(dom0.agent_state_file)

@@ -148,6 +148,16 @@ int main(void)
 		   "final rx: the highest notified, not the deletion notice's 0");
 	tap_is_u64(ev.gone.links[0].stats.v[XV_OUT_OCTETS], 75,
 		   "final tx: the deletion notice's, higher");
+	/* The ifindex reused by a new device in the same burst. */
+	st.rx_bytes = 5;
+	start(&m, RTM_NEWLINK, AF_UNSPEC, 5, 0);
+	attr(&m, IFLA_IFNAME, "vif9.0", 7);
+	attr(&m, IFLA_STATS64, &st, sizeof st);
+	send(sv[1], &m, m.nlh.nlmsg_len, 0);
+	xv_netlink_drain(&nl, &ev, err, sizeof err);
+	tap_ok(ev.gone.links[0].stats.v[XV_IN_OCTETS] == 1000 && ev.readings.n == 1 &&
+		       ev.readings.links[0].stats.v[XV_IN_OCTETS] == 5,
+	       "a new device with the same ifindex starts its own reading");
 	xv_link_events_clear(&ev);
 	tap_ok(ev.gone.n == 0 && ev.readings.n == 0 && !ev.changed, "cleared");
 	xv_link_events_free(&ev);

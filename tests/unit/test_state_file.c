@@ -98,6 +98,12 @@ int main(void)
 	       "another boot: counters kept, devices dropped");
 	xv_table_free(&back);
 
+	tap_is_u64(load(&back, "", err, sizeof err), 0, "loaded with no boot id");
+	r = xv_table_find_index(&back, 12345);
+	tap_is_u64(r ? r->nsources : 0, 2,
+		   "unknown boot: devices kept (dropping them would count twice)");
+	xv_table_free(&back);
+
 	char *good = slurp(&len);
 	spit(good, len - 20);
 	tap_ok(load(&back, "boot-a", err, sizeof err) == -EINVAL, "truncated file refused");

@@ -321,6 +321,60 @@ static void test_lingering_device(void)
 	world_free(&w);
 }
 
+static void test_review_cases(void)
+{
+	struct world w;
+	struct xv_row *r, *old;
+
+	world_init(&w);
+	/* A domain without UUID is keyed by name; xl rename gives it a new
+	 * key while its device lives on: the device follows. */
+	fake_write(&w.fs, "/local/domain/6/name", "plain");
+	fake_write(&w.fs, BE "/6/0/state", "4");
+	fake_set_live(&w.fs, 6, true);
+	put_link(&w.links, 60, "vif6.0", 100, 0);
+	sync_at(&w, 10, 0);
+	old = row_of(&w, "name:plain/0");
+	fake_write(&w.fs, "/local/domain/6/name", "plain2");
+	put_link(&w.links, 60, "vif6.0", 130, 0);
+	sync_at(&w, 20, 0);
+	r = row_of(&w, "name:plain2/0");
+	tap_ok(r && r->active && r->ifindex == 60 && r->oper_up,
+	       "renamed domain without UUID: the device follows to the new row");
+	tap_is_u64(r ? r->total.v[XV_IN_OCTETS] : 0, 30, "counting from its last reading");
+	tap_ok(old && !old->active && old->total.v[XV_IN_OCTETS] == 100 &&
+		       old->nsources == 0,
+	       "the old row keeps what it counted and lets the device go");
+	tap_ok(w.t.sources_changed, "a moved device is a change to save");
+	sync_at(&w, 25, 0);
+	tap_ok(!w.t.sources_changed, "plain counting is not");
+
+	/* Kernel names may carry control bytes: served cleaned. */
+	fake_add_vm(&w.fs, 7, "n", U2, 0, NULL, NULL);
+	struct xv_link *l = put_link(&w.links, 70, "vif7.0", 0, 0);
+	put_link(&w.links, 71, "br\x1b]0;x", 0, 0);
+	l = put_link(&w.links, 70, "vif7.0", 0, 0);
+	l->master = 71;
+	sync_at(&w, 30, 0);
+	r = row_of(&w, U2 "/0");
+	tap_is_str(r ? r->bridge : NULL, "br?]0;x", "the master's name is cleaned");
+	struct xv_link *renamed = put_link(&w.links, 70, "v\x07x", 0, 0);
+	renamed->master = 71;
+	sync_at(&w, 40, 0);
+	tap_is_str(r ? r->ifname : NULL, "v?x", "the device's name is cleaned");
+
+	/* Two live domains share a UUID (local migration): the table does
+	 * not change while nothing changes. */
+	fake_add_vm(&w.fs, 8, "m", U1, 0, NULL, NULL);
+	fake_add_vm(&w.fs, 9, "m--incoming", U1, 0, NULL, NULL);
+	sync_at(&w, 50, 0);
+	r = row_of(&w, U1 "/0");
+	tap_ok(r && r->domid == 9, "the newer domain is shown");
+	sync_at(&w, 60, 0);
+	tap_is_u64(w.t.last_change, 50, "and the table is stable between changes");
+	world_free(&w);
+}
+
 static void test_active_from(void)
 {
 	struct xv_table t;
@@ -353,6 +407,7 @@ int main(void)
 	test_emu_and_names();
 	test_identity();
 	test_lingering_device();
+	test_review_cases();
 	test_active_from();
 	return tap_done();
 }
