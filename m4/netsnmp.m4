@@ -62,6 +62,16 @@ $NETSNMP_LIBS; see config.log])])
   AC_CHECK_FUNCS([netsnmp_register_callback snmp_select_info2 netsnmp_daemonize])
   CFLAGS="$xv_save_CFLAGS"
   LIBS="$xv_save_LIBS"
+  # Where net-snmp's tools and agents look for MIBs by default: the
+  # first system directory of its search path (not ~/.snmp/mibs).
+  NETSNMP_MIBDIR=""
+  xv_save_IFS=$IFS
+  IFS=:
+  for dir in `$NETSNMP_CONFIG --default-mibdirs 2>/dev/null`; do
+    AS_CASE([$dir], [*'$HOME'*|"$HOME"/*|""], [],
+      [test -z "$NETSNMP_MIBDIR" && NETSNMP_MIBDIR=$dir])
+  done
+  IFS=$xv_save_IFS
   AC_SUBST([NETSNMP_CFLAGS])
   AC_SUBST([NETSNMP_LIBS])
 ])
