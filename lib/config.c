@@ -1,8 +1,11 @@
 #include "xenvif/config.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "xenvif/text.h"
 
@@ -10,12 +13,19 @@ const struct xv_config_token xv_config_tokens[] = {
 	{"refreshInterval", "SECONDS",
 	 "how often the kernel counters are read (1-3600, default 5)"},
 	{"stateSaveInterval", "SECONDS",
-	 "how often the state file is written (5-3600, default 60)"},
+	 "how often the state file is written (5-60, default 60)"},
 	{"backendDomain", "DOMID",
 	 "the domain whose backend vifs are served (default 0, dom0)"},
 	{"stateFile", "PATH",
 	 "state file (default xen-vif-agent.state in the persistent directory)"},
 	{"sysfsRoot", "PATH", "where sysfs is mounted (default /sys)"},
+	{"accountingPeriod",
+	 "monthly DAY|weekly DAY-NAME|daily|hourly [TIMEZONE]",
+	 "when usage starts again from zero (default monthly 1 UTC)"},
+	{"quota", "VM AMOUNT [in|out|total] [warn PERCENT]",
+	 "a VM's (name, UUID or *) traffic allowance per period"},
+	{"rateAlarm", "VM in|out RATE SECONDS",
+	 "alarm when a VM's rate (bits/s) stays above RATE for SECONDS"},
 	{NULL, NULL, NULL},
 };
 
@@ -26,41 +36,77 @@ void xv_config_defaults(struct xv_config *cfg)
 	cfg->state_save_interval = 60;
 	cfg->backend_domid = 0;
 	snprintf(cfg->sysfs_root, sizeof cfg->sysfs_root, "/sys");
+	cfg->period.kind = XV_PERIOD_MONTHLY;
+	cfg->period.day = 1;
+	snprintf(cfg->period.tz, sizeof cfg->period.tz, "UTC");
 }
 
-/* The single word of value, without surrounding blanks. */
-static int one_word(const char *value, char *out, size_t outsz, char *err,
-		    size_t errlen)
+void xv_config_free(struct xv_config *cfg)
 {
-	size_t start = strspn(value, " \t"), len = strcspn(value + start, " \t\r\n");
+	free(cfg->quotas);
+	free(cfg->rates);
+	cfg->quotas = NULL;
+	cfg->rates = NULL;
+	cfg->nquotas = cfg->nrates = 0;
+}
 
-	if (len == 0) {
-		snprintf(err, errlen, "missing value");
+/* ---- words --------------------------------------------------------- */
+
+#define MAX_WORDS 8
+
+struct words {
+	char buf[1024];
+	char *w[MAX_WORDS];
+	size_t n;
+};
+
+/* Splits value into blank-separated words. */
+static int split(const char *value, struct words *out, char *err, size_t errlen)
+{
+	char *save, *word;
+
+	if (strlen(value) >= sizeof out->buf) {
+		snprintf(err, errlen, "line too long");
 		return -1;
 	}
-	if (value[start + len + strspn(value + start + len, " \t\r\n")] != '\0') {
-		snprintf(err, errlen, "expected one value, got more");
-		return -1;
+	snprintf(out->buf, sizeof out->buf, "%s", value);
+	out->n = 0;
+	for (word = strtok_r(out->buf, " \t\r\n", &save); word;
+	     word = strtok_r(NULL, " \t\r\n", &save)) {
+		if (out->n == MAX_WORDS) {
+			snprintf(err, errlen, "too many values");
+			return -1;
+		}
+		out->w[out->n++] = word;
 	}
-	if (len >= outsz) {
-		snprintf(err, errlen, "value too long");
-		return -1;
-	}
-	memcpy(out, value + start, len);
-	out[len] = '\0';
 	return 0;
+}
+
+static int want_words(const struct words *w, size_t min, size_t max, char *err,
+		      size_t errlen)
+{
+	if (w->n == 0)
+		snprintf(err, errlen, "missing value");
+	else if (w->n < min)
+		snprintf(err, errlen, "too few values");
+	else if (w->n > max)
+		snprintf(err, errlen, max == 1 ? "expected one value, got more"
+					       : "too many values");
+	else
+		return 0;
+	return -1;
 }
 
 static int set_number(const char *value, uint32_t min, uint32_t max,
 		      uint32_t *out, char *err, size_t errlen)
 {
-	char word[32];
+	struct words w;
 
-	if (one_word(value, word, sizeof word, err, errlen) < 0)
+	if (split(value, &w, err, errlen) < 0 || want_words(&w, 1, 1, err, errlen) < 0)
 		return -1;
-	if (!xv_parse_u32(word, min, max, out)) {
+	if (!xv_parse_u32(w.w[0], min, max, out)) {
 		snprintf(err, errlen, "'%s' is not a whole number from %u to %u",
-			 word, min, max);
+			 w.w[0], min, max);
 		return -1;
 	}
 	return 0;
@@ -69,17 +115,368 @@ static int set_number(const char *value, uint32_t min, uint32_t max,
 static int set_path(const char *value, char *out, size_t outsz, char *err,
 		    size_t errlen)
 {
-	char word[PATH_MAX];
+	struct words w;
 
-	if (one_word(value, word, sizeof word, err, errlen) < 0)
+	if (split(value, &w, err, errlen) < 0 || want_words(&w, 1, 1, err, errlen) < 0)
 		return -1;
-	if (word[0] != '/') {
-		snprintf(err, errlen, "'%s' is not an absolute path", word);
+	if (w.w[0][0] != '/') {
+		snprintf(err, errlen, "'%s' is not an absolute path", w.w[0]);
 		return -1;
 	}
-	snprintf(out, outsz, "%s", word);
+	if (strlen(w.w[0]) >= outsz) {
+		snprintf(err, errlen, "path too long");
+		return -1;
+	}
+	snprintf(out, outsz, "%s", w.w[0]);
 	return 0;
 }
+
+/* ---- amounts ------------------------------------------------------- */
+
+bool xv_parse_amount(const char *word, uint64_t *out)
+{
+	static const struct {
+		const char *suffix;
+		uint64_t unit;
+	} units[] = {
+		{"", 1},
+		{"K", 1000ULL},
+		{"M", 1000000ULL},
+		{"G", 1000000000ULL},
+		{"T", 1000000000000ULL},
+		{"Ki", 1ULL << 10},
+		{"Mi", 1ULL << 20},
+		{"Gi", 1ULL << 30},
+		{"Ti", 1ULL << 40},
+	};
+	const char *p = word;
+	uint64_t whole = 0, frac = 0, scale = 1, unit = 0;
+
+	if (*p < '0' || *p > '9')
+		return false;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (whole > (UINT64_MAX - 9) / 10)
+			return false;
+		whole = whole * 10 + (uint64_t)(*p - '0');
+	}
+	if (*p == '.') {
+		p++;
+		if (*p < '0' || *p > '9')
+			return false;
+		/* Three decimals are plenty for "1.5T"; more is refused
+		 * rather than rounded silently. */
+		for (; *p >= '0' && *p <= '9'; p++) {
+			if (scale == 1000)
+				return false;
+			frac = frac * 10 + (uint64_t)(*p - '0');
+			scale *= 10;
+		}
+	}
+	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+		if (strcmp(p, units[i].suffix) == 0)
+			unit = units[i].unit;
+	if (unit == 0 || (scale > 1 && unit == 1))
+		return false;
+	if (whole > UINT64_MAX / unit)
+		return false;
+	whole *= unit;
+	/* frac/scale of a unit, rounded down to whole octets */
+	uint64_t part = frac * (unit / scale) + frac * (unit % scale) / scale;
+	if (whole > UINT64_MAX - part)
+		return false;
+	*out = whole + part;
+	return true;
+}
+
+/* ---- VM matches ---------------------------------------------------- */
+
+static int parse_vm(const char *word, struct xv_vm_match *vm, char *err,
+		    size_t errlen)
+{
+	char uuid[37];
+
+	memset(vm, 0, sizeof *vm);
+	if (strcmp(word, "*") == 0) {
+		vm->kind = XV_MATCH_ANY;
+		return 0;
+	}
+	if (xv_parse_uuid(word, strlen(word), uuid)) {
+		vm->kind = XV_MATCH_UUID;
+		snprintf(vm->text, sizeof vm->text, "%s", uuid);
+		return 0;
+	}
+	if (strlen(word) >= sizeof vm->text) {
+		snprintf(err, errlen, "VM name too long");
+		return -1;
+	}
+	vm->kind = XV_MATCH_NAME;
+	snprintf(vm->text, sizeof vm->text, "%s", word);
+	return 0;
+}
+
+static bool same_vm(const struct xv_vm_match *a, const struct xv_vm_match *b)
+{
+	return a->kind == b->kind && strcmp(a->text, b->text) == 0;
+}
+
+static const char *vm_label(const struct xv_vm_match *vm)
+{
+	return vm->kind == XV_MATCH_ANY ? "*" : vm->text;
+}
+
+static bool matches(const struct xv_vm_match *m, enum xv_match_kind kind,
+		    const char *text)
+{
+	return m->kind == kind && (kind == XV_MATCH_ANY || strcmp(m->text, text) == 0);
+}
+
+/* ---- quota --------------------------------------------------------- */
+
+static int parse_direction(const char *word, bool total_ok,
+			   enum xv_direction *dir)
+{
+	if (strcasecmp(word, "in") == 0)
+		*dir = XV_DIR_IN;
+	else if (strcasecmp(word, "out") == 0)
+		*dir = XV_DIR_OUT;
+	else if (total_ok && strcasecmp(word, "total") == 0)
+		*dir = XV_DIR_TOTAL;
+	else
+		return -1;
+	return 0;
+}
+
+static int add_quota(struct xv_config *cfg, const char *value, char *err,
+		     size_t errlen)
+{
+	struct xv_quota_rule q = {.dir = XV_DIR_TOTAL, .warn_percent = 80};
+	struct words w;
+	size_t i = 2;
+	uint32_t pct;
+
+	if (split(value, &w, err, errlen) < 0 || want_words(&w, 2, 5, err, errlen) < 0)
+		return -1;
+	if (parse_vm(w.w[0], &q.vm, err, errlen) < 0)
+		return -1;
+	if (!xv_parse_amount(w.w[1], &q.octets) || q.octets == 0) {
+		snprintf(err, errlen, "'%s' is not an amount of bytes above zero "
+			 "(a number with K, M, G, T, Ki, Mi, Gi or Ti)", w.w[1]);
+		return -1;
+	}
+	if (i < w.n && parse_direction(w.w[i], true, &q.dir) == 0)
+		i++;
+	if (i < w.n && strcasecmp(w.w[i], "warn") == 0) {
+		if (i + 1 >= w.n || !xv_parse_u32(w.w[i + 1], 1, 100, &pct)) {
+			snprintf(err, errlen, "warn needs a percentage from 1 to 100");
+			return -1;
+		}
+		q.warn_percent = pct;
+		i += 2;
+	}
+	if (i < w.n) {
+		snprintf(err, errlen, "'%s': expected in, out, total or warn PERCENT",
+			 w.w[i]);
+		return -1;
+	}
+	for (size_t j = 0; j < cfg->nquotas; j++) {
+		if (same_vm(&cfg->quotas[j].vm, &q.vm)) {
+			snprintf(err, errlen, "a quota for %s is already set",
+				 vm_label(&q.vm));
+			return -1;
+		}
+	}
+	struct xv_quota_rule *grown =
+		realloc(cfg->quotas, (cfg->nquotas + 1) * sizeof *grown);
+	if (!grown) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	cfg->quotas = grown;
+	cfg->quotas[cfg->nquotas++] = q;
+	return 0;
+}
+
+/* ---- rate alarms --------------------------------------------------- */
+
+static int add_rate(struct xv_config *cfg, const char *value, char *err,
+		    size_t errlen)
+{
+	struct xv_rate_rule r = {0};
+	struct words w;
+	uint32_t secs;
+
+	if (split(value, &w, err, errlen) < 0 || want_words(&w, 4, 4, err, errlen) < 0)
+		return -1;
+	if (parse_vm(w.w[0], &r.vm, err, errlen) < 0)
+		return -1;
+	if (parse_direction(w.w[1], false, &r.dir) < 0) {
+		snprintf(err, errlen, "'%s': expected in or out", w.w[1]);
+		return -1;
+	}
+	if (!xv_parse_amount(w.w[2], &r.bits_per_second) || r.bits_per_second == 0) {
+		snprintf(err, errlen, "'%s' is not a rate in bits per second above "
+			 "zero (a number with K, M, G, T, Ki, Mi, Gi or Ti)", w.w[2]);
+		return -1;
+	}
+	if (!xv_parse_u32(w.w[3], 1, 86400, &secs)) {
+		snprintf(err, errlen, "'%s' is not a whole number of seconds from 1 "
+			 "to 86400", w.w[3]);
+		return -1;
+	}
+	r.seconds = secs;
+	for (size_t j = 0; j < cfg->nrates; j++) {
+		if (same_vm(&cfg->rates[j].vm, &r.vm) && cfg->rates[j].dir == r.dir) {
+			snprintf(err, errlen, "a rate alarm for %s %s is already set",
+				 vm_label(&r.vm), r.dir == XV_DIR_IN ? "in" : "out");
+			return -1;
+		}
+	}
+	struct xv_rate_rule *grown =
+		realloc(cfg->rates, (cfg->nrates + 1) * sizeof *grown);
+	if (!grown) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	cfg->rates = grown;
+	cfg->rates[cfg->nrates++] = r;
+	return 0;
+}
+
+/* ---- accounting period --------------------------------------------- */
+
+static int parse_weekday(const char *word)
+{
+	static const char *const days[] = {"sunday", "monday", "tuesday",
+					   "wednesday", "thursday", "friday",
+					   "saturday"};
+
+	for (int i = 0; i < 7; i++)
+		if (strcasecmp(word, days[i]) == 0 ||
+		    (strlen(word) == 3 && strncasecmp(word, days[i], 3) == 0))
+			return i;
+	return -1;
+}
+
+/* A time zone the C library can load: UTC, or a file of the zone
+ * database (TZDIR, else /usr/share/zoneinfo). */
+static int check_zone(const char *tz, char *err, size_t errlen)
+{
+	const char *dir = getenv("TZDIR");
+	char path[PATH_MAX + 64];
+
+	if (strcmp(tz, "UTC") == 0)
+		return 0;
+	if (tz[0] == '/' || strstr(tz, "..") || strlen(tz) >= 64 ||
+	    strspn(tz, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		       "0123456789/_+-") != strlen(tz)) {
+		snprintf(err, errlen, "'%s' is not a time zone name", tz);
+		return -1;
+	}
+	snprintf(path, sizeof path, "%s/%s", dir && *dir ? dir : "/usr/share/zoneinfo",
+		 tz);
+	if (access(path, R_OK) != 0) {
+		snprintf(err, errlen, "unknown time zone '%s' (no %s)", tz, path);
+		return -1;
+	}
+	return 0;
+}
+
+static int set_period(struct xv_config *cfg, const char *value, char *err,
+		      size_t errlen)
+{
+	struct xv_period p = {0};
+	struct words w;
+	size_t i = 1;
+	uint32_t day;
+
+	if (split(value, &w, err, errlen) < 0 || want_words(&w, 1, 3, err, errlen) < 0)
+		return -1;
+	if (strcasecmp(w.w[0], "monthly") == 0 || strcasecmp(w.w[0], "weekly") == 0) {
+		bool monthly = strcasecmp(w.w[0], "monthly") == 0;
+		int wd;
+
+		p.kind = monthly ? XV_PERIOD_MONTHLY : XV_PERIOD_WEEKLY;
+		if (w.n < 2) {
+			snprintf(err, errlen, monthly ? "monthly needs a DAY from 1 to 28"
+						      : "weekly needs a DAY-NAME");
+			return -1;
+		}
+		if (monthly && !xv_parse_u32(w.w[1], 1, 28, &day)) {
+			snprintf(err, errlen, "'%s' is not a day of the month from 1 "
+				 "to 28", w.w[1]);
+			return -1;
+		}
+		if (!monthly && (wd = parse_weekday(w.w[1])) < 0) {
+			snprintf(err, errlen, "'%s' is not a day of the week", w.w[1]);
+			return -1;
+		}
+		p.day = monthly ? day : (unsigned int)wd;
+		i = 2;
+	} else if (strcasecmp(w.w[0], "daily") == 0) {
+		p.kind = XV_PERIOD_DAILY;
+	} else if (strcasecmp(w.w[0], "hourly") == 0) {
+		p.kind = XV_PERIOD_HOURLY;
+	} else {
+		snprintf(err, errlen, "'%s': expected monthly, weekly, daily or hourly",
+			 w.w[0]);
+		return -1;
+	}
+	snprintf(p.tz, sizeof p.tz, "UTC");
+	if (i < w.n) {
+		if (check_zone(w.w[i], err, errlen) < 0)
+			return -1;
+		snprintf(p.tz, sizeof p.tz, "%s", w.w[i]);
+		i++;
+	}
+	if (i < w.n) {
+		snprintf(err, errlen, "'%s': too many values", w.w[i]);
+		return -1;
+	}
+	cfg->period = p;
+	return 0;
+}
+
+/* ---- lookups ------------------------------------------------------- */
+
+const struct xv_quota_rule *xv_config_quota(const struct xv_config *cfg,
+					    const char *uuid, const char *name)
+{
+	static const enum xv_match_kind order[] = {XV_MATCH_UUID, XV_MATCH_NAME,
+						    XV_MATCH_ANY};
+
+	for (size_t o = 0; o < 3; o++) {
+		const char *text = order[o] == XV_MATCH_UUID ? uuid : name;
+
+		if (order[o] != XV_MATCH_ANY && (!text || !*text))
+			continue;
+		for (size_t i = 0; i < cfg->nquotas; i++)
+			if (matches(&cfg->quotas[i].vm, order[o], text))
+				return &cfg->quotas[i];
+	}
+	return NULL;
+}
+
+const struct xv_rate_rule *xv_config_rate(const struct xv_config *cfg,
+					  const char *uuid, const char *name,
+					  enum xv_direction dir)
+{
+	static const enum xv_match_kind order[] = {XV_MATCH_UUID, XV_MATCH_NAME,
+						    XV_MATCH_ANY};
+
+	for (size_t o = 0; o < 3; o++) {
+		const char *text = order[o] == XV_MATCH_UUID ? uuid : name;
+
+		if (order[o] != XV_MATCH_ANY && (!text || !*text))
+			continue;
+		for (size_t i = 0; i < cfg->nrates; i++)
+			if (cfg->rates[i].dir == dir &&
+			    matches(&cfg->rates[i].vm, order[o], text))
+				return &cfg->rates[i];
+	}
+	return NULL;
+}
+
+/* ---- the tokens ---------------------------------------------------- */
 
 int xv_config_set(struct xv_config *cfg, const char *token, const char *value,
 		  char *err, size_t errlen)
@@ -93,7 +490,8 @@ int xv_config_set(struct xv_config *cfg, const char *token, const char *value,
 			return -1;
 		cfg->refresh_interval = n;
 	} else if (strcasecmp(token, "stateSaveInterval") == 0) {
-		if (set_number(value, 5, 3600, &n, err, errlen) < 0)
+		/* Usage must reach the disk at least every minute. */
+		if (set_number(value, 5, 60, &n, err, errlen) < 0)
 			return -1;
 		cfg->state_save_interval = n;
 	} else if (strcasecmp(token, "backendDomain") == 0) {
@@ -106,6 +504,12 @@ int xv_config_set(struct xv_config *cfg, const char *token, const char *value,
 	} else if (strcasecmp(token, "sysfsRoot") == 0) {
 		return set_path(value, cfg->sysfs_root, sizeof cfg->sysfs_root,
 				err, errlen);
+	} else if (strcasecmp(token, "accountingPeriod") == 0) {
+		return set_period(cfg, value, err, errlen);
+	} else if (strcasecmp(token, "quota") == 0) {
+		return add_quota(cfg, value, err, errlen);
+	} else if (strcasecmp(token, "rateAlarm") == 0) {
+		return add_rate(cfg, value, err, errlen);
 	} else {
 		snprintf(err, errlen, "unknown token '%s'", token);
 		return -1;

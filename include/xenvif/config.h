@@ -9,8 +9,46 @@
 #define XENVIF_CONFIG_H
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* Which traffic: values as XEN-VIF-MIB's XenVifQuotaDirection. */
+enum xv_direction { XV_DIR_IN = 1, XV_DIR_OUT = 2, XV_DIR_TOTAL = 3 };
+
+/* Which VMs a rule is for: one UUID, one name, or every VM ('*'). */
+enum xv_match_kind { XV_MATCH_ANY, XV_MATCH_UUID, XV_MATCH_NAME };
+struct xv_vm_match {
+	enum xv_match_kind kind;
+	char text[256];
+};
+
+struct xv_quota_rule {
+	struct xv_vm_match vm;
+	uint64_t octets;
+	enum xv_direction dir;
+	unsigned int warn_percent;
+};
+
+struct xv_rate_rule {
+	struct xv_vm_match vm;
+	enum xv_direction dir; /* in or out */
+	uint64_t bits_per_second;
+	unsigned int seconds;
+};
+
+enum xv_period_kind {
+	XV_PERIOD_MONTHLY,
+	XV_PERIOD_WEEKLY,
+	XV_PERIOD_DAILY,
+	XV_PERIOD_HOURLY,
+};
+
+struct xv_period {
+	enum xv_period_kind kind;
+	unsigned int day; /* monthly: 1-28; weekly: 0 (Sunday) - 6 */
+	char tz[64];      /* IANA time zone name */
+};
 
 struct xv_config {
 	unsigned int refresh_interval;    /* seconds between counter reads */
@@ -18,6 +56,12 @@ struct xv_config {
 	uint32_t backend_domid;           /* the domain whose backends we serve */
 	char state_file[PATH_MAX];        /* "" = in net-snmp's persistent dir */
 	char sysfs_root[PATH_MAX];        /* where class/net/IF/device lives */
+
+	struct xv_period period;
+	struct xv_quota_rule *quotas;
+	size_t nquotas;
+	struct xv_rate_rule *rates;
+	size_t nrates;
 };
 
 struct xv_config_token {
@@ -29,6 +73,7 @@ struct xv_config_token {
 extern const struct xv_config_token xv_config_tokens[];
 
 void xv_config_defaults(struct xv_config *cfg);
+void xv_config_free(struct xv_config *cfg);
 
 /*
  * Applies one configuration line: token and the rest of the line.
@@ -36,5 +81,17 @@ void xv_config_defaults(struct xv_config *cfg);
  */
 int xv_config_set(struct xv_config *cfg, const char *token, const char *value,
 		  char *err, size_t errlen);
+
+/* The rules for a VM: its UUID's, else its name's, else '*''s; NULL if
+ * none.  uuid and name may be "". */
+const struct xv_quota_rule *xv_config_quota(const struct xv_config *cfg,
+					    const char *uuid, const char *name);
+const struct xv_rate_rule *xv_config_rate(const struct xv_config *cfg,
+					  const char *uuid, const char *name,
+					  enum xv_direction dir);
+
+/* "500G", "1.5Ti", "1000": a whole number of units, K M G T (powers of
+ * 1000) or Ki Mi Gi Ti (powers of 1024). */
+bool xv_parse_amount(const char *word, uint64_t *out);
 
 #endif

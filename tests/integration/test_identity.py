@@ -107,7 +107,7 @@ def main(t):
         # A reboot, then a crash long before the next periodic save: the
         # old device's final counts were saved when it went.
         dom0.stop_agent()
-        dom0.start_agent(["refreshInterval 1", "stateSaveInterval 3600"])
+        dom0.start_agent(["refreshInterval 1", "stateSaveInterval 60"])
         expect = wait_counters(dom0, idx, plus(
             expect, **traffic(dom0, vm, 4, 4)))
         vm = dom0.reboot_vm(vm, 14)

@@ -12,9 +12,132 @@ static int set(struct xv_config *cfg, const char *token, const char *value)
 	return xv_config_set(cfg, token, value, err, sizeof err);
 }
 
+static void test_amounts(void)
+{
+	static const struct {
+		const char *text;
+		uint64_t value;
+	} good[] = {
+		{"0", 0}, {"1000", 1000}, {"5K", 5000}, {"5Ki", 5120},
+		{"2M", 2000000}, {"2Mi", 2097152}, {"500G", 500000000000ULL},
+		{"1Gi", 1073741824ULL}, {"1.5T", 1500000000000ULL},
+		{"1.5Ti", 1649267441664ULL}, {"0.001K", 1}, {"0.5Ki", 512},
+		{"16777215Ti", 18446742974197923840ULL},
+	};
+	static const char *const bad[] = {
+		"", "K", "5k", "5KB", "5 K", "-5", "1.5", "1.", ".5G", "1.2345G",
+		"18446744073709551616", "16777216Ti", "0x10", "5Gi ",
+	};
+	uint64_t v;
+
+	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+		tap_ok(xv_parse_amount(good[i].text, &v) && v == good[i].value,
+		       "amount %s = %llu", good[i].text,
+		       (unsigned long long)good[i].value);
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		tap_ok(!xv_parse_amount(bad[i], &v), "amount '%s' refused", bad[i]);
+}
+
+static void test_policies(void)
+{
+	struct xv_config cfg;
+
+	xv_config_defaults(&cfg);
+	tap_ok(cfg.period.kind == XV_PERIOD_MONTHLY && cfg.period.day == 1 &&
+		       strcmp(cfg.period.tz, "UTC") == 0,
+	       "period defaults to monthly 1 UTC");
+	tap_ok(set(&cfg, "accountingPeriod", "monthly 15 Europe/Berlin") == 0 &&
+		       cfg.period.kind == XV_PERIOD_MONTHLY && cfg.period.day == 15 &&
+		       strcmp(cfg.period.tz, "Europe/Berlin") == 0,
+	       "monthly 15 Europe/Berlin");
+	tap_ok(set(&cfg, "accountingPeriod", "weekly Mon") == 0 &&
+		       cfg.period.kind == XV_PERIOD_WEEKLY && cfg.period.day == 1 &&
+		       strcmp(cfg.period.tz, "UTC") == 0,
+	       "weekly Mon, zone back to UTC");
+	tap_ok(set(&cfg, "accountingPeriod", "daily") == 0 &&
+		       cfg.period.kind == XV_PERIOD_DAILY, "daily");
+	tap_ok(set(&cfg, "accountingPeriod", "hourly Asia/Kolkata") == 0 &&
+		       cfg.period.kind == XV_PERIOD_HOURLY, "hourly Asia/Kolkata");
+	tap_ok(set(&cfg, "accountingPeriod", "monthly 29") < 0, "monthly 29 refused");
+	tap_is_str(err, "'29' is not a day of the month from 1 to 28", "and said why");
+	tap_ok(set(&cfg, "accountingPeriod", "monthly") < 0, "monthly alone refused");
+	tap_is_str(err, "monthly needs a DAY from 1 to 28", "and said why");
+	tap_ok(set(&cfg, "accountingPeriod", "weekly funday") < 0, "bad day name refused");
+	tap_is_str(err, "'funday' is not a day of the week", "and said why");
+	tap_ok(set(&cfg, "accountingPeriod", "daily Mars/Olympus") < 0,
+	       "unknown zone refused");
+	tap_is_str(err, "unknown time zone 'Mars/Olympus' (no "
+		   "/usr/share/zoneinfo/Mars/Olympus)", "and said why");
+	tap_ok(set(&cfg, "accountingPeriod", "daily ../../etc/passwd") < 0,
+	       "a path for a zone refused");
+	tap_is_str(err, "'../../etc/passwd' is not a time zone name", "and said why");
+	tap_ok(set(&cfg, "accountingPeriod", "yearly") < 0, "yearly refused");
+	tap_is_str(err, "'yearly': expected monthly, weekly, daily or hourly",
+		   "and said why");
+	tap_ok(set(&cfg, "accountingPeriod", "daily UTC extra") < 0, "trailing word refused");
+
+	tap_ok(set(&cfg, "quota", "web1 500G") == 0 && cfg.nquotas == 1 &&
+		       cfg.quotas[0].vm.kind == XV_MATCH_NAME &&
+		       cfg.quotas[0].octets == 500000000000ULL &&
+		       cfg.quotas[0].dir == XV_DIR_TOTAL && cfg.quotas[0].warn_percent == 80,
+	       "quota web1 500G: total, warn 80 by default");
+	tap_ok(set(&cfg, "quota", "6F1C2A9E-0D3B-4C8E-9A51-3B2F7D0E4A11 1Ti in warn 90") == 0 &&
+		       cfg.quotas[1].vm.kind == XV_MATCH_UUID &&
+		       strcmp(cfg.quotas[1].vm.text,
+			      "6f1c2a9e-0d3b-4c8e-9a51-3b2f7d0e4a11") == 0 &&
+		       cfg.quotas[1].dir == XV_DIR_IN && cfg.quotas[1].warn_percent == 90,
+	       "quota by UUID (normalised), in, warn 90");
+	tap_ok(set(&cfg, "quota", "* 100G out") == 0 &&
+		       cfg.quotas[2].vm.kind == XV_MATCH_ANY && cfg.quotas[2].dir == XV_DIR_OUT,
+	       "quota * 100G out");
+	tap_ok(set(&cfg, "quota", "web1 1G") < 0, "a second quota for a VM refused");
+	tap_is_str(err, "a quota for web1 is already set", "and said why");
+	tap_ok(set(&cfg, "quota", "db 0") < 0, "a zero quota refused");
+	tap_ok(set(&cfg, "quota", "db 5GB") < 0, "a bad unit refused");
+	tap_is_str(err, "'5GB' is not an amount of bytes above zero (a number with K, "
+		   "M, G, T, Ki, Mi, Gi or Ti)", "and said why");
+	tap_ok(set(&cfg, "quota", "db 5G sideways") < 0, "a bad direction refused");
+	tap_is_str(err, "'sideways': expected in, out, total or warn PERCENT",
+		   "and said why");
+	tap_ok(set(&cfg, "quota", "db 5G warn 101") < 0, "warn above 100 refused");
+	tap_is_str(err, "warn needs a percentage from 1 to 100", "and said why");
+	tap_ok(set(&cfg, "quota", "db 5G warn") < 0, "warn without a number refused");
+	tap_ok(set(&cfg, "quota", "db") < 0, "quota without amount refused");
+	tap_is_str(err, "too few values", "and said why");
+
+	const char *U = "6f1c2a9e-0d3b-4c8e-9a51-3b2f7d0e4a11";
+	tap_ok(xv_config_quota(&cfg, U, "web1") == &cfg.quotas[1],
+	       "a UUID rule wins over a name rule");
+	tap_ok(xv_config_quota(&cfg, "", "web1") == &cfg.quotas[0], "a name rule");
+	tap_ok(xv_config_quota(&cfg, "", "other") == &cfg.quotas[2], "else '*'");
+
+	tap_ok(set(&cfg, "rateAlarm", "web1 in 100M 60") == 0 && cfg.nrates == 1 &&
+		       cfg.rates[0].dir == XV_DIR_IN &&
+		       cfg.rates[0].bits_per_second == 100000000ULL &&
+		       cfg.rates[0].seconds == 60,
+	       "rateAlarm web1 in 100M 60");
+	tap_ok(set(&cfg, "rateAlarm", "web1 out 1G 10") == 0, "and out, same VM");
+	tap_ok(set(&cfg, "rateAlarm", "web1 in 1G 10") < 0, "a second one for in refused");
+	tap_is_str(err, "a rate alarm for web1 in is already set", "and said why");
+	tap_ok(set(&cfg, "rateAlarm", "web1 total 1G 10") < 0, "total refused for rates");
+	tap_is_str(err, "'total': expected in or out", "and said why");
+	tap_ok(set(&cfg, "rateAlarm", "x in 1G 0") < 0, "zero seconds refused");
+	tap_is_str(err, "'0' is not a whole number of seconds from 1 to 86400",
+		   "and said why");
+	tap_ok(set(&cfg, "rateAlarm", "x in 1G") < 0, "missing seconds refused");
+	tap_ok(xv_config_rate(&cfg, "", "web1", XV_DIR_OUT) == &cfg.rates[1] &&
+		       xv_config_rate(&cfg, "", "db", XV_DIR_IN) == NULL,
+	       "rate rules by VM and direction");
+	xv_config_free(&cfg);
+	tap_ok(cfg.nquotas == 0 && cfg.quotas == NULL, "freed");
+}
+
 int main(void)
 {
 	struct xv_config cfg;
+
+	test_amounts();
+	test_policies();
 
 	xv_config_defaults(&cfg);
 	tap_is_u64(cfg.refresh_interval, 5, "refresh interval defaults to 5 s");
@@ -39,8 +162,11 @@ int main(void)
 	tap_is_u64(cfg.refresh_interval, 7, "failed lines leave the setting alone");
 
 	tap_ok(set(&cfg, "stateSaveInterval", "4") < 0, "stateSaveInterval below 5 refused");
-	tap_ok(set(&cfg, "stateSaveInterval", "300") == 0 && cfg.state_save_interval == 300,
-	       "stateSaveInterval 300");
+	tap_ok(set(&cfg, "stateSaveInterval", "61") < 0,
+	       "stateSaveInterval above a minute refused: usage reaches the disk "
+	       "at least every minute");
+	tap_ok(set(&cfg, "stateSaveInterval", "30") == 0 && cfg.state_save_interval == 30,
+	       "stateSaveInterval 30");
 	tap_ok(set(&cfg, "backendDomain", "5") == 0 && cfg.backend_domid == 5,
 	       "backendDomain 5");
 	tap_ok(set(&cfg, "backendDomain", "32753") < 0, "reserved domid refused");
@@ -64,6 +190,7 @@ int main(void)
 		    strstr(e, "unknown token") == NULL)
 			n++;
 	}
-	tap_is_u64(n, 5, "every token listed for -H is parsed");
+	tap_is_u64(n, 8, "every token listed for -H is parsed");
+	xv_config_free(&cfg);
 	return tap_done();
 }

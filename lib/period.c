@@ -1,0 +1,110 @@
+#include "xenvif/period.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/*
+ * The C library knows one time zone at a time, the TZ variable's.
+ * These functions switch it for their own work and put it back: the
+ * agent is single-threaded, and its log stamps keep the host's zone.
+ */
+struct zone_switch {
+	char *saved;
+	int had;
+};
+
+static void zone_enter(struct zone_switch *z, const char *tz)
+{
+	const char *old = getenv("TZ");
+
+	z->had = old != NULL;
+	z->saved = old ? strdup(old) : NULL;
+	setenv("TZ", tz, 1);
+	tzset();
+}
+
+static void zone_leave(struct zone_switch *z)
+{
+	if (z->had && z->saved)
+		setenv("TZ", z->saved, 1);
+	else
+		unsetenv("TZ");
+	free(z->saved);
+	tzset();
+}
+
+/* Midnight at the start of y-m-d (m 0-11; days may overflow, as
+ * mktime normalises them), in the current zone. */
+static time_t local_midnight(int year, int mon, int mday)
+{
+	struct tm tm = {.tm_year = year, .tm_mon = mon, .tm_mday = mday,
+			.tm_isdst = -1};
+
+	return mktime(&tm);
+}
+
+void xv_period_bounds(const struct xv_period *p, time_t now, time_t *start,
+		      time_t *next)
+{
+	struct zone_switch z;
+	struct tm tm;
+
+	zone_enter(&z, p->tz);
+	localtime_r(&now, &tm);
+	switch (p->kind) {
+	case XV_PERIOD_HOURLY: {
+		/* Whole local hours, counted from the offset now in force:
+		 * the repeated hour of a DST change is two periods. */
+		time_t local = now + tm.tm_gmtoff;
+
+		*start = now - (time_t)(((local % 3600) + 3600) % 3600);
+		*next = *start + 3600;
+		break;
+	}
+	case XV_PERIOD_DAILY:
+		*start = local_midnight(tm.tm_year, tm.tm_mon, tm.tm_mday);
+		*next = local_midnight(tm.tm_year, tm.tm_mon, tm.tm_mday + 1);
+		break;
+	case XV_PERIOD_WEEKLY: {
+		int back = (tm.tm_wday - (int)p->day + 7) % 7;
+
+		*start = local_midnight(tm.tm_year, tm.tm_mon, tm.tm_mday - back);
+		*next = local_midnight(tm.tm_year, tm.tm_mon, tm.tm_mday - back + 7);
+		break;
+	}
+	case XV_PERIOD_MONTHLY: {
+		int mon = tm.tm_mon - (tm.tm_mday < (int)p->day ? 1 : 0);
+
+		*start = local_midnight(tm.tm_year, mon, (int)p->day);
+		*next = local_midnight(tm.tm_year, mon + 1, (int)p->day);
+		break;
+	}
+	}
+	zone_leave(&z);
+}
+
+size_t xv_period_date_and_time(const struct xv_period *p, time_t t,
+			       uint8_t out[11])
+{
+	struct zone_switch z;
+	struct tm tm;
+	long off;
+
+	zone_enter(&z, p->tz);
+	localtime_r(&t, &tm);
+	zone_leave(&z);
+	off = tm.tm_gmtoff;
+	out[0] = (uint8_t)((tm.tm_year + 1900) >> 8);
+	out[1] = (uint8_t)((tm.tm_year + 1900) & 0xff);
+	out[2] = (uint8_t)(tm.tm_mon + 1);
+	out[3] = (uint8_t)tm.tm_mday;
+	out[4] = (uint8_t)tm.tm_hour;
+	out[5] = (uint8_t)tm.tm_min;
+	out[6] = (uint8_t)(tm.tm_sec > 59 ? 59 : tm.tm_sec);
+	out[7] = 0;
+	out[8] = off < 0 ? '-' : '+';
+	off = off < 0 ? -off : off;
+	out[9] = (uint8_t)(off / 3600);
+	out[10] = (uint8_t)((off % 3600) / 60);
+	return 11;
+}
