@@ -348,7 +348,7 @@ int main(int argc, char **argv)
 	}
 	xv_glue_start(&engine);
 	snmp_log(LOG_INFO, "%s %s started: %zu vifs, refresh every %u s\n",
-		 XV_APP_NAME, PACKAGE_VERSION, engine.table.nactive,
+		 XV_APP_NAME, PACKAGE_VERSION, engine.table.rows.nactive,
 		 cfg.refresh_interval);
 
 	while (!stopping) {

@@ -112,10 +112,10 @@ static bool first_instance_from(const struct xv_table *t, int column,
 	for (; column <= XV_COL_LAST; column++, min_index = 0) {
 		if (min_index > XV_INDEX_MAX)
 			continue;
-		for (size_t i = xv_table_active_from(t, (uint32_t)min_index);
-		     i < t->nactive; i++) {
-			if (xv_mib_vif_column(t->active[i], column, value)) {
-				*row_out = t->active[i];
+		for (size_t i = xv_registry_active_from(&t->rows, (uint32_t)min_index);
+		     i < t->rows.nactive; i++) {
+			if (xv_mib_vif_column(xv_table_served(t, i), column, value)) {
+				*row_out = xv_table_served(t, i);
 				*column_out = column;
 				return true;
 			}
@@ -157,9 +157,10 @@ static int exact_instance(const struct xv_table *t, const oid *name, size_t len,
 	if (len != INSTANCE_LEN || name[ENTRY_LEN + 1] == 0 ||
 	    name[ENTRY_LEN + 1] > XV_INDEX_MAX)
 		return SNMP_NOSUCHINSTANCE;
-	size_t i = xv_table_active_from(t, (uint32_t)name[ENTRY_LEN + 1]);
-	if (i >= t->nactive || t->active[i]->index != name[ENTRY_LEN + 1] ||
-	    !xv_mib_vif_column(t->active[i], (int)name[ENTRY_LEN], value))
+	size_t i = xv_registry_active_from(&t->rows, (uint32_t)name[ENTRY_LEN + 1]);
+	if (i >= t->rows.nactive ||
+	    xv_table_served(t, i)->entry.index != name[ENTRY_LEN + 1] ||
+	    !xv_mib_vif_column(xv_table_served(t, i), (int)name[ENTRY_LEN], value))
 		return SNMP_NOSUCHINSTANCE;
 	return SNMP_ERR_NOERROR;
 }
@@ -186,7 +187,7 @@ int xv_mib_vif_resolve(const struct xv_table *t, bool getnext, bool inclusive,
 		return SNMP_ENDOFMIBVIEW;
 	memcpy(out, entry_oid, sizeof entry_oid);
 	out[ENTRY_LEN] = (oid)column;
-	out[ENTRY_LEN + 1] = row->index;
+	out[ENTRY_LEN + 1] = row->entry.index;
 	*outlen = INSTANCE_LEN;
 	return 0;
 }
@@ -244,7 +245,7 @@ static int number_handler(netsnmp_mib_handler *handler,
 	const struct xv_table *t = handler->myvoid;
 
 	(void)reginfo;
-	return scalar_reply(reqinfo, requests, ASN_UNSIGNED, (u_long)t->nactive);
+	return scalar_reply(reqinfo, requests, ASN_UNSIGNED, (u_long)t->rows.nactive);
 }
 
 static int last_change_handler(netsnmp_mib_handler *handler,

@@ -74,7 +74,7 @@ static int load_state(struct xv_engine *e, char *err, size_t errlen)
 	if (info.boot_id[0] && strcmp(info.boot_id, e->boot_id) != 0)
 		say(e, XV_LOG_NOTICE, "state file %s is from an earlier boot: "
 		    "counters continue from it, devices start afresh", e->state_path);
-	say(e, XV_LOG_INFO, "loaded %zu rows from %s", e->table.n, e->state_path);
+	say(e, XV_LOG_INFO, "loaded %zu rows from %s", e->table.rows.n, e->state_path);
 	/* Saved TimeStamps count from the master agent of that time. */
 	xv_engine_rebase_clock(e, (info.uptime_origin - e->uptime_origin) / 10,
 			       e->uptime_origin);
@@ -240,7 +240,7 @@ static void sync_table(struct xv_engine *e)
 {
 	char err[256];
 	uint32_t now = now_ticks(e);
-	size_t rows_before = e->table.n;
+	size_t rows_before = e->table.rows.n;
 
 	/* Notifications first: a link deleted before the dump must not
 	 * be retired without its final counters. */
@@ -270,10 +270,10 @@ static void sync_table(struct xv_engine *e)
 		    "trying again at the next refresh");
 	say(e, XV_LOG_DEBUG, "reconciled %zu links, %zu gone, %zu domains: "
 	    "%zu rows served of %zu known", e->links.n, e->events.gone.n,
-	    e->meta.n, e->table.nactive, e->table.n);
+	    e->meta.n, e->table.rows.nactive, e->table.rows.n);
 	/* New indexes, and devices started or finished, must reach the
 	 * state file before a crash could lose them. */
-	if (e->table.n != rows_before || e->table.sources_changed)
+	if (e->table.rows.n != rows_before || e->table.sources_changed)
 		e->save_soon = true;
 	if (e->events.overrun && !e->overrun_logged) {
 		say(e, XV_LOG_WARNING, "kernel link notifications were lost (a "
@@ -411,8 +411,8 @@ static uint32_t rebase(uint32_t stamp, int64_t delta)
 void xv_engine_rebase_clock(struct xv_engine *e, int64_t delta_ticks,
 			    int64_t origin_ms)
 {
-	for (size_t i = 0; i < e->table.n; i++) {
-		struct xv_row *row = e->table.by_index[i];
+	for (size_t i = 0; i < e->table.rows.n; i++) {
+		struct xv_row *row = xv_table_row(&e->table, i);
 
 		row->discontinuity = rebase(row->discontinuity, delta_ticks);
 	}

@@ -109,12 +109,12 @@ static void write_records(struct writer *w, const struct xv_table *t,
 	emit(w, "boot-id %s\n", info->boot_id[0] ? info->boot_id : "-");
 	emit(w, "saved %" PRId64 "\n", info->saved);
 	emit(w, "uptime-origin %" PRId64 "\n", info->uptime_origin);
-	for (size_t i = 0; i < t->n; i++) {
-		const struct xv_row *row = t->by_index[i];
+	for (size_t i = 0; i < t->rows.n; i++) {
+		const struct xv_row *row = xv_table_row(t, i);
 		char key[1024]; /* a key is at most 266 octets, 3 each escaped */
 
-		escape_word(key, sizeof key, row->key);
-		emit(w, "row %u %s %u", row->index, key, row->discontinuity);
+		escape_word(key, sizeof key, row->entry.key);
+		emit(w, "row %u %s %u", row->entry.index, key, row->discontinuity);
 		emit_counters(w, &row->total);
 		for (size_t j = 0; j < row->nsources; j++) {
 			const struct xv_source *s = &row->sources[j];
@@ -164,7 +164,7 @@ int xv_state_save(const char *path, const struct xv_table *t,
 	}
 	write_records(&w, t, info);
 	if (!w.failed)
-		fprintf(w.f, "end %zu %08x\n", t->n, w.crc);
+		fprintf(w.f, "end %zu %08x\n", t->rows.n, w.crc);
 	if (w.failed || fflush(w.f) == EOF || fsync(fd) < 0) {
 		e = w.failed && errno == 0 ? EIO : errno;
 		snprintf(err, errlen, "%s: write failed: %s", tmp, strerror(e));
@@ -351,7 +351,7 @@ static int parse_file(struct reader *r, FILE *f, struct xv_table *t,
 							       : "truncated line");
 		if (strncmp(line, "end ", 4) == 0) {
 			line[len - 1] = '\0';
-			if ((rc = parse_end(r, line, crc, t->n)) < 0)
+			if ((rc = parse_end(r, line, crc, t->rows.n)) < 0)
 				return rc;
 			ended = true;
 			continue;

@@ -34,11 +34,14 @@ struct name_map {
 void xv_table_init(struct xv_table *t)
 {
 	memset(t, 0, sizeof *t);
+	xv_registry_init(&t->rows);
 }
 
-static void row_free(struct xv_row *row)
+static void row_free(struct xv_entry *e)
 {
-	free(row->key);
+	struct xv_row *row = xv_row_of(e);
+
+	free(row->entry.key);
 	free(row->sources);
 	free(row->domain_name);
 	free(row->ifname);
@@ -49,11 +52,7 @@ static void row_free(struct xv_row *row)
 
 void xv_table_free(struct xv_table *t)
 {
-	for (size_t i = 0; i < t->n; i++)
-		row_free(t->by_index[i]);
-	free(t->by_index);
-	free(t->by_key);
-	free(t->active);
+	xv_registry_free(&t->rows, row_free);
 	if (t->nodenames) {
 		free(t->nodenames->v);
 		free(t->nodenames);
@@ -61,69 +60,21 @@ void xv_table_free(struct xv_table *t)
 	memset(t, 0, sizeof *t);
 }
 
-/* ---- lookup -------------------------------------------------------- */
-
-static size_t index_slot(const struct xv_table *t, uint32_t index)
-{
-	size_t lo = 0, hi = t->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (t->by_index[mid]->index < index)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-static size_t key_slot(const struct xv_table *t, const char *key)
-{
-	size_t lo = 0, hi = t->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (strcmp(t->by_key[mid]->key, key) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
+/* ---- identity ------------------------------------------------------ */
 
 struct xv_row *xv_table_find_index(const struct xv_table *t, uint32_t index)
 {
-	size_t i = index_slot(t, index);
+	struct xv_entry *e = xv_registry_find_index(&t->rows, index);
 
-	return i < t->n && t->by_index[i]->index == index ? t->by_index[i] : NULL;
+	return e ? xv_row_of(e) : NULL;
 }
 
 struct xv_row *xv_table_find_key(const struct xv_table *t, const char *key)
 {
-	size_t i = key_slot(t, key);
+	struct xv_entry *e = xv_registry_find_key(&t->rows, key);
 
-	return i < t->n && strcmp(t->by_key[i]->key, key) == 0 ? t->by_key[i]
-							       : NULL;
+	return e ? xv_row_of(e) : NULL;
 }
-
-size_t xv_table_active_from(const struct xv_table *t, uint32_t index)
-{
-	size_t lo = 0, hi = t->nactive;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (t->active[mid]->index < index)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-/* ---- identity ------------------------------------------------------ */
 
 bool xv_row_key(const struct xv_domain_meta *dom, const struct xv_vif_meta *vif,
 		char *buf, size_t bufsz)
@@ -141,64 +92,22 @@ bool xv_row_key(const struct xv_domain_meta *dom, const struct xv_vif_meta *vif,
 	return len > 0 && (size_t)len < bufsz;
 }
 
-uint32_t xv_index_for_key(const struct xv_table *t, const char *key)
-{
-	/* FNV-1a: the same key gives the same index even if the state
-	 * file is lost, so pollers keep their series. */
-	uint32_t h = 2166136261U;
-
-	for (const unsigned char *p = (const unsigned char *)key; *p; p++)
-		h = (h ^ *p) * 16777619U;
-	h &= XV_INDEX_MAX;
-	if (h == 0)
-		h = 1;
-	while (xv_table_find_index(t, h))
-		h = h == XV_INDEX_MAX ? 1 : h + 1;
-	return h;
-}
-
 int xv_table_add(struct xv_table *t, uint32_t index, const char *key,
 		 struct xv_row **out)
 {
-	struct xv_row *row;
-	size_t ii, ki;
+	struct xv_row *row = calloc(1, sizeof *row);
+	int rc;
 
-	if (index == 0 || index > XV_INDEX_MAX)
-		return -EINVAL;
-	if (xv_table_find_index(t, index) || xv_table_find_key(t, key))
-		return -EEXIST;
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 64;
-		struct xv_row **a = realloc(t->by_index, cap * sizeof *a);
-
-		if (!a)
-			return -ENOMEM;
-		t->by_index = a;
-		a = realloc(t->by_key, cap * sizeof *a);
-		if (!a)
-			return -ENOMEM;
-		t->by_key = a;
-		/* The served view can hold every row, so rebuilding it
-		 * never needs memory. */
-		a = realloc(t->active, cap * sizeof *a);
-		if (!a)
-			return -ENOMEM;
-		t->active = a;
-		t->cap = cap;
-	}
-	row = calloc(1, sizeof *row);
-	if (!row || !(row->key = strdup(key))) {
+	if (!row || !(row->entry.key = strdup(key))) {
 		free(row);
 		return -ENOMEM;
 	}
-	row->index = index;
-	ii = index_slot(t, index);
-	ki = key_slot(t, key);
-	memmove(&t->by_index[ii + 1], &t->by_index[ii],
-		(t->n - ii) * sizeof *t->by_index);
-	memmove(&t->by_key[ki + 1], &t->by_key[ki], (t->n - ki) * sizeof *t->by_key);
-	t->by_index[ii] = t->by_key[ki] = row;
-	t->n++;
+	row->entry.index = index;
+	if ((rc = xv_registry_add(&t->rows, &row->entry)) < 0) {
+		free(row->entry.key);
+		free(row);
+		return rc;
+	}
 	*out = row;
 	return 0;
 }
@@ -393,14 +302,14 @@ static struct source_ref *source_refs(const struct xv_table *t, size_t *count)
 	size_t n = 0;
 	struct source_ref *refs;
 
-	for (size_t i = 0; i < t->n; i++)
-		n += t->by_index[i]->nsources;
+	for (size_t i = 0; i < t->rows.n; i++)
+		n += xv_table_row(t, i)->nsources;
 	refs = malloc((n ? n : 1) * sizeof *refs);
 	if (!refs)
 		return NULL;
 	n = 0;
-	for (size_t i = 0; i < t->n; i++) {
-		struct xv_row *row = t->by_index[i];
+	for (size_t i = 0; i < t->rows.n; i++) {
+		struct xv_row *row = xv_table_row(t, i);
 
 		for (size_t j = 0; j < row->nsources; j++) {
 			row->sources[j].seen = false;
@@ -560,8 +469,8 @@ static int count_links(struct xv_table *t, const struct xv_reconcile *in,
  * counters where the kernel announced the deletion. */
 static void retire_sources(struct xv_table *t, const struct xv_reconcile *in)
 {
-	for (size_t i = 0; i < t->n; i++) {
-		struct xv_row *row = t->by_index[i];
+	for (size_t i = 0; i < t->rows.n; i++) {
+		struct xv_row *row = xv_table_row(t, i);
 		size_t keep = 0;
 
 		for (size_t j = 0; j < row->nsources; j++) {
@@ -633,14 +542,6 @@ static int settle_row(struct xv_row *row, const struct xv_linkset *links,
 	return set_text(&row->bridge, bridge, changed);
 }
 
-static void rebuild_view(struct xv_table *t)
-{
-	t->nactive = 0;
-	for (size_t i = 0; i < t->n; i++)
-		if (t->by_index[i]->active)
-			t->active[t->nactive++] = t->by_index[i];
-}
-
 /* ---- reconcile ----------------------------------------------------- */
 
 /* Makes sure every live vif has a row and records its metadata. */
@@ -664,8 +565,8 @@ static int mark_live(struct xv_table *t, const struct xv_reconcile *in,
 				continue;
 			row = xv_table_find_key(t, key);
 			if (!row) {
-				if (xv_table_add(t, xv_index_for_key(t, key), key,
-						 &row) < 0) {
+				if (xv_table_add(t, xv_registry_new_index(&t->rows, key),
+						 key, &row) < 0) {
 					rc = -ENOMEM;
 					continue;
 				}
@@ -692,15 +593,15 @@ int xv_table_reconcile(struct xv_table *t, const struct xv_reconcile *in)
 	int rc;
 
 	t->sources_changed = false;
-	for (size_t i = 0; i < t->n; i++)
-		t->by_index[i]->live = false;
+	for (size_t i = 0; i < t->rows.n; i++)
+		xv_table_row(t, i)->live = false;
 	rc = mark_live(t, in, &names, &changed);
-	for (size_t i = 0; i < t->n; i++) {
-		struct xv_row *row = t->by_index[i];
+	for (size_t i = 0; i < t->rows.n; i++) {
+		struct xv_row *row = xv_table_row(t, i);
 
-		if (row->active != row->live)
+		if (row->entry.active != row->live)
 			changed = true; /* a row came or left */
-		row->active = row->live;
+		row->entry.active = row->live;
 	}
 	if (names.n > 1)
 		qsort(names.v, names.n, sizeof *names.v, compare_name_entry);
@@ -711,11 +612,11 @@ int xv_table_reconcile(struct xv_table *t, const struct xv_reconcile *in)
 	if (counted)
 		retire_sources(t, in);
 
-	for (size_t i = 0; i < t->n; i++) {
-		struct xv_row *row = t->by_index[i];
+	for (size_t i = 0; i < t->rows.n; i++) {
+		struct xv_row *row = xv_table_row(t, i);
 		const struct xv_domain_meta *dom;
 
-		if (!row->active)
+		if (!row->entry.active)
 			continue;
 		/* mark_live found both for every active row. */
 		dom = xv_meta_find(in->meta, row->domid);
@@ -724,7 +625,7 @@ int xv_table_reconcile(struct xv_table *t, const struct xv_reconcile *in)
 			rc = -ENOMEM;
 	}
 	if (changed) {
-		rebuild_view(t);
+		xv_registry_rebuild_view(&t->rows);
 		t->last_change = in->now;
 	}
 	return rc;

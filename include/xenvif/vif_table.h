@@ -21,9 +21,8 @@
 
 #include "xenvif/counters.h"
 #include "xenvif/netlink.h"
+#include "xenvif/registry.h"
 #include "xenvif/xsmeta.h"
-
-#define XV_INDEX_MAX 2147483647U
 
 struct xv_source {
 	int ifindex;
@@ -34,15 +33,15 @@ struct xv_source {
 };
 
 struct xv_row {
-	uint32_t index;           /* xenVifIndex */
-	char *key;                /* identity: "UUID/N", else "name:NAME/N" */
+	/* xenVifIndex; identity "UUID/N", else "name:NAME/N"; active:
+	 * served, the backend vif exists for a live domain. */
+	struct xv_entry entry;
 	struct xv_counters total; /* what the MIB serves */
 	uint32_t discontinuity;   /* TimeStamp of lost continuity, 0 if none */
 	struct xv_source *sources;
 	size_t nsources;
 
-	/* Valid while active: the backend vif exists for a live domain. */
-	bool active;
+	/* Valid while active. */
 	bool live;                /* scratch: found live in this reconcile */
 	uint32_t domid, devid;
 	char *domain_name;        /* cleaned UTF-8 */
@@ -59,11 +58,7 @@ struct xv_row {
 struct xv_nodename_cache;
 
 struct xv_table {
-	struct xv_row **by_index; /* every row ever known, by index */
-	struct xv_row **by_key;   /* the same rows, by key */
-	size_t n, cap;
-	struct xv_row **active;   /* the rows served, by index */
-	size_t nactive;
+	struct xv_registry rows;  /* every row ever known */
 	uint32_t last_change;     /* TimeStamp for xenVifTableLastChange */
 	/* Set when a reconcile started or stopped following a device or
 	 * took its final counters: the state file must record it soon, or
@@ -101,8 +96,21 @@ int xv_table_reconcile(struct xv_table *t, const struct xv_reconcile *in);
 bool xv_row_key(const struct xv_domain_meta *dom, const struct xv_vif_meta *vif,
 		char *buf, size_t bufsz);
 
-/* The index a new key gets: a hash of the key, moved on past taken ones. */
-uint32_t xv_index_for_key(const struct xv_table *t, const char *key);
+static inline struct xv_row *xv_row_of(struct xv_entry *e)
+{
+	return (struct xv_row *)e; /* the entry is the first member */
+}
+
+/* The i-th row by index, and the i-th served row. */
+static inline struct xv_row *xv_table_row(const struct xv_table *t, size_t i)
+{
+	return xv_row_of(t->rows.by_index[i]);
+}
+
+static inline struct xv_row *xv_table_served(const struct xv_table *t, size_t i)
+{
+	return xv_row_of(t->rows.active[i]);
+}
 
 struct xv_row *xv_table_find_key(const struct xv_table *t, const char *key);
 struct xv_row *xv_table_find_index(const struct xv_table *t, uint32_t index);
@@ -113,8 +121,5 @@ int xv_table_add(struct xv_table *t, uint32_t index, const char *key,
 		 struct xv_row **out);
 int xv_row_add_source(struct xv_row *row, int ifindex, bool emu,
 		      const char *name, const struct xv_counters *last);
-
-/* Position of the first active row whose index is >= index. */
-size_t xv_table_active_from(const struct xv_table *t, uint32_t index);
 
 #endif

@@ -17,7 +17,7 @@ static void add_row(uint32_t index, bool has_mac)
 
 	snprintf(key, sizeof key, "k%u", index);
 	xv_table_add(&t, index, key, &r);
-	r->active = true;
+	r->entry.active = true;
 	r->domid = index * 10;
 	r->domain_name = strdup("vm");
 	r->ifname = strdup("vif");
@@ -25,7 +25,7 @@ static void add_row(uint32_t index, bool has_mac)
 	r->ips = strdup("");
 	r->has_mac = has_mac;
 	r->total.v[XV_IN_OCTETS] = 5000000000ULL + index;
-	t.active[t.nactive++] = r;
+	xv_registry_rebuild_view(&t.rows);
 }
 
 static int next(const oid *name, size_t len, oid *out, size_t *outlen,
@@ -133,7 +133,7 @@ int main(void)
 	}
 	tap_is_u64(count, 19 * 3 - 1, "a walk: 19 columns x 3 rows, one MAC missing");
 
-	t.nactive = 0;
+	t.rows.nactive = 0;
 	tap_is_u64(next(entry, E, out, &outlen, &v), SNMP_ENDOFMIBVIEW, "empty table");
 	xv_table_free(&t);
 	return tap_done();

@@ -73,9 +73,9 @@ int main(void)
 	struct xv_state_info got;
 	xv_table_init(&back);
 	tap_is_u64(xv_state_load(path, &back, "boot-a", &got, err, sizeof err), 0, "loaded");
-	tap_is_u64(back.n, 2, "two rows");
+	tap_is_u64(back.rows.n, 2, "two rows");
 	struct xv_row *r = xv_table_find_index(&back, 12345);
-	tap_ok(r && strcmp(r->key, "6f1c2a9e-0d3b-4c8e-9a51-3b2f7d0e4a11/0") == 0,
+	tap_ok(r && strcmp(r->entry.key, "6f1c2a9e-0d3b-4c8e-9a51-3b2f7d0e4a11/0") == 0,
 	       "index and key");
 	tap_is_u64(r ? r->total.v[XV_IN_OCTETS] : 0, 18446744073709551000ULL,
 		   "64-bit counters exact");
@@ -86,7 +86,7 @@ int main(void)
 		       r->sources[1].last.v[XV_OUT_PKTS] == 44,
 	       "source fields");
 	r = xv_table_find_key(&back, "name:my vm 100%/1");
-	tap_ok(r && r->index == 7 && r->total.v[XV_OUT_OCTETS] == 5,
+	tap_ok(r && r->entry.index == 7 && r->total.v[XV_OUT_OCTETS] == 5,
 	       "a key with spaces and %% survives");
 	tap_is_u64(got.uptime_origin, 1699999000123LL, "uptime origin");
 	tap_is_str(got.boot_id, "boot-a", "boot id");
@@ -109,7 +109,7 @@ int main(void)
 	tap_ok(load(&back, "boot-a", err, sizeof err) == -EINVAL, "truncated file refused");
 	snprintf(expect, sizeof expect, "%s:8: truncated line", path);
 	tap_is_str(err, expect, "error names file and line");
-	tap_is_u64(back.n, 0, "nothing half-loaded");
+	tap_is_u64(back.rows.n, 0, "nothing half-loaded");
 
 	char *cut = strstr(good, "source 11");
 	spit(good, (size_t)(cut - good));
@@ -124,7 +124,7 @@ int main(void)
 	snprintf(expect, sizeof expect,
 		 "%s:9: checksum or row count does not match: file damaged", path);
 	tap_is_str(err, expect, "by the checksum");
-	tap_is_u64(back.n, 0, "table left empty");
+	tap_is_u64(back.rows.n, 0, "table left empty");
 
 	spit("garbage\n", 8);
 	tap_ok(load(&back, "boot-a", err, sizeof err) == -EINVAL, "not a state file");

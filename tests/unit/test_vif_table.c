@@ -135,19 +135,19 @@ static void test_reboot_and_recreate(void)
 
 	world_init(&w);
 	xv_table_init(&empty);
-	uint32_t expected_index = xv_index_for_key(&empty, U1 "/0");
+	uint32_t expected_index = xv_registry_new_index(&empty.rows, U1 "/0");
 
 	fake_add_vm(&w.fs, 3, "web1", U1, 0, "00:16:3e:01:02:03", NULL);
 	put_link(&w.links, 2, "xenbr0", 0, 0);
 	put_link(&w.links, 10, "vif3.0", 1000, 500)->master = 2;
 	put_link(&w.links, 11, "eth0", 99999, 99999);
 	tap_is_u64(sync_at(&w, 100, 0), 0, "reconcile");
-	tap_is_u64(w.t.nactive, 1, "one row served; other links ignored");
+	tap_is_u64(w.t.rows.nactive, 1, "one row served; other links ignored");
 	r = row_of(&w, U1 "/0");
 	tap_ok(r != NULL, "row keyed by UUID and device id");
 	if (!r)
 		return;
-	tap_is_u64(r->index, expected_index, "index is the key's hash");
+	tap_is_u64(r->entry.index, expected_index, "index is the key's hash");
 	tap_is_u64(r->domid, 3, "domain id");
 	tap_is_str(r->ifname, "vif3.0", "device name");
 	tap_is_u64(r->ifindex, 10, "device ifindex");
@@ -169,7 +169,7 @@ static void test_reboot_and_recreate(void)
 	drop_link(&w.links, 10);
 	put_link(&w.gone, 10, "vif3.0", 1600, 720);
 	sync_at(&w, 300, 0);
-	tap_is_u64(w.t.nactive, 0, "destroyed domain's row leaves the table");
+	tap_is_u64(w.t.rows.nactive, 0, "destroyed domain's row leaves the table");
 	tap_is_u64(w.t.last_change, 300, "and that is a change");
 	tap_is_u64(r->total.v[XV_IN_OCTETS], 1600, "final counters of the deleted device count");
 	tap_is_u64(r->nsources, 0, "the device is no longer followed");
@@ -177,8 +177,8 @@ static void test_reboot_and_recreate(void)
 	fake_add_vm(&w.fs, 7, "web1", U1, 0, "00:16:3e:01:02:03", "xenbr0");
 	put_link(&w.links, 12, "vif7.0", 50, 5);
 	sync_at(&w, 400, 0);
-	tap_is_u64(w.t.nactive, 1, "back after reboot");
-	tap_ok(row_of(&w, U1 "/0") == r && r->index == expected_index,
+	tap_is_u64(w.t.rows.nactive, 1, "back after reboot");
+	tap_ok(row_of(&w, U1 "/0") == r && r->entry.index == expected_index,
 	       "same row, same index under a new domid");
 	tap_is_u64(r->domid, 7, "new domain id");
 	tap_is_str(r->ifname, "vif7.0", "new device name");
@@ -262,7 +262,7 @@ static void test_identity(void)
 	put_link(&w.links, 40, "vif4.0", 100, 0);
 	put_link(&w.links, 41, "vif5.0", 20, 0);
 	sync_at(&w, 10, 0);
-	tap_is_u64(w.t.nactive, 1, "one row for one VM device during migration");
+	tap_is_u64(w.t.rows.nactive, 1, "one row for one VM device during migration");
 	r = row_of(&w, U1 "/0");
 	tap_is_u64(r ? r->total.v[XV_IN_OCTETS] : 0, 120, "both domains' traffic counts");
 	tap_is_u64(r ? r->ifindex : 0, 41, "the newest device is shown");
@@ -278,9 +278,9 @@ static void test_identity(void)
 	tap_ok(row_of(&w, "domid:10/0") != NULL, "domid key without name");
 
 	xv_table_init(&t);
-	uint32_t h = xv_index_for_key(&t, U1 "/0");
+	uint32_t h = xv_registry_new_index(&t.rows, U1 "/0");
 	tap_is_u64(xv_table_add(&t, h, "someone-else", &r), 0, "occupy the hash slot");
-	tap_is_u64(xv_index_for_key(&t, U1 "/0"), h == XV_INDEX_MAX ? 1 : h + 1,
+	tap_is_u64(xv_registry_new_index(&t.rows, U1 "/0"), h == XV_INDEX_MAX ? 1 : h + 1,
 		   "a collision moves to the next free index");
 	tap_ok(xv_table_add(&t, h, "third", &r) == -EEXIST, "an index is never shared");
 	tap_ok(xv_table_add(&t, h + 7, "someone-else", &r) == -EEXIST,
@@ -291,7 +291,7 @@ static void test_identity(void)
 	fake_add_vm(&w.fs, 11, "early", "33333333-2222-3333-4444-555555555555", 2, NULL, NULL);
 	sync_at(&w, 30, 7);
 	r = row_of(&w, "33333333-2222-3333-4444-555555555555/2");
-	tap_ok(r && r->active && r->ifindex == 0 && !r->oper_up,
+	tap_ok(r && r->entry.active && r->ifindex == 0 && !r->oper_up,
 	       "row exists before its device, down, ifindex 0");
 	tap_is_str(r ? r->ifname : NULL, "vif11.2", "with the name it will have");
 	tap_is_u64(r ? r->discontinuity : 0, 7, "new rows take the given discontinuity");
@@ -312,7 +312,7 @@ static void test_lingering_device(void)
 	destroy_domain(&w, 3);
 	put_link(&w.links, 10, "vif3.0", 180, 0);
 	sync_at(&w, 20, 0);
-	tap_is_u64(w.t.nactive, 0, "row left the table");
+	tap_is_u64(w.t.rows.nactive, 0, "row left the table");
 	tap_is_u64(r ? r->total.v[XV_IN_OCTETS] : 0, 180,
 		   "its device is still counted until it goes");
 	drop_link(&w.links, 10);
@@ -339,10 +339,10 @@ static void test_review_cases(void)
 	put_link(&w.links, 60, "vif6.0", 130, 0);
 	sync_at(&w, 20, 0);
 	r = row_of(&w, "name:plain2/0");
-	tap_ok(r && r->active && r->ifindex == 60 && r->oper_up,
+	tap_ok(r && r->entry.active && r->ifindex == 60 && r->oper_up,
 	       "renamed domain without UUID: the device follows to the new row");
 	tap_is_u64(r ? r->total.v[XV_IN_OCTETS] : 0, 30, "counting from its last reading");
-	tap_ok(old && !old->active && old->total.v[XV_IN_OCTETS] == 100 &&
+	tap_ok(old && !old->entry.active && old->total.v[XV_IN_OCTETS] == 100 &&
 		       old->nsources == 0,
 	       "the old row keeps what it counted and lets the device go");
 	tap_ok(w.t.sources_changed, "a moved device is a change to save");
@@ -381,23 +381,22 @@ static void test_active_from(void)
 	struct xv_row *r;
 
 	xv_table_init(&t);
-	uint32_t idx[] = {50, 10, 30};
-	for (int i = 0; i < 3; i++) {
+	uint32_t idx[] = {50, 10, 30, 40};
+	for (int i = 0; i < 4; i++) {
 		char key[8];
 
 		snprintf(key, sizeof key, "k%d", i);
 		xv_table_add(&t, idx[i], key, &r);
-		r->active = true;
-		t.active[t.nactive++] = r;
+		r->entry.active = idx[i] != 40;
 	}
-	/* The view is kept sorted by the table; here by hand. */
-	t.active[0] = xv_table_find_index(&t, 10);
-	t.active[1] = xv_table_find_index(&t, 30);
-	t.active[2] = xv_table_find_index(&t, 50);
-	tap_is_u64(xv_table_active_from(&t, 0), 0, "from 0: first");
-	tap_is_u64(xv_table_active_from(&t, 30), 1, "exact index");
-	tap_is_u64(xv_table_active_from(&t, 31), 2, "between");
-	tap_is_u64(xv_table_active_from(&t, 51), 3, "past the end");
+	xv_registry_rebuild_view(&t.rows);
+	tap_is_u64(t.rows.nactive, 3, "the view holds the active rows");
+	tap_ok(xv_table_served(&t, 0)->entry.index == 10 &&
+		       xv_table_served(&t, 2)->entry.index == 50, "sorted by index");
+	tap_is_u64(xv_registry_active_from(&t.rows, 0), 0, "from 0: first");
+	tap_is_u64(xv_registry_active_from(&t.rows, 30), 1, "exact index");
+	tap_is_u64(xv_registry_active_from(&t.rows, 31), 2, "between, past an inactive one");
+	tap_is_u64(xv_registry_active_from(&t.rows, 51), 3, "past the end");
 	xv_table_free(&t);
 }
 

@@ -1,0 +1,127 @@
+#include "xenvif/registry.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+void xv_registry_init(struct xv_registry *r)
+{
+	memset(r, 0, sizeof *r);
+}
+
+void xv_registry_free(struct xv_registry *r, void (*free_entry)(struct xv_entry *))
+{
+	for (size_t i = 0; i < r->n; i++)
+		free_entry(r->by_index[i]);
+	free(r->by_index);
+	free(r->by_key);
+	free(r->active);
+	memset(r, 0, sizeof *r);
+}
+
+static size_t index_slot(struct xv_entry *const *v, size_t n, uint32_t index)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (v[mid]->index < index)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static size_t key_slot(const struct xv_registry *r, const char *key)
+{
+	size_t lo = 0, hi = r->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(r->by_key[mid]->key, key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+struct xv_entry *xv_registry_find_index(const struct xv_registry *r, uint32_t index)
+{
+	size_t i = index_slot(r->by_index, r->n, index);
+
+	return i < r->n && r->by_index[i]->index == index ? r->by_index[i] : NULL;
+}
+
+struct xv_entry *xv_registry_find_key(const struct xv_registry *r, const char *key)
+{
+	size_t i = key_slot(r, key);
+
+	return i < r->n && strcmp(r->by_key[i]->key, key) == 0 ? r->by_key[i] : NULL;
+}
+
+uint32_t xv_registry_new_index(const struct xv_registry *r, const char *key)
+{
+	/* FNV-1a: the same key gives the same index even if the state
+	 * file is lost, so pollers keep their series. */
+	uint32_t h = 2166136261U;
+
+	for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+		h = (h ^ *p) * 16777619U;
+	h &= XV_INDEX_MAX;
+	if (h == 0)
+		h = 1;
+	while (xv_registry_find_index(r, h))
+		h = h == XV_INDEX_MAX ? 1 : h + 1;
+	return h;
+}
+
+int xv_registry_add(struct xv_registry *r, struct xv_entry *e)
+{
+	size_t ii, ki;
+
+	if (e->index == 0 || e->index > XV_INDEX_MAX)
+		return -EINVAL;
+	if (xv_registry_find_index(r, e->index) || xv_registry_find_key(r, e->key))
+		return -EEXIST;
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 64;
+		struct xv_entry **a = realloc(r->by_index, cap * sizeof *a);
+
+		if (!a)
+			return -ENOMEM;
+		r->by_index = a;
+		if (!(a = realloc(r->by_key, cap * sizeof *a)))
+			return -ENOMEM;
+		r->by_key = a;
+		/* The view can hold every entry, so rebuilding it never
+		 * needs memory. */
+		if (!(a = realloc(r->active, cap * sizeof *a)))
+			return -ENOMEM;
+		r->active = a;
+		r->cap = cap;
+	}
+	ii = index_slot(r->by_index, r->n, e->index);
+	ki = key_slot(r, e->key);
+	memmove(&r->by_index[ii + 1], &r->by_index[ii], (r->n - ii) * sizeof *r->by_index);
+	memmove(&r->by_key[ki + 1], &r->by_key[ki], (r->n - ki) * sizeof *r->by_key);
+	r->by_index[ii] = r->by_key[ki] = e;
+	r->n++;
+	return 0;
+}
+
+void xv_registry_rebuild_view(struct xv_registry *r)
+{
+	r->nactive = 0;
+	for (size_t i = 0; i < r->n; i++)
+		if (r->by_index[i]->active)
+			r->active[r->nactive++] = r->by_index[i];
+}
+
+size_t xv_registry_active_from(const struct xv_registry *r, uint32_t index)
+{
+	return index_slot(r->active, r->nactive, index);
+}
