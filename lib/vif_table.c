@@ -593,8 +593,12 @@ int xv_table_reconcile(struct xv_table *t, const struct xv_reconcile *in)
 	int rc;
 
 	t->sources_changed = false;
-	for (size_t i = 0; i < t->rows.n; i++)
-		xv_table_row(t, i)->live = false;
+	for (size_t i = 0; i < t->rows.n; i++) {
+		struct xv_row *row = xv_table_row(t, i);
+
+		row->live = false;
+		row->moved = row->total; /* becomes the difference below */
+	}
 	rc = mark_live(t, in, &names, &changed);
 	for (size_t i = 0; i < t->rows.n; i++) {
 		struct xv_row *row = xv_table_row(t, i);
@@ -623,6 +627,12 @@ int xv_table_reconcile(struct xv_table *t, const struct xv_reconcile *in)
 		if (settle_row(row, in->links, dom,
 			       xv_meta_find_vif(dom, row->devid), &changed) < 0)
 			rc = -ENOMEM;
+	}
+	for (size_t i = 0; i < t->rows.n; i++) {
+		struct xv_row *row = xv_table_row(t, i);
+
+		for (int c = 0; c < XV_NCOUNTERS; c++)
+			row->moved.v[c] = row->total.v[c] - row->moved.v[c];
 	}
 	if (changed) {
 		xv_registry_rebuild_view(&t->rows);

@@ -37,6 +37,7 @@ struct xv_row {
 	 * served, the backend vif exists for a live domain. */
 	struct xv_entry entry;
 	struct xv_counters total; /* what the MIB serves */
+	struct xv_counters moved; /* what the last reconcile added */
 	uint32_t discontinuity;   /* TimeStamp of lost continuity, 0 if none */
 	struct xv_source *sources;
 	size_t nsources;

@@ -1,0 +1,138 @@
+/*
+ * The VM table: per VM, its traffic in the current accounting period,
+ * its quota and rates, and the notifications they call for.  The
+ * table owns usage and alarm state; the vif table feeds it what each
+ * reconcile counted, so reboots, migrations and agent restarts within
+ * a period keep adding to the same VM.
+ *
+ * Notifications are not sent here: each crossing queues a notice,
+ * which the agent sends with values read from this table.  What was
+ * announced is part of the saved state, so a restart does not repeat it.
+ */
+#ifndef XENVIF_VM_TABLE_H
+#define XENVIF_VM_TABLE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "xenvif/config.h"
+#include "xenvif/registry.h"
+#include "xenvif/vif_table.h"
+
+/* Values as XEN-VIF-MIB's xenVifVmQuotaStatus. */
+enum xv_quota_status {
+	XV_QUOTA_NONE = 1,
+	XV_QUOTA_OK = 2,
+	XV_QUOTA_WARNING = 3,
+	XV_QUOTA_EXCEEDED = 4,
+};
+
+/* Values as xenVifVmInRateAlarm / xenVifVmOutRateAlarm. */
+enum xv_alarm_status { XV_ALARM_NONE = 1, XV_ALARM_OK = 2, XV_ALARM_ON = 3 };
+
+/* The notification's number under xenVifNotifications. */
+enum xv_notice_kind {
+	XV_NOTICE_QUOTA_WARNING = 1,
+	XV_NOTICE_QUOTA_EXCEEDED = 2,
+	XV_NOTICE_QUOTA_CLEARED = 3,
+	XV_NOTICE_RATE_ALARM = 4,
+	XV_NOTICE_RATE_CLEARED = 5,
+};
+
+struct xv_notice {
+	enum xv_notice_kind kind;
+	uint32_t vm_index;
+};
+
+enum { XV_RATE_IN, XV_RATE_OUT };
+
+struct xv_rate_state {
+	uint64_t bits_per_second;  /* over the last sample */
+	uint64_t threshold;        /* 0: no alarm configured */
+	unsigned int seconds;
+	bool alarm;                /* raised; saved */
+	int64_t above_since_ms;    /* monotonic; 0: not above */
+	int64_t below_since_ms;    /* monotonic; 0: not below while raised */
+	uint64_t octets;           /* since the last sample */
+};
+
+struct xv_vm {
+	/* xenVifVmIndex; key: what the VM's vif keys start with (its
+	 * UUID, else "name:NAME"); active: a vif of it is served. */
+	struct xv_entry entry;
+
+	/* Saved in the state file. */
+	int64_t period_start;             /* seconds since the epoch */
+	uint64_t period_in, period_out;   /* octets */
+	enum xv_quota_status announced;   /* the level last announced */
+	char *announced_devices;          /* the devices it was announced with */
+	struct xv_rate_state rate[2];
+
+	/* Known while active. */
+	uint32_t domid;
+	char *name;
+	char uuid[37];
+	char *devices;                    /* space-separated dom0 devices */
+	uint64_t quota;                   /* 0: none */
+	enum xv_direction quota_dir;
+	unsigned int warn_percent;
+	enum xv_quota_status status;
+	uint32_t used_percent;
+	bool live;                        /* scratch */
+	char devices_next[256];           /* scratch */
+};
+
+struct xv_vm_table {
+	struct xv_registry vms;
+	struct xv_notice *notices;        /* to send, oldest first */
+	size_t nnotices, capnotices;
+	time_t period_start, period_next; /* the current period */
+	bool state_changed;               /* something saved changed */
+	int64_t last_sample_ms;
+};
+
+static inline struct xv_vm *xv_vm_of(struct xv_entry *e)
+{
+	return (struct xv_vm *)e; /* the entry is the first member */
+}
+
+static inline struct xv_vm *xv_vm_table_served(const struct xv_vm_table *t, size_t i)
+{
+	return xv_vm_of(t->vms.active[i]);
+}
+
+void xv_vm_table_init(struct xv_vm_table *t);
+void xv_vm_table_free(struct xv_vm_table *t);
+
+struct xv_vm *xv_vm_table_find_key(const struct xv_vm_table *t, const char *key);
+struct xv_vm *xv_vm_table_find_index(const struct xv_vm_table *t, uint32_t index);
+/* Adds a VM with this identity (for the state file loader too). */
+int xv_vm_table_add(struct xv_vm_table *t, uint32_t index, const char *key,
+		    struct xv_vm **out);
+
+/* The VM part of a vif row key ("UUID/N" gives "UUID"). */
+bool xv_vm_key_of_row(const char *row_key, char *buf, size_t bufsz);
+
+/* The level a usage is at. */
+enum xv_quota_status xv_quota_evaluate(uint64_t used, uint64_t quota,
+				       unsigned int warn_percent,
+				       uint32_t *used_percent);
+
+/*
+ * After a reconcile of the vif table: adds what each row counted to
+ * its VM, settles each VM's metadata, rules and quota status, starts a
+ * new period when now has passed it, and queues notices.
+ * Returns 0 or -ENOMEM (what could be counted was).
+ */
+int xv_vm_table_update(struct xv_vm_table *t, const struct xv_table *vifs,
+		       const struct xv_config *cfg, time_t now);
+
+/* A refresh: each VM's rates since the last sample, and its alarms. */
+void xv_vm_table_sample(struct xv_vm_table *t, const struct xv_config *cfg,
+			int64_t now_ms);
+
+/* Takes the queued notices; the caller frees the array. */
+struct xv_notice *xv_vm_table_take_notices(struct xv_vm_table *t, size_t *n);
+
+#endif

@@ -1,0 +1,273 @@
+/* Per-VM period accounting, quota levels, rate alarms and the notices
+ * they queue. */
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tap.h"
+#include "xenvif/vm_table.h"
+
+#define U1 "6f1c2a9e-0d3b-4c8e-9a51-3b2f7d0e4a11"
+#define U2 "11111111-2222-3333-4444-555555555555"
+/* 2026-11-22 12:00:00 UTC, in November's monthly period */
+#define NOW 1795348800
+#define DEC1 1796083200
+
+static struct xv_row *row(struct xv_table *t, const char *key, uint32_t domid,
+			  const char *name, const char *dev)
+{
+	struct xv_row *r = xv_table_find_key(t, key);
+	struct xv_counters zero = {{0}};
+
+	if (!r) {
+		xv_table_add(t, xv_registry_new_index(&t->rows, key), key, &r);
+		xv_row_add_source(r, 100 + (int)t->rows.n, false, dev, &zero);
+	}
+	r->entry.active = true;
+	r->domid = domid;
+	snprintf(r->uuid, sizeof r->uuid, "%.36s", key);
+	free(r->domain_name);
+	r->domain_name = strdup(name);
+	memset(&r->moved, 0, sizeof r->moved);
+	return r;
+}
+
+static void moved(struct xv_table *t, const char *key, uint64_t in, uint64_t out)
+{
+	struct xv_row *r = xv_table_find_key(t, key);
+
+	r->moved.v[XV_IN_OCTETS] = in;
+	r->moved.v[XV_OUT_OCTETS] = out;
+}
+
+static void clear_moved(struct xv_table *t)
+{
+	for (size_t i = 0; i < t->rows.n; i++)
+		memset(&xv_table_row(t, i)->moved, 0, sizeof xv_table_row(t, i)->moved);
+}
+
+/* The notices queued, as "kind kind ..." for comparison. */
+static const char *notices(struct xv_vm_table *vt)
+{
+	static char buf[256];
+	size_t n;
+	struct xv_notice *v = xv_vm_table_take_notices(vt, &n);
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n; i++)
+		snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s%d",
+			 i ? " " : "", v[i].kind);
+	free(v);
+	return buf;
+}
+
+static void cfg_line(struct xv_config *cfg, const char *token, const char *value)
+{
+	char err[256];
+
+	if (xv_config_set(cfg, token, value, err, sizeof err) < 0)
+		tap_diag("config %s %s: %s", token, value, err);
+}
+
+static void test_quota(void)
+{
+	struct xv_table t;
+	struct xv_vm_table vt;
+	struct xv_config cfg;
+	struct xv_vm *vm;
+
+	xv_table_init(&t);
+	xv_vm_table_init(&vt);
+	xv_config_defaults(&cfg);
+	cfg_line(&cfg, "quota", "web 1000 total warn 80");
+
+	row(&t, U1 "/0", 3, "web", "vif3.0");
+	row(&t, U1 "/1", 3, "web", "vif3.1");
+	row(&t, U2 "/0", 4, "db", "vif4.0");
+	moved(&t, U1 "/0", 300, 100);
+	moved(&t, U1 "/1", 50, 50);
+	moved(&t, U2 "/0", 7, 9);
+	xv_vm_table_update(&vt, &t, &cfg, NOW);
+	vm = xv_vm_table_find_key(&vt, U1);
+	tap_ok(vm && vm->entry.active, "a VM row for the VM's vifs");
+	tap_is_u64(vm ? vm->period_in : 0, 350, "in summed over its vifs");
+	tap_is_u64(vm ? vm->period_out : 0, 150, "out summed over its vifs");
+	tap_is_u64(vm ? (uint64_t)vm->period_start : 0, 1793491200,
+		   "period started on the 1st, 00:00 UTC");
+	tap_is_str(vm ? vm->devices : NULL, "vif3.0 vif3.1", "its devices");
+	tap_is_u64(vt.vms.nactive, 2, "two VMs served");
+	tap_is_u64(vm ? vm->status : 0, XV_QUOTA_OK, "500 of 1000: ok");
+	tap_is_u64(vm ? vm->used_percent : 0, 50, "50 percent");
+	tap_is_str(notices(&vt), "", "nothing to announce");
+	struct xv_vm *db = xv_vm_table_find_key(&vt, U2);
+	tap_is_u64(db ? db->status : 0, XV_QUOTA_NONE, "no quota for db: none");
+
+	clear_moved(&t);
+	moved(&t, U1 "/0", 300, 0);
+	xv_vm_table_update(&vt, &t, &cfg, NOW + 5);
+	tap_is_u64(vm->status, XV_QUOTA_WARNING, "800 of 1000: warning");
+	tap_is_str(notices(&vt), "1", "xenVifQuotaWarning, once");
+	clear_moved(&t);
+	xv_vm_table_update(&vt, &t, &cfg, NOW + 10);
+	tap_is_str(notices(&vt), "", "not again on the next refresh");
+	moved(&t, U1 "/1", 0, 200);
+	xv_vm_table_update(&vt, &t, &cfg, NOW + 15);
+	tap_is_u64(vm->status, XV_QUOTA_EXCEEDED, "1000 of 1000: exceeded");
+	tap_is_str(notices(&vt), "2", "xenVifQuotaExceeded, once");
+	clear_moved(&t);
+	xv_vm_table_update(&vt, &t, &cfg, NOW + 20);
+	tap_is_str(notices(&vt), "", "not again");
+
+	/* A reboot: new devices while exceeded are announced again. */
+	xv_table_find_key(&t, U1 "/0")->sources[0].name[3] = '9';
+	xv_vm_table_update(&vt, &t, &cfg, NOW + 25);
+	tap_is_str(vm->devices, "vif9.0 vif3.1", "new device names");
+	tap_is_str(notices(&vt), "2", "exceeded again, for the new devices");
+	xv_vm_table_update(&vt, &t, &cfg, NOW + 26);
+	tap_is_str(notices(&vt), "", "once");
+
+	/* The quota raised: below the warning level again. */
+	xv_config_free(&cfg);
+	xv_config_defaults(&cfg);
+	cfg_line(&cfg, "quota", "web 10000");
+	xv_vm_table_update(&vt, &t, &cfg, NOW + 30);
+	tap_is_u64(vm->status, XV_QUOTA_OK, "quota raised: ok");
+	tap_is_str(notices(&vt), "3", "xenVifQuotaCleared");
+	xv_config_free(&cfg);
+	xv_config_defaults(&cfg);
+	cfg_line(&cfg, "quota", "* 1000 out warn 10");
+	xv_vm_table_update(&vt, &t, &cfg, NOW + 35);
+	tap_is_u64(vm->quota_dir, XV_DIR_OUT, "a '*' quota on out applies");
+	tap_is_u64(vm->status, XV_QUOTA_WARNING, "350 out of 1000 is over 10%%: warning");
+	tap_is_str(notices(&vt), "1", "warned");
+	tap_is_u64(db->status, XV_QUOTA_OK, "db too, at 9 of 1000: ok");
+	xv_config_free(&cfg);
+	xv_config_defaults(&cfg);
+	xv_vm_table_update(&vt, &t, &cfg, NOW + 40);
+	tap_is_str(notices(&vt), "3", "quota removed: the warned VM is cleared");
+	tap_is_u64(db->status, XV_QUOTA_NONE, "no quota: none, nothing to say");
+
+	/* From ok straight past the quota. */
+	cfg_line(&cfg, "quota", U2 " 100 in");
+	moved(&t, U2 "/0", 500, 0);
+	xv_vm_table_update(&vt, &t, &cfg, NOW + 45);
+	tap_is_str(notices(&vt), "1 2", "a jump past both levels: warning, then exceeded");
+
+	/* The period ends: usage from zero, exceeded cleared. */
+	clear_moved(&t);
+	moved(&t, U2 "/0", 10, 0);
+	xv_vm_table_update(&vt, &t, &cfg, DEC1 + 1);
+	tap_is_u64(db->period_in, 0, "new period: usage from zero");
+	tap_is_u64(db->period_start, DEC1, "starting December 1st");
+	tap_is_str(notices(&vt), "3", "and the exceeded VM is cleared");
+	moved(&t, U2 "/0", 10, 0);
+	xv_vm_table_update(&vt, &t, &cfg, DEC1 + 6);
+	tap_is_u64(db->period_in, 10, "counting again");
+
+	/* A VM that is not running is told when it comes back. */
+	moved(&t, U2 "/0", 200, 0);
+	xv_vm_table_update(&vt, &t, &cfg, DEC1 + 10);
+	tap_is_str(notices(&vt), "1 2", "exceeded again");
+	xv_table_find_key(&t, U2 "/0")->entry.active = false;
+	clear_moved(&t);
+	xv_vm_table_update(&vt, &t, &cfg, DEC1 + 11);
+	tap_ok(!db->entry.active && vt.vms.nactive == 1, "a stopped VM leaves the table");
+	xv_config_free(&cfg);
+	xv_config_defaults(&cfg);
+	xv_vm_table_update(&vt, &t, &cfg, DEC1 + 12);
+	tap_is_str(notices(&vt), "", "nothing said while it is stopped");
+	row(&t, U2 "/0", 12, "db", "vif4.0");
+	xv_vm_table_update(&vt, &t, &cfg, DEC1 + 13);
+	tap_is_str(notices(&vt), "3", "cleared when it is back");
+	tap_is_u64(db->domid, 12, "with its new domid");
+
+	xv_vm_table_free(&vt);
+	xv_table_free(&t);
+	xv_config_free(&cfg);
+}
+
+static void test_rates(void)
+{
+	struct xv_table t;
+	struct xv_vm_table vt;
+	struct xv_config cfg;
+	struct xv_vm *vm;
+	int64_t ms = 1000000;
+
+	xv_table_init(&t);
+	xv_vm_table_init(&vt);
+	xv_config_defaults(&cfg);
+	cfg_line(&cfg, "rateAlarm", "web in 8K 10");
+	row(&t, U1 "/0", 3, "web", "vif3.0");
+	xv_vm_table_update(&vt, &t, &cfg, NOW);
+	xv_vm_table_sample(&vt, &cfg, ms); /* starts the clock */
+	vm = xv_vm_table_find_key(&vt, U1);
+
+	/* 5000 octets in 5 s = 8000 bit/s: not above 8K. */
+	moved(&t, U1 "/0", 5000, 0);
+	xv_vm_table_update(&vt, &t, &cfg, NOW + 5);
+	xv_vm_table_sample(&vt, &cfg, ms += 5000);
+	tap_is_u64(vm->rate[XV_RATE_IN].bits_per_second, 8000, "8000 bit/s");
+	tap_ok(!vm->rate[XV_RATE_IN].alarm, "at the threshold: no alarm");
+	moved(&t, U1 "/0", 6000, 0);
+	xv_vm_table_update(&vt, &t, &cfg, NOW + 10);
+	xv_vm_table_sample(&vt, &cfg, ms += 5000);
+	tap_is_str(notices(&vt), "", "above for 5 s of 10: nothing yet");
+	xv_vm_table_update(&vt, &t, &cfg, NOW + 15);
+	xv_vm_table_sample(&vt, &cfg, ms += 5000);
+	tap_ok(vm->rate[XV_RATE_IN].alarm, "above for 10 s: alarm");
+	tap_is_str(notices(&vt), "4", "xenVifRateAlarm");
+	xv_vm_table_update(&vt, &t, &cfg, NOW + 20);
+	xv_vm_table_sample(&vt, &cfg, ms += 5000);
+	tap_is_str(notices(&vt), "", "once");
+	clear_moved(&t);
+	xv_vm_table_update(&vt, &t, &cfg, NOW + 25);
+	xv_vm_table_sample(&vt, &cfg, ms += 5000);
+	tap_ok(vm->rate[XV_RATE_IN].alarm, "below for 5 s: still on");
+	xv_vm_table_update(&vt, &t, &cfg, NOW + 30);
+	xv_vm_table_sample(&vt, &cfg, ms += 5000);
+	tap_is_str(notices(&vt), "5", "below for 10 s: xenVifRateAlarmCleared");
+	moved(&t, U1 "/0", 60000, 0);
+	for (int i = 0; i < 3; i++) {
+		xv_vm_table_update(&vt, &t, &cfg, NOW + 35 + 5 * i);
+		xv_vm_table_sample(&vt, &cfg, ms += 5000);
+	}
+	tap_is_str(notices(&vt), "4", "raised again");
+	xv_config_free(&cfg);
+	xv_config_defaults(&cfg);
+	xv_vm_table_update(&vt, &t, &cfg, NOW + 50);
+	xv_vm_table_sample(&vt, &cfg, ms += 5000);
+	tap_is_str(notices(&vt), "5", "the alarm removed from the configuration: cleared");
+	tap_is_u64(vm->rate[XV_RATE_IN].threshold, 0, "no threshold any more");
+	xv_vm_table_free(&vt);
+	xv_table_free(&t);
+	xv_config_free(&cfg);
+}
+
+static void test_helpers(void)
+{
+	char key[64];
+	uint32_t pct;
+
+	tap_ok(xv_vm_key_of_row(U1 "/3", key, sizeof key) && strcmp(key, U1) == 0,
+	       "VM key of a UUID row key");
+	tap_ok(xv_vm_key_of_row("name:a/b/0", key, sizeof key) &&
+		       strcmp(key, "name:a/b") == 0,
+	       "a name with a slash keeps it");
+	tap_ok(!xv_vm_key_of_row("nodevid", key, sizeof key), "no device id: no VM key");
+	tap_is_u64(xv_quota_evaluate(UINT64_MAX, 1, 80, &pct), XV_QUOTA_EXCEEDED,
+		   "huge usage: exceeded");
+	tap_is_u64(pct, UINT32_MAX, "percentage capped, not wrapped");
+	tap_is_u64(xv_quota_evaluate(799, 1000, 80, &pct), XV_QUOTA_OK, "79.9%%: ok");
+	tap_is_u64(xv_quota_evaluate(800, 1000, 80, &pct), XV_QUOTA_WARNING, "80%%: warning");
+	tap_is_u64(xv_quota_evaluate(5, 0, 80, &pct), XV_QUOTA_NONE, "no quota: none");
+}
+
+int main(void)
+{
+	test_helpers();
+	test_quota();
+	test_rates();
+	return tap_done();
+}
