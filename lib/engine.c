@@ -38,14 +38,22 @@ static time_t monotonic_seconds(void)
 	return ts.tv_sec;
 }
 
+static int64_t monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* ---- state file ---------------------------------------------------- */
 
 static int load_state(struct xv_engine *e, char *err, size_t errlen)
 {
 	struct xv_state_info info;
 	char msg[1024], aside[PATH_MAX + 64];
-	int rc = xv_state_load(e->state_path, &e->table, e->boot_id, &info, msg,
-			       sizeof msg);
+	int rc = xv_state_load(e->state_path, &e->table, &e->vms, e->boot_id, &info,
+			       msg, sizeof msg);
 
 	if (rc == -ENOENT) {
 		say(e, XV_LOG_NOTICE, "no state file %s: starting without saved counters",
@@ -89,7 +97,7 @@ int xv_engine_save(struct xv_engine *e)
 	int rc;
 
 	memcpy(info.boot_id, e->boot_id, sizeof info.boot_id);
-	rc = xv_state_save(e->state_path, &e->table, &info, err, sizeof err);
+	rc = xv_state_save(e->state_path, &e->table, &e->vms, &info, err, sizeof err);
 	if (rc < 0) {
 		if (!e->save_failed)
 			say(e, XV_LOG_ERR, "cannot save state: %s", err);
@@ -268,13 +276,17 @@ static void sync_table(struct xv_engine *e)
 	if (xv_table_reconcile(&e->table, &in) < 0)
 		say(e, XV_LOG_ERR, "out of memory while updating the table; "
 		    "trying again at the next refresh");
+	if (xv_vm_table_update(&e->vms, &e->table, &e->cfg, time(NULL)) < 0)
+		say(e, XV_LOG_ERR, "out of memory while updating the VM table");
 	say(e, XV_LOG_DEBUG, "reconciled %zu links, %zu gone, %zu domains: "
 	    "%zu rows served of %zu known", e->links.n, e->events.gone.n,
 	    e->meta.n, e->table.rows.nactive, e->table.rows.n);
 	/* New indexes, and devices started or finished, must reach the
 	 * state file before a crash could lose them. */
-	if (e->table.rows.n != rows_before || e->table.sources_changed)
+	if (e->table.rows.n != rows_before || e->table.sources_changed ||
+	    e->vms.save_soon)
 		e->save_soon = true;
+	e->vms.save_soon = false;
 	if (e->events.overrun && !e->overrun_logged) {
 		say(e, XV_LOG_WARNING, "kernel link notifications were lost (a "
 		    "burst of device changes): a device deleted meanwhile may "
@@ -312,6 +324,7 @@ int xv_engine_start(struct xv_engine *e, const struct xv_config *cfg,
 	xv_meta_init(&e->meta, cfg->backend_domid);
 	xv_table_init(&e->table);
 	xv_xsconn_init(&e->xs, e->meta.backend_dir);
+	xv_vm_table_init(&e->vms);
 	e->nl.dump_fd = e->nl.event_fd = -1;
 	xv_state_boot_id(e->boot_id);
 	if (!e->boot_id[0])
@@ -327,6 +340,10 @@ int xv_engine_start(struct xv_engine *e, const struct xv_config *cfg,
 	xenstore_connect(e);
 	follow_xenstore(e);
 	sync_table(e);
+	/* Rates count from here. */
+	xv_vm_table_sample(&e->vms, &e->cfg, monotonic_ms());
+	if (e->save_soon)
+		xv_engine_save(e);
 	return 0;
 }
 
@@ -342,6 +359,10 @@ void xv_engine_refresh(struct xv_engine *e)
 	}
 	follow_xenstore(e);
 	sync_table(e);
+	xv_vm_table_sample(&e->vms, &e->cfg, monotonic_ms());
+	if (e->vms.save_soon)
+		e->save_soon = true;
+	e->vms.save_soon = false;
 	if (e->save_soon ||
 	    monotonic_seconds() - e->last_save >= (time_t)e->cfg.state_save_interval)
 		xv_engine_save(e);
@@ -392,11 +413,41 @@ void xv_engine_xenstore_ready(struct xv_engine *e)
 		xv_engine_save(e);
 }
 
+void xv_engine_reconfigure(struct xv_engine *e, struct xv_config *cfg)
+{
+	static const char *const fixed[] = {"backendDomain", "stateFile", "sysfsRoot"};
+	const bool same[] = {
+		cfg->backend_domid == e->cfg.backend_domid,
+		strcmp(cfg->state_file, e->cfg.state_file) == 0,
+		strcmp(cfg->sysfs_root, e->cfg.sysfs_root) == 0,
+	};
+
+	for (size_t i = 0; i < 3; i++)
+		if (!same[i])
+			say(e, XV_LOG_WARNING, "reload: %s changes only with a restart; "
+			    "keeping the old value", fixed[i]);
+	cfg->backend_domid = e->cfg.backend_domid;
+	memcpy(cfg->state_file, e->cfg.state_file, sizeof cfg->state_file);
+	memcpy(cfg->sysfs_root, e->cfg.sysfs_root, sizeof cfg->sysfs_root);
+	xv_config_free(&e->cfg);
+	e->cfg = *cfg;
+	memset(cfg, 0, sizeof *cfg);
+	/* Quotas, alarms and the period apply at once, on the usage
+	 * counted so far. */
+	sync_table(e);
+	if (e->save_soon)
+		xv_engine_save(e);
+	say(e, XV_LOG_NOTICE, "configuration reloaded: %zu quotas, %zu rate alarms",
+	    e->cfg.nquotas, e->cfg.nrates);
+}
+
 void xv_engine_netlink_ready(struct xv_engine *e)
 {
 	drain_links(e);
 	if (e->events.changed || e->events.gone.n > 0)
 		sync_table(e);
+	if (e->save_soon)
+		xv_engine_save(e);
 }
 
 static uint32_t rebase(uint32_t stamp, int64_t delta)
@@ -432,7 +483,9 @@ void xv_engine_stop(struct xv_engine *e)
 	xv_linkset_free(&e->links);
 	xv_link_events_free(&e->events);
 	xv_table_free(&e->table);
+	xv_vm_table_free(&e->vms);
 	xv_meta_free(&e->meta);
+	xv_config_free(&e->cfg);
 	free(e->dirty);
 	e->dirty = NULL;
 }

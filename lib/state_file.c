@@ -14,7 +14,8 @@
 #include "xenvif/text.h"
 
 #define XV_STATE_MAGIC "xen-vif-agent-state"
-#define XV_STATE_FORMAT 1
+/* Format 1 had no VM records. */
+#define XV_STATE_FORMAT 2
 #define XV_STATE_LINE_MAX 2048
 
 static uint32_t crc32_update(uint32_t crc, const void *data, size_t len)
@@ -102,7 +103,27 @@ static void emit_counters(struct writer *w, const struct xv_counters *c)
 	emit(w, "\n");
 }
 
+static void write_vms(struct writer *w, const struct xv_vm_table *vms)
+{
+	for (size_t i = 0; i < vms->vms.n; i++) {
+		const struct xv_vm *vm = xv_vm_of(vms->vms.by_index[i]);
+		char key[1024], devices[3 * 256 + 2];
+
+		escape_word(key, sizeof key, vm->entry.key);
+		/* ':' first, so an empty list is still a word */
+		devices[0] = ':';
+		escape_word(devices + 1, sizeof devices - 1,
+			    vm->announced_devices ? vm->announced_devices : "");
+		emit(w, "vm %u %s %" PRId64 " %" PRIu64 " %" PRIu64 " %d %d %d %s\n",
+		     vm->entry.index, key, vm->period_start, vm->period_in,
+		     vm->period_out, (int)vm->announced,
+		     vm->rate[XV_RATE_IN].alarm ? 1 : 0,
+		     vm->rate[XV_RATE_OUT].alarm ? 1 : 0, devices);
+	}
+}
+
 static void write_records(struct writer *w, const struct xv_table *t,
+			  const struct xv_vm_table *vms,
 			  const struct xv_state_info *info)
 {
 	emit(w, "%s %d\n", XV_STATE_MAGIC, XV_STATE_FORMAT);
@@ -125,6 +146,7 @@ static void write_records(struct writer *w, const struct xv_table *t,
 			emit_counters(w, &s->last);
 		}
 	}
+	write_vms(w, vms);
 }
 
 static int sync_directory(const char *path)
@@ -144,7 +166,8 @@ static int sync_directory(const char *path)
 }
 
 int xv_state_save(const char *path, const struct xv_table *t,
-		  const struct xv_state_info *info, char *err, size_t errlen)
+		  const struct xv_vm_table *vms, const struct xv_state_info *info,
+		  char *err, size_t errlen)
 {
 	char tmp[4096];
 	struct writer w = {0};
@@ -162,9 +185,9 @@ int xv_state_save(const char *path, const struct xv_table *t,
 			close(fd);
 		return -e;
 	}
-	write_records(&w, t, info);
+	write_records(&w, t, vms, info);
 	if (!w.failed)
-		fprintf(w.f, "end %zu %08x\n", t->rows.n, w.crc);
+		fprintf(w.f, "end %zu %zu %08x\n", t->rows.n, vms->vms.n, w.crc);
 	if (w.failed || fflush(w.f) == EOF || fsync(fd) < 0) {
 		e = w.failed && errno == 0 ? EIO : errno;
 		snprintf(err, errlen, "%s: write failed: %s", tmp, strerror(e));
@@ -191,6 +214,7 @@ int xv_state_save(const char *path, const struct xv_table *t,
 struct reader {
 	const char *path;
 	unsigned int line;
+	int format;
 	char *err;
 	size_t errlen;
 };
@@ -288,6 +312,47 @@ static int parse_source(struct reader *r, char **save, struct xv_row *row,
 	return 0;
 }
 
+static int parse_vm(struct reader *r, char **save, struct xv_vm_table *vms)
+{
+	uint64_t index, in, out, announced, in_alarm, out_alarm;
+	int64_t start;
+	char *key, *devices;
+	struct xv_vm *vm;
+	int rc;
+
+	if (!parse_u64(strtok_r(NULL, " ", save), &index) || index == 0 ||
+	    index > XV_INDEX_MAX)
+		return bad(r, "vm: bad index");
+	key = strtok_r(NULL, " ", save);
+	if (!key || !unescape_word(key) || !*key)
+		return bad(r, "vm: bad key");
+	if (!parse_i64(strtok_r(NULL, " ", save), &start) || start < 0 ||
+	    !parse_u64(strtok_r(NULL, " ", save), &in) ||
+	    !parse_u64(strtok_r(NULL, " ", save), &out))
+		return bad(r, "vm: bad period or usage");
+	if (!parse_u64(strtok_r(NULL, " ", save), &announced) ||
+	    announced < XV_QUOTA_NONE || announced > XV_QUOTA_EXCEEDED ||
+	    !parse_u64(strtok_r(NULL, " ", save), &in_alarm) || in_alarm > 1 ||
+	    !parse_u64(strtok_r(NULL, " ", save), &out_alarm) || out_alarm > 1)
+		return bad(r, "vm: bad announcement state");
+	devices = strtok_r(NULL, " ", save);
+	if (!devices || devices[0] != ':' || !unescape_word(devices + 1) ||
+	    strtok_r(NULL, " ", save))
+		return bad(r, "vm: bad device list");
+	rc = xv_vm_table_add(vms, (uint32_t)index, key, &vm);
+	if (rc == -EEXIST)
+		return bad(r, "vm: index or key appears twice");
+	if (rc < 0 || !(vm->announced_devices = strdup(devices + 1)))
+		return no_memory(r);
+	vm->period_start = start;
+	vm->period_in = in;
+	vm->period_out = out;
+	vm->announced = (enum xv_quota_status)announced;
+	vm->rate[XV_RATE_IN].alarm = in_alarm == 1;
+	vm->rate[XV_RATE_OUT].alarm = out_alarm == 1;
+	return 0;
+}
+
 static int parse_header(struct reader *r, char *line, struct xv_state_info *info)
 {
 	char *save, *word = strtok_r(line, " ", &save), *value;
@@ -299,8 +364,9 @@ static int parse_header(struct reader *r, char *line, struct xv_state_info *info
 	case 1:
 		if (strcmp(word, XV_STATE_MAGIC) != 0)
 			return bad(r, "not a xen-vif-agent state file");
-		if (strcmp(value, "1") != 0)
+		if (strcmp(value, "1") != 0 && strcmp(value, "2") != 0)
 			return bad(r, "unknown state file format");
+		r->format = value[0] - '0';
 		return 0;
 	case 2:
 		if (strcmp(word, "boot-id") != 0 || strlen(value) >= sizeof info->boot_id)
@@ -320,18 +386,23 @@ static int parse_header(struct reader *r, char *line, struct xv_state_info *info
 	}
 }
 
-static int parse_end(struct reader *r, char *line, uint32_t crc, size_t rows)
+static int parse_end(struct reader *r, char *line, uint32_t crc, size_t rows,
+		     size_t vms)
 {
-	char expect[64];
+	char expect[80];
 
-	snprintf(expect, sizeof expect, "end %zu %08x", rows, crc);
+	if (r->format == 1)
+		snprintf(expect, sizeof expect, "end %zu %08x", rows, crc);
+	else
+		snprintf(expect, sizeof expect, "end %zu %zu %08x", rows, vms, crc);
 	if (strcmp(line, expect) != 0)
 		return bad(r, "checksum or row count does not match: file damaged");
 	return 0;
 }
 
 static int parse_file(struct reader *r, FILE *f, struct xv_table *t,
-		      const char *boot_id, struct xv_state_info *info)
+		      struct xv_vm_table *vms, const char *boot_id,
+		      struct xv_state_info *info)
 {
 	char line[XV_STATE_LINE_MAX + 2];
 	struct xv_row *row = NULL;
@@ -351,7 +422,7 @@ static int parse_file(struct reader *r, FILE *f, struct xv_table *t,
 							       : "truncated line");
 		if (strncmp(line, "end ", 4) == 0) {
 			line[len - 1] = '\0';
-			if ((rc = parse_end(r, line, crc, t->rows.n)) < 0)
+			if ((rc = parse_end(r, line, crc, t->rows.n, vms->vms.n)) < 0)
 				return rc;
 			ended = true;
 			continue;
@@ -374,6 +445,8 @@ static int parse_file(struct reader *r, FILE *f, struct xv_table *t,
 			rc = parse_row(r, &save, t, &row);
 		else if (word && strcmp(word, "source") == 0)
 			rc = parse_source(r, &save, row, keep_sources);
+		else if (word && strcmp(word, "vm") == 0 && r->format >= 2)
+			rc = parse_vm(r, &save, vms);
 		else
 			rc = bad(r, "unknown record");
 		if (rc < 0)
@@ -391,8 +464,9 @@ static int parse_file(struct reader *r, FILE *f, struct xv_table *t,
 	return 0;
 }
 
-int xv_state_load(const char *path, struct xv_table *t, const char *boot_id,
-		  struct xv_state_info *info, char *err, size_t errlen)
+int xv_state_load(const char *path, struct xv_table *t, struct xv_vm_table *vms,
+		  const char *boot_id, struct xv_state_info *info, char *err,
+		  size_t errlen)
 {
 	struct reader r = {.path = path, .err = err, .errlen = errlen};
 	FILE *f = fopen(path, "re");
@@ -404,11 +478,13 @@ int xv_state_load(const char *path, struct xv_table *t, const char *boot_id,
 		snprintf(err, errlen, "%s: %s", path, strerror(e));
 		return -e;
 	}
-	rc = parse_file(&r, f, t, boot_id, info);
+	rc = parse_file(&r, f, t, vms, boot_id, info);
 	fclose(f);
 	if (rc < 0) {
 		xv_table_free(t);
 		xv_table_init(t);
+		xv_vm_table_free(vms);
+		xv_vm_table_init(vms);
 	}
 	return rc;
 }

@@ -164,13 +164,13 @@ static void announce_quota(struct xv_vm_table *t, struct xv_vm *vm)
 	} else {
 		if (vm->announced != vm->status) {
 			vm->announced = vm->status; /* none <-> ok: nothing to say */
-			t->state_changed = true;
+			t->save_soon = true;
 		}
 		return;
 	}
 	vm->announced = vm->status;
 	announced_with(vm);
-	t->state_changed = true;
+	t->save_soon = true;
 }
 
 /* ---- update -------------------------------------------------------- */
@@ -251,7 +251,7 @@ static struct xv_vm *vm_of_row(struct xv_vm_table *t, const struct xv_row *row,
 		*rc = -ENOMEM;
 		return NULL;
 	}
-	t->state_changed = true;
+	t->save_soon = true;
 	return vm;
 }
 
@@ -283,8 +283,6 @@ int xv_vm_table_update(struct xv_vm_table *t, const struct xv_table *vifs,
 		vm->period_out += row->moved.v[XV_OUT_OCTETS];
 		vm->rate[XV_RATE_IN].octets += row->moved.v[XV_IN_OCTETS];
 		vm->rate[XV_RATE_OUT].octets += row->moved.v[XV_OUT_OCTETS];
-		if (row->moved.v[XV_IN_OCTETS] || row->moved.v[XV_OUT_OCTETS])
-			t->state_changed = true;
 		if (!row->entry.active)
 			continue;
 		/* Several rows share the VM's metadata; during a local
@@ -305,7 +303,7 @@ int xv_vm_table_update(struct xv_vm_table *t, const struct xv_table *vifs,
 		if (vm->period_start != 0 && vm->period_start < (int64_t)t->period_start) {
 			vm->period_start = (int64_t)t->period_start;
 			vm->period_in = vm->period_out = 0;
-			t->state_changed = true;
+			t->save_soon = true;
 		}
 		vm->entry.active = vm->live;
 		if (set_text(&vm->devices, vm->devices_next) < 0)
@@ -337,7 +335,7 @@ static void sample_rate(struct xv_vm_table *t, struct xv_vm *vm, int d,
 			r->alarm = false;
 			queue(t, vm, XV_NOTICE_RATE_CLEARED);
 			announced_with(vm);
-			t->state_changed = true;
+			t->save_soon = true;
 		}
 		return;
 	}
@@ -349,7 +347,7 @@ static void sample_rate(struct xv_vm_table *t, struct xv_vm *vm, int d,
 			r->alarm = true;
 			queue(t, vm, XV_NOTICE_RATE_ALARM);
 			announced_with(vm);
-			t->state_changed = true;
+			t->save_soon = true;
 		}
 		return;
 	}
@@ -364,7 +362,7 @@ static void sample_rate(struct xv_vm_table *t, struct xv_vm *vm, int d,
 		r->below_since_ms = 0;
 		queue(t, vm, XV_NOTICE_RATE_CLEARED);
 		announced_with(vm);
-		t->state_changed = true;
+		t->save_soon = true;
 	}
 }
 
@@ -390,7 +388,7 @@ void xv_vm_table_sample(struct xv_vm_table *t, const struct xv_config *cfg,
 		    devices_changed(vm)) {
 			queue(t, vm, XV_NOTICE_RATE_ALARM);
 			announced_with(vm);
-			t->state_changed = true;
+			t->save_soon = true;
 		}
 	}
 }

@@ -1,7 +1,9 @@
 /*
- * The engine keeps the vif table true: it follows xenstore through
- * watches, reads the kernel's counters through rtnetlink, reconciles
- * the two into the table and saves the state file.  It knows nothing
+ * The engine keeps the vif and VM tables true: it follows xenstore
+ * through watches, reads the kernel's counters through rtnetlink,
+ * reconciles the two into the vif table, feeds the VM table (usage,
+ * quotas, rates) and saves the state file.  Notices of quota and rate
+ * crossings wait in the VM table for the agent to send.  It knows nothing
  * of SNMP: the agent calls it from net-snmp's event loop when a file
  * descriptor is readable or the refresh alarm fires, and serves the
  * table it keeps.
@@ -20,6 +22,7 @@
 #include "xenvif/netlink.h"
 #include "xenvif/state_file.h"
 #include "xenvif/vif_table.h"
+#include "xenvif/vm_table.h"
 #include "xenvif/xsconn.h"
 #include "xenvif/xsmeta.h"
 
@@ -47,6 +50,7 @@ struct xv_engine {
 
 	struct xv_meta meta;
 	struct xv_table table;
+	struct xv_vm_table vms;
 	struct xv_xsconn xs;
 	struct xv_netlink nl;
 	struct xv_linkset links;
@@ -97,6 +101,14 @@ int xv_engine_save(struct xv_engine *e);
  * master started". */
 void xv_engine_rebase_clock(struct xv_engine *e, int64_t delta_ticks,
 			    int64_t origin_ms);
+
+/*
+ * Takes a new configuration (a reload); the engine owns it from now
+ * on.  Settings that need a restart (backendDomain, stateFile,
+ * sysfsRoot) keep their old values, with a warning.  Usage is kept;
+ * quotas and alarms are re-evaluated at once.
+ */
+void xv_engine_reconfigure(struct xv_engine *e, struct xv_config *cfg);
 
 /* Saves and closes everything. */
 void xv_engine_stop(struct xv_engine *e);

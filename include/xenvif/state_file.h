@@ -1,8 +1,9 @@
 /*
  * The state file keeps what must survive an agent restart: every
- * row's index, identity and counters, and the kernel counters last
- * read from each device, so that after a restart (even after kill -9)
- * the counters continue exactly for every device that still exists.
+ * row's index, identity and counters, the kernel counters last read
+ * from each device, so that after a restart (even after kill -9) the
+ * counters continue exactly for every device that still exists; and
+ * every VM's period usage and what was announced about it.
  *
  * It is text, one record per line, ending with a line holding the
  * record count and a CRC-32 of everything before it: a truncated or
@@ -15,6 +16,7 @@
 #include <stdint.h>
 
 #include "xenvif/vif_table.h"
+#include "xenvif/vm_table.h"
 
 struct xv_state_info {
 	char boot_id[40];      /* the kernel boot the counters belong to */
@@ -23,18 +25,20 @@ struct xv_state_info {
 };
 
 /*
- * Loads path into t, which must be empty.  Sources are dropped if the
+ * Loads path into t and vms, which must be empty.  Sources are dropped if the
  * file is from another kernel boot (boot_id differs): their devices
  * cannot exist any more.  Returns 0; -ENOENT if there is no file;
  * -EINVAL if it is damaged (err says "PATH:LINE: what"); another -errno
- * (-ENOMEM included) if it cannot be read.  t stays empty on failure.
+ * (-ENOMEM included) if it cannot be read.  Both stay empty on failure.
  */
-int xv_state_load(const char *path, struct xv_table *t, const char *boot_id,
-		  struct xv_state_info *info, char *err, size_t errlen);
+int xv_state_load(const char *path, struct xv_table *t, struct xv_vm_table *vms,
+		  const char *boot_id, struct xv_state_info *info, char *err,
+		  size_t errlen);
 
 /* Writes the table crash-safely.  0, or -errno with err set. */
 int xv_state_save(const char *path, const struct xv_table *t,
-		  const struct xv_state_info *info, char *err, size_t errlen);
+		  const struct xv_vm_table *vms, const struct xv_state_info *info,
+		  char *err, size_t errlen);
 
 /* Renames a damaged file to PATH.damaged-YYYYMMDDTHHMMSS so it is kept
  * for inspection; the new name goes to aside.  0 or -errno. */

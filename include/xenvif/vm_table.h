@@ -88,7 +88,10 @@ struct xv_vm_table {
 	struct xv_notice *notices;        /* to send, oldest first */
 	size_t nnotices, capnotices;
 	time_t period_start, period_next; /* the current period */
-	bool state_changed;               /* something saved changed */
+	/* A new VM, a new period or an announcement must reach the state
+	 * file at once: after a crash it must neither get another index
+	 * nor be announced twice.  Usage waits for the periodic save. */
+	bool save_soon;
 	int64_t last_sample_ms;
 };
 

@@ -155,19 +155,26 @@ static void test_state_load(void)
 	xv_table_init(&t);
 	xv_table_add(&t, 9, UUID "/0", &r);
 	xv_row_add_source(r, 10, false, "vif3.0", &last);
-	xv_state_save(path, &t, &info, err, sizeof err);
+	struct xv_vm_table vms;
+	struct xv_vm *vm;
+	xv_vm_table_init(&vms);
+	xv_vm_table_add(&vms, 4, UUID, &vm);
+	xv_state_save(path, &t, &vms, &info, err, sizeof err);
+	xv_vm_table_free(&vms);
 	xv_table_free(&t);
 	for (k = 0;; k++) {
 		struct xv_state_info got;
 		int rc;
 
 		xv_table_init(&t);
+		xv_vm_table_init(&vms);
 		calls = 0;
 		fail_at = k;
-		rc = xv_state_load(path, &t, "b", &got, err, sizeof err);
+		rc = xv_state_load(path, &t, &vms, "b", &got, err, sizeof err);
 		int reached = calls > k;
 		fail_at = -1;
 		xv_table_free(&t);
+		xv_vm_table_free(&vms);
 		if (rc == -EINVAL)
 			damaged++;
 		if (rc == 0)

@@ -8,6 +8,7 @@
 
 #include "tap.h"
 #include "xenvif/state_file.h"
+#include "xenvif/vm_table.h"
 
 static char dir[] = "/tmp/xv-state-test-XXXXXX";
 static char path[256];
@@ -29,6 +30,19 @@ static void make_table(struct xv_table *t)
 	r->total.v[XV_OUT_OCTETS] = 5;
 }
 
+/* CRC-32 (IEEE), as the state file's end line carries it. */
+static uint32_t crc32_of(const char *s)
+{
+	uint32_t crc = 0xffffffffU;
+
+	for (; *s; s++) {
+		crc ^= (unsigned char)*s;
+		for (int k = 0; k < 8; k++)
+			crc = (crc >> 1) ^ (0xedb88320U & (0U - (crc & 1)));
+	}
+	return ~crc;
+}
+
 static char *slurp(size_t *len)
 {
 	FILE *f = fopen(path, "r");
@@ -48,12 +62,31 @@ static void spit(const char *buf, size_t len)
 	fclose(f);
 }
 
+static struct xv_vm_table vms_back;
+
 static int load(struct xv_table *t, const char *boot, char *err, size_t errlen)
 {
 	struct xv_state_info info;
 
 	xv_table_init(t);
-	return xv_state_load(path, t, boot, &info, err, errlen);
+	xv_vm_table_free(&vms_back);
+	xv_vm_table_init(&vms_back);
+	return xv_state_load(path, t, &vms_back, boot, &info, err, errlen);
+}
+
+static void make_vms(struct xv_vm_table *vms)
+{
+	struct xv_vm *vm;
+
+	xv_vm_table_init(vms);
+	xv_vm_table_add(vms, 99, "6f1c2a9e-0d3b-4c8e-9a51-3b2f7d0e4a11", &vm);
+	vm->period_start = 1793491200;
+	vm->period_in = 18446744073709551000ULL;
+	vm->period_out = 42;
+	vm->announced = XV_QUOTA_EXCEEDED;
+	vm->announced_devices = strdup("vif3.0 vif3.0-emu");
+	vm->rate[XV_RATE_OUT].alarm = true;
+	xv_vm_table_add(vms, 5, "name:quiet one", &vm);
 }
 
 int main(void)
@@ -67,12 +100,30 @@ int main(void)
 	if (!mkdtemp(dir))
 		return 1;
 	snprintf(path, sizeof path, "%s/state", dir);
+	struct xv_vm_table vms;
 	make_table(&t);
-	tap_is_u64(xv_state_save(path, &t, &info, err, sizeof err), 0, "saved");
+	make_vms(&vms);
+	tap_is_u64(xv_state_save(path, &t, &vms, &info, err, sizeof err), 0, "saved");
 
 	struct xv_state_info got;
+	struct xv_vm_table vms2;
 	xv_table_init(&back);
-	tap_is_u64(xv_state_load(path, &back, "boot-a", &got, err, sizeof err), 0, "loaded");
+	xv_vm_table_init(&vms2);
+	tap_is_u64(xv_state_load(path, &back, &vms2, "boot-a", &got, err, sizeof err), 0,
+		   "loaded");
+	struct xv_vm *vm = xv_vm_table_find_index(&vms2, 99);
+	tap_ok(vm && vm->period_start == 1793491200 &&
+		       vm->period_in == 18446744073709551000ULL && vm->period_out == 42,
+	       "a VM's period and usage");
+	tap_ok(vm && vm->announced == XV_QUOTA_EXCEEDED &&
+		       strcmp(vm->announced_devices, "vif3.0 vif3.0-emu") == 0 &&
+		       vm->rate[XV_RATE_OUT].alarm && !vm->rate[XV_RATE_IN].alarm,
+	       "what was announced, and with which devices");
+	vm = xv_vm_table_find_key(&vms2, "name:quiet one");
+	tap_ok(vm && vm->entry.index == 5 && vm->announced == XV_QUOTA_NONE &&
+		       strcmp(vm->announced_devices, "") == 0,
+	       "a VM with nothing announced and a key with a space");
+	xv_vm_table_free(&vms2);
 	tap_is_u64(back.rows.n, 2, "two rows");
 	struct xv_row *r = xv_table_find_index(&back, 12345);
 	tap_ok(r && strcmp(r->entry.key, "6f1c2a9e-0d3b-4c8e-9a51-3b2f7d0e4a11/0") == 0,
@@ -107,7 +158,7 @@ int main(void)
 	char *good = slurp(&len);
 	spit(good, len - 20);
 	tap_ok(load(&back, "boot-a", err, sizeof err) == -EINVAL, "truncated file refused");
-	snprintf(expect, sizeof expect, "%s:8: truncated line", path);
+	snprintf(expect, sizeof expect, "%s:10: truncated line", path);
 	tap_is_str(err, expect, "error names file and line");
 	tap_is_u64(back.rows.n, 0, "nothing half-loaded");
 
@@ -122,7 +173,7 @@ int main(void)
 	spit(flip, len);
 	tap_ok(load(&back, "boot-a", err, sizeof err) == -EINVAL, "changed byte refused");
 	snprintf(expect, sizeof expect,
-		 "%s:9: checksum or row count does not match: file damaged", path);
+		 "%s:11: checksum or row count does not match: file damaged", path);
 	tap_is_str(err, expect, "by the checksum");
 	tap_is_u64(back.rows.n, 0, "table left empty");
 
@@ -141,9 +192,23 @@ int main(void)
 	tap_ok(load(&back, "boot-a", err, sizeof err) == -ENOENT, "then no file");
 	unlink(aside);
 
+	/* Format 1 files (before VM records) still load. */
+	{
+		const char *body = "xen-vif-agent-state 1\nboot-id b\nsaved 1\n"
+				   "uptime-origin 0\nrow 7 k/0 0 1 2 3 4 5 6 7 8\n";
+		char v1[256];
+
+		snprintf(v1, sizeof v1, "%send 1 %08x\n", body, crc32_of(body));
+		spit(v1, strlen(v1));
+		tap_is_u64(load(&back, "b", err, sizeof err), 0, "a format 1 file loads");
+		r = xv_table_find_index(&back, 7);
+		tap_ok(r && r->total.v[XV_OUT_ERRORS] == 8 && vms_back.vms.n == 0,
+		       "its rows, and no VMs");
+		xv_table_free(&back);
+	}
 	chmod(dir, 0500);
 	if (geteuid() != 0) {
-		tap_ok(xv_state_save(path, &t, &info, err, sizeof err) < 0,
+		tap_ok(xv_state_save(path, &t, &vms, &info, err, sizeof err) < 0,
 		       "unwritable directory is an error");
 	}
 	chmod(dir, 0700);
@@ -151,6 +216,8 @@ int main(void)
 	rmdir(dir);
 	free(good);
 	free(flip);
+	xv_vm_table_free(&vms);
+	xv_vm_table_free(&vms_back);
 	xv_table_free(&t);
 	return tap_done();
 }
