@@ -4,6 +4,7 @@
 #include <net-snmp/net-snmp-includes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static struct xv_config *config;
 static const char *extra_config_file;
@@ -117,6 +118,45 @@ void xv_agent_config_count_errors(int on)
 
 unsigned int xv_agent_config_errors(void)
 {
+	return errors;
+}
+
+/* Reads file if it exists. */
+static void reread(const char *file)
+{
+	if (access(file, R_OK) == 0)
+		read_config_with_type(file, XV_APP_NAME);
+}
+
+unsigned int xv_agent_config_reload(struct xv_config *fresh)
+{
+	static const char *const names[] = {XV_APP_NAME ".conf",
+					    XV_APP_NAME ".local.conf"};
+	struct xv_config *live = config;
+	const char *path = get_configuration_directory();
+	char *dirs = path ? strdup(path) : NULL, *save, *dir;
+
+	config = fresh;
+	xv_agent_config_count_errors(1);
+	/* The files net-snmp read at start: ours in each directory of the
+	 * search path (unless -C), then the -c file. */
+	if (dirs && !netsnmp_ds_get_boolean(NETSNMP_DS_LIBRARY_ID,
+					    NETSNMP_DS_LIB_DONT_READ_CONFIGS)) {
+		for (dir = strtok_r(dirs, ":", &save); dir;
+		     dir = strtok_r(NULL, ":", &save)) {
+			for (size_t i = 0; i < 2; i++) {
+				char file[PATH_MAX];
+
+				snprintf(file, sizeof file, "%s/%s", dir, names[i]);
+				reread(file);
+			}
+		}
+	}
+	free(dirs);
+	if (extra_config_file)
+		reread(extra_config_file);
+	xv_agent_config_count_errors(0);
+	config = live;
 	return errors;
 }
 

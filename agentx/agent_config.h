@@ -26,6 +26,13 @@ void xv_agent_config_register(struct xv_config *cfg, const char *extra_file);
 void xv_agent_config_count_errors(int on);
 unsigned int xv_agent_config_errors(void);
 
+/*
+ * Reads the agent's own files again (a reload) into fresh, which must
+ * hold the defaults.  Returns the number of errors (each logged with
+ * its file and line); fresh is only to be used if it is 0.
+ */
+unsigned int xv_agent_config_reload(struct xv_config *fresh);
+
 /* The agent's tokens, for -H. */
 void xv_agent_config_print_tokens(FILE *out);
 

@@ -3,13 +3,20 @@
 #include <net-snmp/net-snmp-config.h>
 #include <net-snmp/net-snmp-includes.h>
 #include <net-snmp/agent/net-snmp-agent-includes.h>
+#include <sys/time.h>
+
+#include "notify.h"
 
 static struct xv_engine *engine;
 static int xenstore_fd = -1, netlink_fd = -1;
-static unsigned int refresh_alarm;
+static unsigned int refresh_alarm, boundary_alarm;
+static unsigned int alarm_interval;
+static time_t alarm_boundary;
 
 static void on_xenstore(int fd, void *data);
 static void on_netlink(int fd, void *data);
+static void on_refresh(unsigned int reg, void *data);
+static void on_boundary(unsigned int reg, void *data);
 
 /* The engine may have closed or reopened a descriptor; select() must
  * never see a closed one, so this runs after every engine call. */
@@ -24,50 +31,105 @@ static void follow_fd(int *registered, int now, void (*fn)(int, void *))
 	*registered = now;
 }
 
-static void follow_fds(void)
+/* The refresh follows the configured interval; one more alarm fires
+ * just after the current accounting period ends, so usage starts
+ * from zero on time and not at the next refresh. */
+static void follow_alarms(void)
+{
+	time_t next = engine->vms.period_next;
+
+	if (engine->cfg.refresh_interval != alarm_interval) {
+		if (refresh_alarm)
+			snmp_alarm_unregister(refresh_alarm);
+		alarm_interval = engine->cfg.refresh_interval;
+		refresh_alarm = snmp_alarm_register(alarm_interval, SA_REPEAT,
+						    on_refresh, NULL);
+	}
+	if (next != alarm_boundary) {
+		struct timeval now, wait = {0, 50000};
+
+		if (boundary_alarm)
+			snmp_alarm_unregister(boundary_alarm);
+		boundary_alarm = 0;
+		alarm_boundary = next;
+		gettimeofday(&now, NULL);
+		if (next > now.tv_sec) {
+			wait.tv_sec = next - now.tv_sec - 1;
+			wait.tv_usec = 1000000 - now.tv_usec + 50000;
+			if (wait.tv_usec >= 1000000) {
+				wait.tv_sec++;
+				wait.tv_usec -= 1000000;
+			}
+		}
+		boundary_alarm = snmp_alarm_register_hr(wait, 0, on_boundary, NULL);
+	}
+}
+
+static void after_engine(void)
 {
 	follow_fd(&xenstore_fd, xv_engine_xenstore_fd(engine), on_xenstore);
 	follow_fd(&netlink_fd, xv_engine_netlink_fd(engine), on_netlink);
+	xv_notify_pass(&engine->vms);
+	follow_alarms();
 }
 
 static void on_xenstore(int fd, void *data)
 {
 	(void)fd, (void)data;
 	xv_engine_xenstore_ready(engine);
-	follow_fds();
+	after_engine();
 }
 
 static void on_netlink(int fd, void *data)
 {
 	(void)fd, (void)data;
 	xv_engine_netlink_ready(engine);
-	follow_fds();
+	after_engine();
 }
 
 static void on_refresh(unsigned int reg, void *data)
 {
 	(void)reg, (void)data;
 	xv_engine_refresh(engine);
-	follow_fds();
+	after_engine();
+}
+
+static void on_boundary(unsigned int reg, void *data)
+{
+	(void)reg, (void)data;
+	boundary_alarm = 0;
+	alarm_boundary = 0; /* set anew for the next period */
+	xv_engine_refresh(engine);
+	after_engine();
 }
 
 void xv_glue_start(struct xv_engine *e)
 {
 	engine = e;
-	follow_fds();
-	refresh_alarm = snmp_alarm_register(e->cfg.refresh_interval, SA_REPEAT,
-					    on_refresh, NULL);
+	xv_notify_init(&e->vms, &e->cfg);
+	after_engine();
+}
+
+void xv_glue_reconfigure(struct xv_config *cfg)
+{
+	xv_engine_reconfigure(engine, cfg);
+	after_engine();
 }
 
 void xv_glue_stop(void)
 {
 	if (refresh_alarm)
 		snmp_alarm_unregister(refresh_alarm);
-	refresh_alarm = 0;
+	if (boundary_alarm)
+		snmp_alarm_unregister(boundary_alarm);
+	refresh_alarm = boundary_alarm = 0;
+	alarm_interval = 0;
+	alarm_boundary = 0;
 	if (xenstore_fd >= 0)
 		unregister_readfd(xenstore_fd);
 	if (netlink_fd >= 0)
 		unregister_readfd(netlink_fd);
 	xenstore_fd = netlink_fd = -1;
+	xv_notify_shutdown();
 	engine = NULL;
 }

@@ -1,8 +1,9 @@
 /*
  * The only place the engine meets net-snmp's event loop: its file
- * descriptors become net-snmp "external" read fds and its refresh
- * becomes a net-snmp alarm, so agent_check_and_process() runs
- * everything in one thread.
+ * descriptors become net-snmp "external" read fds, its refresh and the
+ * next accounting period's start become net-snmp alarms, so
+ * agent_check_and_process() runs everything in one thread.  After each
+ * engine call the notices it queued are sent.
  */
 #ifndef XV_EVENT_GLUE_H
 #define XV_EVENT_GLUE_H
@@ -11,5 +12,8 @@
 
 void xv_glue_start(struct xv_engine *e);
 void xv_glue_stop(void);
+
+/* Applies a reloaded configuration (the engine takes it). */
+void xv_glue_reconfigure(struct xv_config *cfg);
 
 #endif

@@ -24,6 +24,7 @@
 #include "agent_config.h"
 #include "event_glue.h"
 #include "mib_vif.h"
+#include "mib_vm.h"
 #include "master_link.h"
 #include "xenvif/engine.h"
 
@@ -48,6 +49,24 @@ struct options {
 
 static int signal_pipe[2] = {-1, -1};
 static volatile sig_atomic_t stopping;
+static bool running;
+
+/* SIGHUP: the configuration again; a broken one changes nothing. */
+static void reload(void)
+{
+	struct xv_config fresh;
+	unsigned int errors;
+
+	xv_config_defaults(&fresh);
+	errors = xv_agent_config_reload(&fresh);
+	if (errors) {
+		snmp_log(LOG_ERR, "reload: %u error(s) in the configuration; "
+			 "keeping the running one\n", errors);
+		xv_config_free(&fresh);
+		return;
+	}
+	xv_glue_reconfigure(&fresh);
+}
 
 static void usage(FILE *out)
 {
@@ -89,9 +108,8 @@ static void on_signal_pipe(int fd, void *data)
 		for (ssize_t i = 0; i < n; i++) {
 			if (buf[i] == 't')
 				stopping = 1;
-			else
-				snmp_log(LOG_NOTICE, "SIGHUP: configuration reload is "
-					 "not supported yet; restart to apply changes\n");
+			else if (running)
+				reload();
 		}
 	}
 }
@@ -341,12 +359,14 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	xv_master_on_origin_moved(on_origin_moved, &engine);
-	if (xv_mib_vif_register(&engine.table) != MIB_REGISTERED_OK) {
+	if (xv_mib_vif_register(&engine.table, &engine.vms) != MIB_REGISTERED_OK ||
+	    xv_mib_vm_register(&engine.vms, &engine.cfg) != MIB_REGISTERED_OK) {
 		snmp_log(LOG_ERR, "cannot register XEN-VIF-MIB objects\n");
 		xv_engine_stop(&engine);
 		return 1;
 	}
 	xv_glue_start(&engine);
+	running = true;
 	snmp_log(LOG_INFO, "%s %s started: %zu vifs, refresh every %u s\n",
 		 XV_APP_NAME, PACKAGE_VERSION, engine.table.rows.nactive,
 		 cfg.refresh_interval);
@@ -358,6 +378,7 @@ int main(int argc, char **argv)
 
 	snmp_log(LOG_INFO, "%s stopping\n", XV_APP_NAME);
 	xv_glue_stop();
+	xv_mib_vm_unregister();
 	xv_mib_vif_unregister();
 	xv_engine_stop(&engine);
 	snmp_shutdown(XV_APP_NAME);

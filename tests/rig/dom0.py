@@ -65,8 +65,14 @@ AGENT = os.environ.get("XVA_AGENT") or os.path.join(
 
 SIMULATOR = os.path.join(HERE, "xenstored_sim.py")
 SEND_FRAMES = os.path.join(HERE, "send_frames.py")
+TRAP_RECORDER = os.path.join(HERE, "trap_recorder.py")
 
 SNMP_ADDRESS = "127.0.0.1:1161"
+TRAP_ADDRESS = "127.0.0.1:1162"
+# snmpd configuration that sends notifications to start_snmptrapd()'s.
+TRAP_SINK = "trap2sink %s public" % TRAP_ADDRESS
+XEN_VIF_NOTIFICATIONS = ".1.3.6.1.4.1.8072.9999.98.0"
+SNMP_TRAP_OID = ".1.3.6.1.6.3.1.1.4.1.0"
 COMMUNITY = "public"
 SYS_UPTIME = ".1.3.6.1.2.1.1.3.0"
 XEN_VIF_NUMBER = ".1.3.6.1.4.1.8072.9999.98.1.1.0"
@@ -296,7 +302,7 @@ def _derived_mac(prefix, *parts):
 # ---------------------------------------------------------------------------
 
 INT_TYPES = ("INTEGER", "Gauge32", "Counter32", "Counter64", "Timeticks",
-             "UInteger32")
+             "UInteger32", "NUMBER")
 EXCEPTION_TYPES = ("noSuchObject", "noSuchInstance", "endOfMibView")
 
 
@@ -416,6 +422,31 @@ def parse_value(text):
         return Value("STRING", bytes.fromhex(re.sub(r"\s\S*\(.*", "",
                                                     rest)))
     return Value(type_, rest)
+
+
+_TICKS_RE = re.compile(r"^(\d+):(\d+):(\d\d):(\d\d)\.(\d\d)$")
+_HEX_RE = re.compile(r"^(?:[0-9A-Fa-f]{2} )+$")
+
+
+def parse_trap_value(text):
+    """A Value from snmptrapd's traphandle input, which carries no type
+    names: a quoted string, hex octets, an OID, d:h:mm:ss.cc ticks, or a
+    number (of whatever numeric type: "NUMBER")."""
+    if text.startswith('"'):
+        return Value("STRING", _unquote(text).encode("utf-8", "surrogateescape"))
+    ticks = _TICKS_RE.match(text)
+    if ticks:
+        d, h, m, sec, cs = (int(x) for x in ticks.groups())
+        return Value("Timeticks", (((d * 24 + h) * 60 + m) * 60 + sec) * 100 + cs)
+    # net-snmp ends hex octets with a space: that tells "12 " from 12.
+    if _HEX_RE.match(text):
+        return Value("STRING", bytes.fromhex(text))
+    text = text.strip()
+    if _NUMERIC_OID_RE.match(text) and text.startswith("."):
+        return Value("OID", text)
+    if re.match(r"^-?\d+$", text):
+        return Value("NUMBER", int(text))
+    return parse_value(text)
 
 
 def _unquote(text):
@@ -554,6 +585,8 @@ class Dom0:
                                                   "snmpd.out"))
         self.agent = Daemon("xen-vif-agent",
                             os.path.join(self.workdir, "agent.out"))
+        self.snmptrapd = Daemon("snmptrapd",
+                                os.path.join(self.workdir, "snmptrapd.out"))
         _register(self)
         try:
             _collect_stale_namespaces()
@@ -631,7 +664,8 @@ class Dom0:
                     "sys/class/net"):
             os.makedirs(self.path(sub), exist_ok=True)
         # net-snmp announces "Created directory" on stderr otherwise.
-        for sub in ("tools-persist", "snmpd-persist", "agent-persist"):
+        for sub in ("tools-persist", "snmpd-persist", "agent-persist",
+                    "snmptrapd-persist"):
             os.makedirs(self.path(sub, "cert_indexes"), exist_ok=True)
         # A reused work dir must not hand an old tree to the simulator.
         if os.path.exists(self.path("xenstored.state")):
@@ -1134,6 +1168,76 @@ class Dom0:
     def stop_snmpd(self):
         return self.snmpd.stop()
 
+    # -- notifications ------------------------------------------------------
+
+    @property
+    def traps_file(self):
+        return self.path("traps.jsonl")
+
+    def start_snmptrapd(self, handlers=(), timeout=20):
+        """A real snmptrapd in dom0 on udp:127.0.0.1:1162 (give snmpd
+        TRAP_SINK).  Every notification is recorded for traps(); handlers
+        are extra (OID, command line) pairs run for those notifications,
+        as snmptrapd.conf's traphandle does.  OIDs are printed numeric."""
+        conf = self.path("snmptrapd.conf")
+        ours = ["%s.%d" % (XEN_VIF_NOTIFICATIONS, n) for n in range(1, 6)]
+        lines = ["authCommunity log,execute,net public"]
+        # A traphandle for an OID replaces "default" for it: record ours
+        # explicitly, next to any handler a test adds.
+        for oid in ours + ["default"]:
+            lines.append("traphandle %s %s %s %s" % (
+                oid, sys.executable, TRAP_RECORDER, self.traps_file))
+        for oid, command in handlers:
+            lines.append("traphandle %s %s" % (oid, command))
+        with open(conf, "w") as handle:
+            handle.write("\n".join(lines) + "\n")
+        env = self.snmp_env("snmptrapd-persist")
+        env.update(MIBS="", MIBDIRS=self.path("nomibs"))
+        self.snmptrapd.start(in_ns(self.ns, [
+            "snmptrapd", "-f", "-C", "-c", conf, "-On", "-A",
+            "-Lf", self.path("snmptrapd.log"), "-p", self.path("snmptrapd.pid"),
+            "udp:%s" % TRAP_ADDRESS]), env=env)
+
+        def listening():
+            if not self.snmptrapd.running:
+                raise RigError("snmptrapd exited:\n" + self.snmptrapd.log_tail())
+            out = run(in_ns(self.ns, ["ss", "-H", "-lun"]), check=False).stdout
+            return ":1162" in out
+
+        _wait_or_raise(listening, timeout, "snmptrapd to listen")
+
+    def traps(self):
+        """Every notification snmptrapd received so far, oldest first:
+        dicts with "trap" (the snmpTrapOID, numeric) and "varbinds", an
+        ordered list of (oid, Value)."""
+        if not os.path.exists(self.traps_file):
+            return []
+        found = []
+        with open(self.traps_file) as handle:
+            for line in handle:
+                record = json.loads(line)
+                varbinds = [(o if o.startswith(".") else "." + o,
+                             parse_trap_value(v))
+                            for o, v in record["varbinds"]]
+                trap = next((v.value for o, v in varbinds
+                             if o == SNMP_TRAP_OID), None)
+                found.append({"trap": "." + trap.lstrip(".") if trap else None,
+                              "varbinds": varbinds})
+        return found
+
+    def wait_traps(self, count, trap=None, timeout=10):
+        """Waits until at least count notifications (of the given
+        snmpTrapOID, if any) were received; returns those."""
+        def enough():
+            got = [t for t in self.traps() if trap is None or t["trap"] == trap]
+            return got if len(got) >= count else None
+        try:
+            return wait_until(enough, timeout, "%d notification(s) %s" % (
+                count, trap or ""))
+        except TimeoutError:
+            raise RigError("expected %d notification(s) %s, got: %r" % (
+                count, trap or "", self.traps())) from None
+
     def restart_snmpd(self):
         """Stop snmpd and start it again, same config and AgentX socket."""
         self.stop_snmpd()
@@ -1363,6 +1467,7 @@ class Dom0:
         errors = []
         steps = [("stop agent", self.agent.stop),
                  ("stop snmpd", self.snmpd.stop),
+                 ("stop snmptrapd", self.snmptrapd.stop),
                  ("stop xenstore", self._stop_simulator)]
         steps += [("delete namespace " + ns,
                    lambda ns=ns: self._delete_namespace(ns))

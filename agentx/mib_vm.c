@@ -1,0 +1,134 @@
+#include "mib_vm.h"
+
+#include <string.h>
+
+#include "mib_oids.h"
+#include "xenvif/period.h"
+
+static struct xv_mib_table vm_table;
+static netsnmp_handler_registration *number_reg;
+
+static enum xv_alarm_status alarm_status(const struct xv_rate_state *r)
+{
+	if (r->alarm)
+		return XV_ALARM_ON;
+	return r->threshold ? XV_ALARM_OK : XV_ALARM_NONE;
+}
+
+bool xv_mib_vm_column(const struct xv_config *cfg, const struct xv_vm *vm,
+		      int column, struct xv_mib_value *out)
+{
+	const struct xv_rate_state *in = &vm->rate[XV_RATE_IN];
+	const struct xv_rate_state *outr = &vm->rate[XV_RATE_OUT];
+
+	switch (column) {
+	case XV_VMCOL_DOMAIN_ID:
+		xv_mib_set_u32(out, ASN_UNSIGNED, vm->domid);
+		return true;
+	case XV_VMCOL_NAME:
+		xv_mib_set_text(out, vm->name);
+		return true;
+	case XV_VMCOL_UUID:
+		xv_mib_set_text(out, vm->uuid);
+		return true;
+	case XV_VMCOL_PERIOD_START:
+		xv_mib_set_octets(out, out->buf.octets,
+				  xv_period_date_and_time(&cfg->period,
+							  (time_t)vm->period_start,
+							  out->buf.octets));
+		return true;
+	case XV_VMCOL_PERIOD_IN:
+		xv_mib_set_c64(out, vm->period_in);
+		return true;
+	case XV_VMCOL_PERIOD_OUT:
+		xv_mib_set_c64(out, vm->period_out);
+		return true;
+	case XV_VMCOL_QUOTA:
+		xv_mib_set_c64(out, vm->quota);
+		return true;
+	case XV_VMCOL_QUOTA_DIRECTION:
+		xv_mib_set_u32(out, ASN_INTEGER, vm->quota_dir);
+		return true;
+	case XV_VMCOL_QUOTA_USED_PERCENT:
+		xv_mib_set_u32(out, ASN_UNSIGNED, vm->used_percent);
+		return true;
+	case XV_VMCOL_QUOTA_STATUS:
+		xv_mib_set_u32(out, ASN_INTEGER, vm->status);
+		return true;
+	case XV_VMCOL_QUOTA_WARN_PERCENT:
+		xv_mib_set_u32(out, ASN_UNSIGNED, vm->warn_percent);
+		return true;
+	case XV_VMCOL_IN_BIT_RATE:
+		xv_mib_set_c64(out, in->bits_per_second);
+		return true;
+	case XV_VMCOL_OUT_BIT_RATE:
+		xv_mib_set_c64(out, outr->bits_per_second);
+		return true;
+	case XV_VMCOL_IN_RATE_THRESHOLD:
+		xv_mib_set_c64(out, in->threshold);
+		return true;
+	case XV_VMCOL_OUT_RATE_THRESHOLD:
+		xv_mib_set_c64(out, outr->threshold);
+		return true;
+	case XV_VMCOL_IN_RATE_ALARM:
+		xv_mib_set_u32(out, ASN_INTEGER, alarm_status(in));
+		return true;
+	case XV_VMCOL_OUT_RATE_ALARM:
+		xv_mib_set_u32(out, ASN_INTEGER, alarm_status(outr));
+		return true;
+	case XV_VMCOL_DEVICES:
+		xv_mib_set_text(out, vm->devices);
+		return true;
+	default:
+		return false;
+	}
+}
+
+static bool column(const void *ctx, const struct xv_entry *e, int col,
+		   struct xv_mib_value *out)
+{
+	return xv_mib_vm_column(ctx, xv_vm_of((struct xv_entry *)e), col, out);
+}
+
+void xv_mib_vm_describe(struct xv_mib_table *t, const struct xv_vm_table *vms,
+			const struct xv_config *cfg)
+{
+	static const oid entry[] = {XV_OID_VM_ENTRY};
+
+	memset(t, 0, sizeof *t);
+	t->name = "xenVifVmTable";
+	memcpy(t->entry, entry, sizeof entry);
+	t->entry_len = OID_LENGTH(entry);
+	t->first_column = XV_VMCOL_FIRST_READABLE;
+	t->last_column = XV_VMCOL_LAST;
+	t->reg = &vms->vms;
+	t->column = column;
+	t->ctx = cfg;
+}
+
+static u_long vm_number(const void *ctx)
+{
+	return ((const struct xv_vm_table *)ctx)->vms.nactive;
+}
+
+int xv_mib_vm_register(const struct xv_vm_table *vms, const struct xv_config *cfg)
+{
+	static const oid number_oid[] = {XV_OID_VM_NUMBER};
+	int rc;
+
+	xv_mib_vm_describe(&vm_table, vms, cfg);
+	if ((rc = xv_mib_table_register(&vm_table)) != MIB_REGISTERED_OK)
+		return rc;
+	number_reg = xv_mib_scalar_register("xenVifVmNumber", number_oid,
+					    OID_LENGTH(number_oid), ASN_UNSIGNED,
+					    vm_number, vms);
+	return number_reg ? MIB_REGISTERED_OK : MIB_REGISTRATION_FAILED;
+}
+
+void xv_mib_vm_unregister(void)
+{
+	xv_mib_table_unregister(&vm_table);
+	if (number_reg)
+		netsnmp_unregister_handler(number_reg);
+	number_reg = NULL;
+}
