@@ -121,11 +121,14 @@ unsigned int xv_agent_config_errors(void)
 	return errors;
 }
 
-/* Reads file if it exists. */
-static void reread(const char *file)
+/* Reads file if it exists; counts it. */
+static void reread(const char *file, unsigned int *read)
 {
-	if (access(file, R_OK) == 0)
-		read_config_with_type(file, XV_APP_NAME);
+	if (access(file, R_OK) != 0)
+		return;
+	snmp_log(LOG_INFO, "reload: reading %s\n", file);
+	read_config_with_type(file, XV_APP_NAME);
+	(*read)++;
 }
 
 unsigned int xv_agent_config_reload(struct xv_config *fresh)
@@ -133,9 +136,14 @@ unsigned int xv_agent_config_reload(struct xv_config *fresh)
 	static const char *const names[] = {XV_APP_NAME ".conf",
 					    XV_APP_NAME ".local.conf"};
 	struct xv_config *live = config;
-	const char *path = get_configuration_directory();
-	char *dirs = path ? strdup(path) : NULL, *save, *dir;
+	/* As net-snmp's reader: SNMPCONFPATH, else its default path. */
+	const char *path = netsnmp_getenv("SNMPCONFPATH");
+	char *dirs, *save, *dir;
+	unsigned int read = 0;
 
+	if (!path)
+		path = get_configuration_directory();
+	dirs = path ? strdup(path) : NULL;
 	config = fresh;
 	xv_agent_config_count_errors(1);
 	/* The files net-snmp read at start: ours in each directory of the
@@ -148,15 +156,21 @@ unsigned int xv_agent_config_reload(struct xv_config *fresh)
 				char file[PATH_MAX];
 
 				snprintf(file, sizeof file, "%s/%s", dir, names[i]);
-				reread(file);
+				reread(file, &read);
 			}
 		}
 	}
 	free(dirs);
 	if (extra_config_file)
-		reread(extra_config_file);
+		reread(extra_config_file, &read);
 	xv_agent_config_count_errors(0);
 	config = live;
+	if (read == 0) {
+		/* Applying the defaults would drop every quota. */
+		snmp_log(LOG_ERR, "reload: no configuration file found on %s\n",
+			 path ? path : "the search path");
+		return 1;
+	}
 	return errors;
 }
 

@@ -29,7 +29,8 @@ unsigned int xv_agent_config_errors(void);
 /*
  * Reads the agent's own files again (a reload) into fresh, which must
  * hold the defaults.  Returns the number of errors (each logged with
- * its file and line); fresh is only to be used if it is 0.
+ * its file and line; finding no file at all is one); fresh is only to
+ * be used if it is 0.
  */
 unsigned int xv_agent_config_reload(struct xv_config *fresh);
 

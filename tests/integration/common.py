@@ -77,3 +77,82 @@ def plus(base, **delta):
     for key, value in delta.items():
         out[key] += value
     return out
+
+
+# ---- the VM table and notifications -------------------------------------
+
+VM_ENTRY = ".1.3.6.1.4.1.8072.9999.98.1.5.1"
+NOTIFICATIONS = ".1.3.6.1.4.1.8072.9999.98.0"
+SYS_UPTIME = ".1.3.6.1.2.1.1.3.0"
+SNMP_TRAP_OID = ".1.3.6.1.6.3.1.1.4.1.0"
+QUOTA_WARNING, QUOTA_EXCEEDED, QUOTA_CLEARED, RATE_ALARM, RATE_CLEARED = (
+    NOTIFICATIONS + ".%d" % n for n in range(1, 6))
+VM_COLUMNS = {name: n for n, name in enumerate((
+    "xenVifVmDomainId", "xenVifVmName", "xenVifVmUuid", "xenVifVmPeriodStart",
+    "xenVifVmPeriodInOctets", "xenVifVmPeriodOutOctets", "xenVifVmQuotaOctets",
+    "xenVifVmQuotaDirection", "xenVifVmQuotaUsedPercent",
+    "xenVifVmQuotaStatus", "xenVifVmQuotaWarnPercent", "xenVifVmInBitRate",
+    "xenVifVmOutBitRate", "xenVifVmInRateThreshold",
+    "xenVifVmOutRateThreshold", "xenVifVmInRateAlarm", "xenVifVmOutRateAlarm",
+    "xenVifVmDevices"), start=2)}
+QUOTA_OBJECTS = ("xenVifVmName", "xenVifVmUuid", "xenVifVmPeriodInOctets",
+                 "xenVifVmPeriodOutOctets", "xenVifVmQuotaOctets",
+                 "xenVifVmQuotaDirection", "xenVifVmQuotaUsedPercent",
+                 "xenVifVmDevices")
+RATE_OBJECTS = ("xenVifVmName", "xenVifVmUuid", "xenVifVmInBitRate",
+                "xenVifVmOutBitRate", "xenVifVmInRateThreshold",
+                "xenVifVmOutRateThreshold", "xenVifVmInRateAlarm",
+                "xenVifVmOutRateAlarm", "xenVifVmDevices")
+STATUS_NONE, STATUS_OK, STATUS_WARNING, STATUS_EXCEEDED = 1, 2, 3, 4
+
+
+def vm_index(vm):
+    """The xenVifVmIndex of a VM: the same hash, over its UUID."""
+    return vif_index(vm.uuid)
+
+
+def vm_oid(column, index):
+    return "%s.%d.%d" % (VM_ENTRY, VM_COLUMNS[column], index)
+
+
+def vm_row(dom0, index, columns=tuple(VM_COLUMNS)):
+    """{column: Value} of one VM, by GET through snmpd."""
+    return dict(zip(columns, dom0.snmpget(*[vm_oid(c, index) for c in columns])))
+
+
+def ours(dom0, trap=None, vm=None):
+    """The XEN-VIF-MIB notifications received, optionally of one kind
+    and about one VM (by index)."""
+    found = []
+    for n in dom0.traps():
+        if not (n["trap"] or "").startswith(NOTIFICATIONS + "."):
+            continue
+        if trap and n["trap"] != trap:
+            continue
+        if vm is not None and not any(o.endswith(".%d" % vm)
+                                      for o, _ in n["varbinds"][2:]):
+            continue
+        found.append(n)
+    return found
+
+
+def wait_ours(dom0, count, trap=None, vm=None, timeout=10):
+    try:
+        return wait_until(lambda: (lambda got: got if len(got) >= count
+                                   else None)(ours(dom0, trap, vm)),
+                          timeout, "%d notification(s) %s" % (count, trap))
+    except TimeoutError:
+        raise AssertionError("expected %d notification(s) %s for %s, got %r"
+                             % (count, trap, vm, ours(dom0)))
+
+
+def objects(notification):
+    """{column name: Value} of a notification's objects, checking each
+    is an instance of the VM table."""
+    names = {n: c for c, n in VM_COLUMNS.items()}
+    out = {}
+    for oid, value in notification["varbinds"][2:]:
+        prefix, _, rest = oid.partition(VM_ENTRY + ".")
+        column, _, index = rest.partition(".")
+        out[names[int(column)]] = value
+    return out

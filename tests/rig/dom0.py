@@ -1333,8 +1333,10 @@ class Dom0:
         env["XENSTORED_PATH"] = self.xenstored_path
         env["SNMPCONFPATH"] = self.path("agentconf")
         report = self.path("sanitizer")
-        env["ASAN_OPTIONS"] = _join_opts(os.environ.get("ASAN_OPTIONS"),
-                                         "log_path=%s.asan" % report)
+        # verify_asan_link_order=0: tests may preload libfaketime.
+        env["ASAN_OPTIONS"] = _join_opts(
+            os.environ.get("ASAN_OPTIONS"),
+            "log_path=%s.asan:verify_asan_link_order=0" % report)
         env["LSAN_OPTIONS"] = _join_opts(os.environ.get("LSAN_OPTIONS"),
                                          "log_path=%s.lsan" % report)
         env["UBSAN_OPTIONS"] = _join_opts(
