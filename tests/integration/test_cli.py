@@ -26,7 +26,8 @@ def main(t):
         rc, out, _ = dom0.run_agent_once(["-H"])
         t.ok(rc == 0 and all(tok in out for tok in (
             "refreshInterval", "stateSaveInterval", "backendDomain",
-            "stateFile", "sysfsRoot", "agentxPingInterval")),
+            "stateFile", "sysfsRoot", "agentxPingInterval", "quota",
+            "accountingPeriod", "rateAlarm")),
             "-H lists the agent's and net-snmp's tokens", diag=out)
         rc, _, err = dom0.run_agent_once(["-Q"])
         t.is_(rc, 2, "an unknown option exits 2")
@@ -47,6 +48,17 @@ def main(t):
             ("backendDomain 40000",
              "Error: '40000' is not a whole number from 0 to 32751"),
             ("agentXPingInterval soon", "Error: Invalid ping interval value"),
+            ("quota web1 5GB", "Error: '5GB' is not an amount of bytes above "
+             "zero (a number with K, M, G, T, Ki, Mi, Gi or Ti)"),
+            ("quota * 5G sideways",
+             "Error: 'sideways': expected in, out, total or warn PERCENT"),
+            ("accountingPeriod monthly 31",
+             "Error: '31' is not a day of the month from 1 to 28"),
+            ("accountingPeriod daily Mars/Olympus",
+             "Error: unknown time zone 'Mars/Olympus'"),
+            ("rateAlarm db1 total 1G 60", "Error: 'total': expected in or out"),
+            ("stateSaveInterval 300",
+             "Error: '300' is not a whole number from 5 to 60"),
         ]
         for line, message in bad:
             rc, out, err = dom0.run_agent_once(
@@ -55,6 +67,11 @@ def main(t):
             t.ok("%s: line 2: %s" % (conf, message) in err and
                  "1 error(s) in the configuration; not starting" in err,
                  "%r: file, line and reason" % line, diag=err)
+
+        rc, _, err = dom0.run_agent_once(["-f", "-Le"], config_lines=[
+            "quota web1 1G", "quota web1 2G"])
+        t.ok(rc == 1 and "%s: line 2: Error: a quota for web1 is already set"
+             % conf in err, "a second quota for one VM names the line", diag=err)
 
         rc, _, err = dom0.run_agent_once(["-f", "-Le"], config_lines=[
             "refreshInterval x", "# a comment", "", "bogus 1", "sysfsRoot /sys"])
