@@ -336,10 +336,10 @@ int main(int argc, char **argv)
 			snmp_enable_syslog_ident(XV_APP_NAME, LOG_DAEMON);
 	}
 	int status = init_net_snmp(&o, &cfg, rc == 'H');
-	if (rc == 'H')
-		return 0;
-	if (status)
-		return status;
+	if (rc == 'H' || status) {
+		xv_config_free(&cfg);
+		return rc == 'H' ? 0 : status;
+	}
 
 	if (!o.foreground && netsnmp_daemonize(1, snmp_stderrlog_status()) != 0)
 		return 1;

@@ -309,6 +309,8 @@ static void follow_xenstore(struct xv_engine *e)
 	}
 }
 
+static void release(struct xv_engine *e);
+
 /* ---- entry points -------------------------------------------------- */
 
 int xv_engine_start(struct xv_engine *e, const struct xv_config *cfg,
@@ -333,10 +335,11 @@ int xv_engine_start(struct xv_engine *e, const struct xv_config *cfg,
 	e->last_save = monotonic_seconds();
 	e->uptime_origin = hooks->origin_ms(hooks->ctx);
 
-	if ((rc = load_state(e, err, errlen)) < 0)
+	if ((rc = load_state(e, err, errlen)) < 0 ||
+	    (rc = xv_netlink_open(&e->nl, err, errlen)) < 0) {
+		release(e);
 		return rc;
-	if ((rc = xv_netlink_open(&e->nl, err, errlen)) < 0)
-		return rc;
+	}
 	xenstore_connect(e);
 	follow_xenstore(e);
 	sync_table(e);
@@ -471,13 +474,9 @@ void xv_engine_rebase_clock(struct xv_engine *e, int64_t delta_ticks,
 	e->uptime_origin = origin_ms;
 }
 
-void xv_engine_stop(struct xv_engine *e)
+/* Frees everything the engine holds (its configuration included). */
+static void release(struct xv_engine *e)
 {
-	/* A device deleted since the last refresh: its final counters
-	 * wait in the notification socket. */
-	if (e->nl.event_fd >= 0)
-		sync_table(e);
-	xv_engine_save(e);
 	xv_xsconn_close(&e->xs);
 	xv_netlink_close(&e->nl);
 	xv_linkset_free(&e->links);
@@ -488,6 +487,16 @@ void xv_engine_stop(struct xv_engine *e)
 	xv_config_free(&e->cfg);
 	free(e->dirty);
 	e->dirty = NULL;
+}
+
+void xv_engine_stop(struct xv_engine *e)
+{
+	/* A device deleted since the last refresh: its final counters
+	 * wait in the notification socket. */
+	if (e->nl.event_fd >= 0)
+		sync_table(e);
+	xv_engine_save(e);
+	release(e);
 }
 
 int xv_engine_xenstore_fd(const struct xv_engine *e)

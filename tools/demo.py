@@ -3,9 +3,11 @@
 
 Four VMs (one HVM guest with its emulated tap, one with a custom vifname
 on a second bridge) exchange traffic with dom0; the real agent serves
-them to a real snmpd; the table below is read from snmpd over SNMP, as
-Cacti or LibreNMS would read it.  Midway one VM reboots and comes back
-with a new domain id: its row keeps its index and its counters.
+them to a real snmpd; the tables below are read from snmpd over SNMP, as
+Cacti or LibreNMS would read them.  Midway one VM reboots and comes back
+with a new domain id: its row keeps its index and its counters.  Each
+VM has a quota; the notifications a real snmptrapd receives are listed
+as VMs cross their warning level and quota.
 """
 
 import argparse
@@ -16,7 +18,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests", "rig"))
 
-from dom0 import Dom0, Vif                            # noqa: E402
+from dom0 import TRAP_SINK, Dom0, Vif                 # noqa: E402
 
 COLUMNS = ("xenVifDomainId", "xenVifDomainName", "xenVifName",
            "xenVifMacAddress", "xenVifBridge", "xenVifOperStatus",
@@ -65,6 +67,47 @@ def render(rows, previous, elapsed):
     return "\n".join(lines)
 
 
+VM_COLUMNS = ("xenVifVmName", "xenVifVmPeriodInOctets",
+              "xenVifVmPeriodOutOctets", "xenVifVmQuotaOctets",
+              "xenVifVmQuotaUsedPercent", "xenVifVmQuotaStatus")
+STATUS = {1: "none", 2: "ok", 3: "WARNING", 4: "EXCEEDED"}
+NOTIFICATION = {1: "xenVifQuotaWarning", 2: "xenVifQuotaExceeded",
+                3: "xenVifQuotaCleared", 4: "xenVifRateAlarm",
+                5: "xenVifRateAlarmCleared"}
+QUOTAS = ("quota * 150K in", "quota web1 250K total warn 50")
+
+
+def render_vms(dom0):
+    rows = {}
+    for column in VM_COLUMNS:
+        for oid, value in dom0.snmpwalk("XEN-VIF-MIB::" + column):
+            rows.setdefault(int(oid.rsplit(".", 1)[1]), {})[column] = value
+    lines = ["%-8s %12s %12s %10s %6s %-8s" % (
+        "VM", "period In", "period Out", "quota", "used", "status")]
+    for r in sorted(rows.values(), key=lambda r: text(r["xenVifVmName"])):
+        lines.append("%-8s %12d %12d %10d %5d%% %-8s" % (
+            text(r["xenVifVmName"])[:8], int(r["xenVifVmPeriodInOctets"]),
+            int(r["xenVifVmPeriodOutOctets"]), int(r["xenVifVmQuotaOctets"]),
+            int(r["xenVifVmQuotaUsedPercent"]),
+            STATUS.get(int(r["xenVifVmQuotaStatus"]), "?")))
+    return "\n".join(lines)
+
+
+def render_notifications(dom0):
+    lines = []
+    for n in dom0.traps():
+        kind = (n["trap"] or "").rsplit(".", 1)[-1]
+        if not (n["trap"] or "").startswith(".1.3.6.1.4.1.8072.9999.98.0."):
+            continue
+        name = next((v.raw.decode() for o, v in n["varbinds"]
+                     if ".98.1.5.1.3." in o), "?")
+        used = next((int(v) for o, v in n["varbinds"]
+                     if ".98.1.5.1.10." in o), None)
+        lines.append("  %-22s %-8s%s" % (NOTIFICATION.get(int(kind), kind), name,
+                                        "" if used is None else " at %d%%" % used))
+    return "\n".join(lines[-8:]) or "  (none yet)"
+
+
 def send_round(dom0, vms):
     for vm in vms.values():
         sent, received, size = TRAFFIC[vm.name]
@@ -95,8 +138,9 @@ def main():
             "shop": dom0.add_vm("shop", 4, vifs=[
                 Vif(0, vifname="shop-eth0", bridge="xenbr1")]),
         }
-        dom0.start_snmpd()
-        dom0.start_agent(["refreshInterval 1"])
+        dom0.start_snmptrapd()
+        dom0.start_snmpd([TRAP_SINK])
+        dom0.start_agent(["refreshInterval 1"] + list(QUOTAS))
         print("Simulated dom0 in network namespace %s; snmpd on 127.0.0.1:1161."
               % dom0.ns)
         print("Query it yourself meanwhile:\n  ip netns exec %s snmpwalk -v2c "
@@ -120,6 +164,10 @@ def main():
                 print("xenVifTable via snmpd, round %d (In = sent by the "
                       "guest, Out = sent to it)" % rnd)
                 print(render(rows, previous, now - last if last else 0))
+                print("\nxenVifVmTable (%s)" % ", ".join(QUOTAS))
+                print(render_vms(dom0))
+                print("\nnotifications received by snmptrapd:")
+                print(render_notifications(dom0))
                 if note:
                     print("\n" + note)
                 sys.stdout.flush()

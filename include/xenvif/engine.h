@@ -77,8 +77,9 @@ struct xv_engine {
 };
 
 /* Prepares everything; the state file is loaded (a damaged one is set
- * aside and reported).  -errno with err set if the agent cannot run:
- * no rtnetlink, or a state file that exists but cannot be read. */
+ * aside and reported).  The engine takes cfg's rule lists.  -errno with
+ * err set if the agent cannot run: no rtnetlink, or a state file that
+ * exists but cannot be read; everything is released then. */
 int xv_engine_start(struct xv_engine *e, const struct xv_config *cfg,
 		    const char *state_path, const struct xv_engine_hooks *hooks,
 		    char *err, size_t errlen);
