@@ -126,6 +126,19 @@ def main(t):
                         "the traphandle to unshape vif3.0"),
              "the traphandle took the token bucket off")
 
+        # A reboot within the period: same VM row, usage carries on.
+        before = int(vm_row(dom0, widx, ["xenVifVmPeriodInOctets"])[
+            "xenVifVmPeriodInOctets"])
+        web = dom0.reboot_vm(web, 13)
+        wait_until(lambda: vm_row(dom0, widx, ["xenVifVmDomainId"])[
+            "xenVifVmDomainId"] == 13, 5, "the VM row to show domid 13")
+        dom0.send_from_guest(web, 0, count=1, size=700)
+        t.ok(wait_until(lambda: int(vm_row(dom0, widx, ["xenVifVmPeriodInOctets"])[
+            "xenVifVmPeriodInOctets"]) == before + 700, 5, "usage after the reboot"),
+            "a reboot keeps accumulating on the same VM row")
+        t.is_(vm_row(dom0, widx, ["xenVifVmDevices"])["xenVifVmDevices"],
+              "vif13.0", "with its new device")
+
         # kill -9: nothing repeated, no byte lost.
         before = vm_row(dom0, widx, ["xenVifVmPeriodInOctets"])[
             "xenVifVmPeriodInOctets"]
@@ -137,7 +150,7 @@ def main(t):
             "period usage after kill -9: exact, traffic while down included")
         # A marker: web1 exceeds a lowered quota; db1's Exceeded, already
         # sent this period, must not come again before it.
-        write_config(dom0, FAST + ("quota web1 15K in", "quota db1 1K"))
+        write_config(dom0, FAST + ("quota web1 16K in", "quota db1 1K"))
         reload(dom0, "configuration reloaded")
         wait_ours(dom0, 2, QUOTA_EXCEEDED, widx)
         t.is_([n["trap"] for n in ours(dom0, vm=didx)],
