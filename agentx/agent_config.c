@@ -7,9 +7,10 @@
 #include <unistd.h>
 
 static struct xv_config *config;
-static const char *extra_config_file;
+static const char *extra_config_files; /* -c: comma-separated */
 static int counting;
 static unsigned int errors;
+static int in_own_token;
 /* net-snmp reads each file twice (before and after loading MIBs) and
  * some errors come in both passes: count each file:line once. */
 static char **error_places;
@@ -37,8 +38,15 @@ static void on_token(const char *token, char *line)
 {
 	char err[512];
 
-	if (xv_config_set(config, token, line, err, sizeof err) < 0)
+	if (xv_config_set(config, token, line, err, sizeof err) < 0) {
+		/* Counted here, wherever the line is (an includeFile too);
+		 * the log listener must not count it again. */
+		if (counting)
+			errors++;
+		in_own_token = 1;
 		config_perror(err); /* logs "FILE: line N: Error: err" */
+		in_own_token = 0;
+	}
 }
 
 /* Is path one of the agent's own configuration files? */
@@ -55,8 +63,14 @@ static int own_file(const char *path, size_t len)
 		if ((size_t)(path + len - base) == strlen(names[i]) &&
 		    strncmp(base, names[i], strlen(names[i])) == 0)
 			return 1;
-	return extra_config_file && strlen(extra_config_file) == len &&
-	       strncmp(path, extra_config_file, len) == 0;
+	for (const char *f = extra_config_files; f && *f;) {
+		size_t flen = strcspn(f, ",");
+
+		if (flen == len && strncmp(path, f, len) == 0)
+			return 1;
+		f += flen + (f[flen] == ',');
+	}
+	return 0;
 }
 
 /* net-snmp reports "PATH: line N: Error: ..." and
@@ -67,7 +81,8 @@ static int on_log(int major, int minor, void *server, void *client)
 	const char *at;
 
 	(void)major, (void)minor, (void)client;
-	if (!counting || !m || !m->msg || !(at = strstr(m->msg, ": line ")))
+	if (!counting || in_own_token || !m || !m->msg ||
+	    !(at = strstr(m->msg, ": line ")))
 		return 0;
 	const char *what = strchr(at + 7, ':');
 	if (!what)
@@ -89,10 +104,10 @@ static int keep_token_warnings(int major, int minor, void *server, void *client)
 	return 0;
 }
 
-void xv_agent_config_register(struct xv_config *cfg, const char *extra_file)
+void xv_agent_config_register(struct xv_config *cfg, const char *extra_files)
 {
 	config = cfg;
-	extra_config_file = extra_file;
+	extra_config_files = extra_files;
 	for (const struct xv_config_token *t = xv_config_tokens; t->name; t++)
 		register_config_handler(XV_APP_NAME, t->name, on_token, NULL, t->usage);
 	snmp_register_callback(SNMP_CALLBACK_LIBRARY, SNMP_CALLBACK_LOGGING,
@@ -136,14 +151,18 @@ unsigned int xv_agent_config_reload(struct xv_config *fresh)
 	static const char *const names[] = {XV_APP_NAME ".conf",
 					    XV_APP_NAME ".local.conf"};
 	struct xv_config *live = config;
-	/* As net-snmp's reader: SNMPCONFPATH, else its default path. */
-	const char *path = netsnmp_getenv("SNMPCONFPATH");
+	/* As net-snmp's reader: SNMPCONFPATH, else its default path and
+	 * then the persistent directory. */
+	const char *env = netsnmp_getenv("SNMPCONFPATH");
+	const char *path = env ? env : get_configuration_directory();
 	char *dirs, *save, *dir;
 	unsigned int read = 0;
+	size_t len = (path ? strlen(path) : 0) + strlen(get_persistent_directory()) + 2;
 
-	if (!path)
-		path = get_configuration_directory();
-	dirs = path ? strdup(path) : NULL;
+	dirs = malloc(len);
+	if (dirs)
+		snprintf(dirs, len, "%s%s%s", path ? path : "", env ? "" : ":",
+			 env ? "" : get_persistent_directory());
 	config = fresh;
 	xv_agent_config_count_errors(1);
 	/* The files net-snmp read at start: ours in each directory of the
@@ -161,8 +180,11 @@ unsigned int xv_agent_config_reload(struct xv_config *fresh)
 		}
 	}
 	free(dirs);
-	if (extra_config_file)
-		reread(extra_config_file, &read);
+	char *files = extra_config_files ? strdup(extra_config_files) : NULL;
+	for (char *f = files ? strtok_r(files, ",", &save) : NULL; f;
+	     f = strtok_r(NULL, ",", &save))
+		reread(f, &read);
+	free(files);
 	xv_agent_config_count_errors(0);
 	config = live;
 	if (read == 0) {

@@ -19,8 +19,8 @@
 #define XV_APP_NAME "xen-vif-agent"
 
 /* Registers the agent's tokens, filling *cfg as lines are read.
- * extra_file: a file given with -c, also counted as the agent's own. */
-void xv_agent_config_register(struct xv_config *cfg, const char *extra_file);
+ * extra_files: the -c files (comma-separated), also the agent's own. */
+void xv_agent_config_register(struct xv_config *cfg, const char *extra_files);
 
 /* Starts and stops counting errors in the agent's files. */
 void xv_agent_config_count_errors(int on);

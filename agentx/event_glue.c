@@ -45,7 +45,9 @@ static void follow_alarms(void)
 		refresh_alarm = snmp_alarm_register(alarm_interval, SA_REPEAT,
 						    on_refresh, NULL);
 	}
-	if (next != alarm_boundary) {
+	/* A period that should have ended already (counters could not be
+	 * read) is left to the refresh, not re-armed every 50 ms. */
+	if (next != alarm_boundary && next > time(NULL)) {
 		struct timeval now, wait = {0, 50000};
 
 		if (boundary_alarm)
@@ -106,8 +108,14 @@ static void on_boundary(unsigned int reg, void *data)
 void xv_glue_start(struct xv_engine *e)
 {
 	engine = e;
-	xv_notify_init(&e->vms, &e->cfg);
+	xv_notify_init(&e->vms);
 	after_engine();
+}
+
+void xv_glue_finish(void)
+{
+	xv_engine_refresh(engine);
+	xv_notify_pass(&engine->vms);
 }
 
 void xv_glue_reconfigure(struct xv_config *cfg)

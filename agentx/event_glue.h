@@ -13,6 +13,9 @@
 void xv_glue_start(struct xv_engine *e);
 void xv_glue_stop(void);
 
+/* Reads the counters a last time and sends what notices there are. */
+void xv_glue_finish(void);
+
 /* Applies a reloaded configuration (the engine takes it). */
 void xv_glue_reconfigure(struct xv_config *cfg);
 

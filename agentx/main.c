@@ -28,9 +28,11 @@
 #include "master_link.h"
 #include "xenvif/engine.h"
 
-/* How long one AgentX request may block the agent if snmpd hangs. */
-#define XV_AGENTX_TIMEOUT_US 500000
-#define XV_AGENTX_RETRIES 1
+/* How long one AgentX request may block the agent if snmpd hangs.  No
+ * retries: a Notify resent after a slow answer reaches the sinks twice,
+ * and the pings reconnect a session that really failed. */
+#define XV_AGENTX_TIMEOUT_US 1000000
+#define XV_AGENTX_RETRIES 0
 /* Default seconds between pings of the master; also how soon the
  * agent is back after snmpd restarts. */
 #define XV_AGENTX_PING_INTERVAL 5
@@ -43,7 +45,7 @@ struct options {
 	int log_set;
 	const char *agentx_socket;
 	const char *pidfile;
-	const char *config_file;
+	char *config_file; /* absolute paths, comma-separated */
 	int only_config_file;
 };
 
@@ -143,6 +145,37 @@ static int bound_agentx_waits(int major, int minor, void *server, void *client)
 	return SNMP_ERR_NOERROR;
 }
 
+/* FILE[,FILE...] with each file made absolute. */
+static char *absolute_paths(const char *list)
+{
+	char *copy = strdup(list), *save, *file, *out = NULL;
+	size_t len = 0;
+
+	if (!copy)
+		return NULL;
+	for (file = strtok_r(copy, ",", &save); file; file = strtok_r(NULL, ",", &save)) {
+		char *abs = realpath(file, NULL), *grown;
+
+		if (!abs) {
+			free(out);
+			out = NULL;
+			break;
+		}
+		grown = realloc(out, len + strlen(abs) + 2);
+		if (!grown) {
+			free(abs);
+			free(out);
+			out = NULL;
+			break;
+		}
+		out = grown;
+		len += (size_t)sprintf(out + len, "%s%s", len ? "," : "", abs);
+		free(abs);
+	}
+	free(copy);
+	return out;
+}
+
 static int parse_options(int argc, char **argv, struct options *o)
 {
 	int c;
@@ -156,7 +189,14 @@ static int parse_options(int argc, char **argv, struct options *o)
 			o->agentx_socket = optarg;
 			break;
 		case 'c':
-			o->config_file = optarg;
+			/* The daemon leaves its directory: a reload must find
+			 * the same files. */
+			o->config_file = absolute_paths(optarg);
+			if (!o->config_file) {
+				fprintf(stderr, "%s: -c %s: %s\n", XV_APP_NAME, optarg,
+					strerror(errno));
+				return 2;
+			}
 			break;
 		case 'C':
 			o->only_config_file = 1;
@@ -318,7 +358,8 @@ static int init_net_snmp(const struct options *o, struct xv_config *cfg, int lis
 
 int main(int argc, char **argv)
 {
-	struct options o = {0};
+	/* static: what it points to stays reachable until exit */
+	static struct options o;
 	struct xv_config cfg;
 	struct xv_engine engine;
 	char path[PATH_MAX], err[1024];
@@ -360,7 +401,7 @@ int main(int argc, char **argv)
 	}
 	xv_master_on_origin_moved(on_origin_moved, &engine);
 	if (xv_mib_vif_register(&engine.table, &engine.vms) != MIB_REGISTERED_OK ||
-	    xv_mib_vm_register(&engine.vms, &engine.cfg) != MIB_REGISTERED_OK) {
+	    xv_mib_vm_register(&engine.vms) != MIB_REGISTERED_OK) {
 		snmp_log(LOG_ERR, "cannot register XEN-VIF-MIB objects\n");
 		xv_engine_stop(&engine);
 		return 1;
@@ -377,6 +418,9 @@ int main(int argc, char **argv)
 	}
 
 	snmp_log(LOG_INFO, "%s stopping\n", XV_APP_NAME);
+	/* The last counters, and any notice they call for, before the
+	 * state is saved (a notice not sent stays in it). */
+	xv_glue_finish();
 	xv_glue_stop();
 	xv_mib_vm_unregister();
 	xv_mib_vif_unregister();

@@ -3,7 +3,6 @@
 #include <string.h>
 
 #include "mib_oids.h"
-#include "xenvif/period.h"
 
 static struct xv_mib_table vm_table;
 static netsnmp_handler_registration *number_reg;
@@ -15,8 +14,7 @@ static enum xv_alarm_status alarm_status(const struct xv_rate_state *r)
 	return r->threshold ? XV_ALARM_OK : XV_ALARM_NONE;
 }
 
-bool xv_mib_vm_column(const struct xv_config *cfg, const struct xv_vm *vm,
-		      int column, struct xv_mib_value *out)
+bool xv_mib_vm_column(const struct xv_vm *vm, int column, struct xv_mib_value *out)
 {
 	const struct xv_rate_state *in = &vm->rate[XV_RATE_IN];
 	const struct xv_rate_state *outr = &vm->rate[XV_RATE_OUT];
@@ -32,10 +30,8 @@ bool xv_mib_vm_column(const struct xv_config *cfg, const struct xv_vm *vm,
 		xv_mib_set_text(out, vm->uuid);
 		return true;
 	case XV_VMCOL_PERIOD_START:
-		xv_mib_set_octets(out, out->buf.octets,
-				  xv_period_date_and_time(&cfg->period,
-							  (time_t)vm->period_start,
-							  out->buf.octets));
+		/* Made when the period began: a GET reads no zone file. */
+		xv_mib_set_octets(out, vm->start_dt, sizeof vm->start_dt);
 		return true;
 	case XV_VMCOL_PERIOD_IN:
 		xv_mib_set_c64(out, vm->period_in);
@@ -87,11 +83,11 @@ bool xv_mib_vm_column(const struct xv_config *cfg, const struct xv_vm *vm,
 static bool column(const void *ctx, const struct xv_entry *e, int col,
 		   struct xv_mib_value *out)
 {
-	return xv_mib_vm_column(ctx, xv_vm_of((struct xv_entry *)e), col, out);
+	(void)ctx;
+	return xv_mib_vm_column(xv_vm_of((struct xv_entry *)e), col, out);
 }
 
-void xv_mib_vm_describe(struct xv_mib_table *t, const struct xv_vm_table *vms,
-			const struct xv_config *cfg)
+void xv_mib_vm_describe(struct xv_mib_table *t, const struct xv_vm_table *vms)
 {
 	static const oid entry[] = {XV_OID_VM_ENTRY};
 
@@ -103,7 +99,7 @@ void xv_mib_vm_describe(struct xv_mib_table *t, const struct xv_vm_table *vms,
 	t->last_column = XV_VMCOL_LAST;
 	t->reg = &vms->vms;
 	t->column = column;
-	t->ctx = cfg;
+	t->ctx = NULL;
 }
 
 static u_long vm_number(const void *ctx)
@@ -111,12 +107,12 @@ static u_long vm_number(const void *ctx)
 	return ((const struct xv_vm_table *)ctx)->vms.nactive;
 }
 
-int xv_mib_vm_register(const struct xv_vm_table *vms, const struct xv_config *cfg)
+int xv_mib_vm_register(const struct xv_vm_table *vms)
 {
 	static const oid number_oid[] = {XV_OID_VM_NUMBER};
 	int rc;
 
-	xv_mib_vm_describe(&vm_table, vms, cfg);
+	xv_mib_vm_describe(&vm_table, vms);
 	if ((rc = xv_mib_table_register(&vm_table)) != MIB_REGISTERED_OK)
 		return rc;
 	number_reg = xv_mib_scalar_register("xenVifVmNumber", number_oid,

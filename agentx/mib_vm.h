@@ -3,20 +3,17 @@
 #define XV_MIB_VM_H
 
 #include "mib_table.h"
-#include "xenvif/config.h"
 #include "xenvif/vm_table.h"
 
 /*
  * The value of a column of a VM: the one source of VM values for GET,
- * GETNEXT and notifications.  cfg gives the period's time zone.
+ * GETNEXT and notifications.
  */
-bool xv_mib_vm_column(const struct xv_config *cfg, const struct xv_vm *vm,
-		      int column, struct xv_mib_value *out);
+bool xv_mib_vm_column(const struct xv_vm *vm, int column, struct xv_mib_value *out);
 
-void xv_mib_vm_describe(struct xv_mib_table *t, const struct xv_vm_table *vms,
-			const struct xv_config *cfg);
+void xv_mib_vm_describe(struct xv_mib_table *t, const struct xv_vm_table *vms);
 
-int xv_mib_vm_register(const struct xv_vm_table *vms, const struct xv_config *cfg);
+int xv_mib_vm_register(const struct xv_vm_table *vms);
 void xv_mib_vm_unregister(void);
 
 #endif

@@ -8,14 +8,7 @@
 #include "mib_oids.h"
 #include "mib_vm.h"
 
-/* Notices kept while the master is away; past this, the oldest go. */
-#define XV_NOTIFY_BACKLOG 4096
-
 static const struct xv_vm_table *vm_table;
-static const struct xv_config *config;
-static struct xv_notice *backlog;
-static size_t nbacklog;
-static bool backlog_overflowed;
 
 /* The objects of each notification, as XEN-VIF-MIB lists them. */
 static const int quota_objects[] = {
@@ -29,14 +22,12 @@ static const int rate_objects[] = {
 	XV_VMCOL_IN_RATE_ALARM, XV_VMCOL_OUT_RATE_ALARM, XV_VMCOL_DEVICES, 0,
 };
 
-void xv_notify_init(const struct xv_vm_table *vms, const struct xv_config *cfg)
+void xv_notify_init(const struct xv_vm_table *vms)
 {
 	vm_table = vms;
-	config = cfg;
 }
 
-netsnmp_variable_list *xv_notify_varbinds(const struct xv_config *cfg,
-					  const struct xv_vm *vm,
+netsnmp_variable_list *xv_notify_varbinds(const struct xv_vm *vm,
 					  enum xv_notice_kind kind)
 {
 	static const oid trap_oid_oid[] = {1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0};
@@ -55,7 +46,7 @@ netsnmp_variable_list *xv_notify_varbinds(const struct xv_config *cfg,
 		memcpy(name, entry, sizeof entry);
 		name[OID_LENGTH(entry)] = (oid)*col;
 		name[OID_LENGTH(entry) + 1] = vm->entry.index;
-		if (!xv_mib_vm_column(cfg, vm, *col, &v) ||
+		if (!xv_mib_vm_column(vm, *col, &v) ||
 		    !snmp_varlist_add_variable(&vars, name, OID_LENGTH(name), v.type,
 					       v.data, v.len)) {
 			snmp_free_varbind(vars);
@@ -108,7 +99,7 @@ static void send_one(const struct xv_notice *n)
 
 	if (!vm)
 		return;
-	if (!(vars = xv_notify_varbinds(config, vm, n->kind))) {
+	if (!(vars = xv_notify_varbinds(vm, n->kind))) {
 		snmp_log(LOG_ERR, "out of memory: notification %d for VM %u not sent\n",
 			 n->kind, n->vm_index);
 		return;
@@ -116,51 +107,26 @@ static void send_one(const struct xv_notice *n)
 	send_to_master(vars);
 }
 
-static void keep(const struct xv_notice *v, size_t n)
-{
-	struct xv_notice *grown;
-
-	if (nbacklog + n > XV_NOTIFY_BACKLOG) {
-		size_t drop = nbacklog + n - XV_NOTIFY_BACKLOG;
-
-		if (drop > nbacklog)
-			drop = nbacklog;
-		memmove(backlog, backlog + drop, (nbacklog - drop) * sizeof *backlog);
-		nbacklog -= drop;
-		if (!backlog_overflowed)
-			snmp_log(LOG_WARNING, "the AgentX master is away and more "
-				 "than %d notifications wait: dropping the oldest\n",
-				 XV_NOTIFY_BACKLOG);
-		backlog_overflowed = true;
-	}
-	grown = realloc(backlog, (nbacklog + n) * sizeof *grown);
-	if (!grown)
-		return;
-	backlog = grown;
-	memcpy(backlog + nbacklog, v, n * sizeof *v);
-	nbacklog += n;
-}
-
 void xv_notify_pass(struct xv_vm_table *vms)
 {
-	size_t n;
-	struct xv_notice *v = xv_vm_table_take_notices(vms, &n);
+	static size_t dropped_reported;
 
-	if (n)
-		keep(v, n);
-	free(v);
-	/* With no master there is no sink: net-snmp would drop them. */
-	if (!nbacklog || !xv_master_connected())
+	if (vms->dropped > dropped_reported) {
+		snmp_log(LOG_WARNING, "%zu notification(s) dropped: more than %d "
+			 "waited while the AgentX master was away\n",
+			 vms->dropped - dropped_reported, XV_NOTICE_BACKLOG);
+		dropped_reported = vms->dropped;
+	}
+	/* With no master there is no sink: they wait, saved with the
+	 * state, until there is one. */
+	if (!vms->nnotices || !xv_master_connected())
 		return;
-	for (size_t i = 0; i < nbacklog; i++)
-		send_one(&backlog[i]);
-	nbacklog = 0;
-	backlog_overflowed = false;
+	for (size_t i = 0; i < vms->nnotices; i++)
+		send_one(&vms->notices[i]);
+	xv_vm_table_sent(vms, vms->nnotices);
 }
 
 void xv_notify_shutdown(void)
 {
-	free(backlog);
-	backlog = NULL;
-	nbacklog = 0;
+	vm_table = NULL;
 }

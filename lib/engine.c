@@ -270,6 +270,7 @@ static void sync_table(struct xv_engine *e)
 		.gone = &e->events.gone,
 		.now = now,
 		.new_row_discontinuity = e->state_lost && !e->settled ? (now ? now : 1) : 0,
+		.new_sources_are_baseline = e->state_lost && !e->settled,
 		.nodename = sysfs_nodename,
 		.nodename_ctx = e,
 	};

@@ -43,6 +43,28 @@ static time_t local_midnight(int year, int mon, int mday)
 	return mktime(&tm);
 }
 
+/*
+ * Midnight starting a period that holds now.  Where daylight saving
+ * time ends at midnight, 00:00 happens twice and mktime may pick the
+ * later one, after now: then the earlier one is the start.
+ */
+static time_t start_midnight(int year, int mon, int mday, time_t now)
+{
+	time_t t = local_midnight(year, mon, mday), best = -1;
+
+	if (t <= now)
+		return t;
+	for (int dst = 0; dst <= 1; dst++) {
+		struct tm tm = {.tm_year = year, .tm_mon = mon, .tm_mday = mday,
+				.tm_isdst = dst};
+		time_t u = mktime(&tm);
+
+		if (u != -1 && u <= now && u > best)
+			best = u;
+	}
+	return best != -1 ? best : t;
+}
+
 void xv_period_bounds(const struct xv_period *p, time_t now, time_t *start,
 		      time_t *next)
 {
@@ -62,20 +84,20 @@ void xv_period_bounds(const struct xv_period *p, time_t now, time_t *start,
 		break;
 	}
 	case XV_PERIOD_DAILY:
-		*start = local_midnight(tm.tm_year, tm.tm_mon, tm.tm_mday);
+		*start = start_midnight(tm.tm_year, tm.tm_mon, tm.tm_mday, now);
 		*next = local_midnight(tm.tm_year, tm.tm_mon, tm.tm_mday + 1);
 		break;
 	case XV_PERIOD_WEEKLY: {
 		int back = (tm.tm_wday - (int)p->day + 7) % 7;
 
-		*start = local_midnight(tm.tm_year, tm.tm_mon, tm.tm_mday - back);
+		*start = start_midnight(tm.tm_year, tm.tm_mon, tm.tm_mday - back, now);
 		*next = local_midnight(tm.tm_year, tm.tm_mon, tm.tm_mday - back + 7);
 		break;
 	}
 	case XV_PERIOD_MONTHLY: {
 		int mon = tm.tm_mon - (tm.tm_mday < (int)p->day ? 1 : 0);
 
-		*start = local_midnight(tm.tm_year, mon, (int)p->day);
+		*start = start_midnight(tm.tm_year, mon, (int)p->day, now);
 		*next = local_midnight(tm.tm_year, mon + 1, (int)p->day);
 		break;
 	}

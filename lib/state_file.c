@@ -15,7 +15,7 @@
 
 #define XV_STATE_MAGIC "xen-vif-agent-state"
 /* Format 1 had no VM records. */
-#define XV_STATE_FORMAT 2
+#define XV_STATE_FORMAT 3
 #define XV_STATE_LINE_MAX 2048
 
 static uint32_t crc32_update(uint32_t crc, const void *data, size_t len)
@@ -103,23 +103,33 @@ static void emit_counters(struct writer *w, const struct xv_counters *c)
 	emit(w, "\n");
 }
 
+/* A text field as one word: ':' first, so that empty is a word too. */
+static void escape_field(char *out, size_t outsz, const char *in)
+{
+	out[0] = ':';
+	escape_word(out + 1, outsz - 1, in ? in : "");
+}
+
 static void write_vms(struct writer *w, const struct xv_vm_table *vms)
 {
 	for (size_t i = 0; i < vms->vms.n; i++) {
 		const struct xv_vm *vm = xv_vm_of(vms->vms.by_index[i]);
-		char key[1024], devices[3 * 256 + 2];
+		char key[1024], qdev[800], rdev[800], name[800];
 
 		escape_word(key, sizeof key, vm->entry.key);
-		/* ':' first, so an empty list is still a word */
-		devices[0] = ':';
-		escape_word(devices + 1, sizeof devices - 1,
-			    vm->announced_devices ? vm->announced_devices : "");
-		emit(w, "vm %u %s %" PRId64 " %" PRIu64 " %" PRIu64 " %d %d %d %s\n",
-		     vm->entry.index, key, vm->period_start, vm->period_in,
-		     vm->period_out, (int)vm->announced,
+		escape_field(qdev, sizeof qdev, vm->quota_devices);
+		escape_field(rdev, sizeof rdev, vm->rate_devices);
+		escape_field(name, sizeof name, vm->name);
+		emit(w, "vm %u %s %" PRId64 " %" PRId64 " %" PRIu64 " %" PRIu64
+		     " %d %d %d %s %s %s\n",
+		     vm->entry.index, key, vm->period_start, vm->period_end,
+		     vm->period_in, vm->period_out, (int)vm->announced,
 		     vm->rate[XV_RATE_IN].alarm ? 1 : 0,
-		     vm->rate[XV_RATE_OUT].alarm ? 1 : 0, devices);
+		     vm->rate[XV_RATE_OUT].alarm ? 1 : 0, qdev, rdev, name);
 	}
+	for (size_t i = 0; i < vms->nnotices; i++)
+		emit(w, "notice %d %u\n", (int)vms->notices[i].kind,
+		     vms->notices[i].vm_index);
 }
 
 static void write_records(struct writer *w, const struct xv_table *t,
@@ -187,7 +197,8 @@ int xv_state_save(const char *path, const struct xv_table *t,
 	}
 	write_records(&w, t, vms, info);
 	if (!w.failed)
-		fprintf(w.f, "end %zu %zu %08x\n", t->rows.n, vms->vms.n, w.crc);
+		fprintf(w.f, "end %zu %zu %zu %08x\n", t->rows.n, vms->vms.n,
+			vms->nnotices, w.crc);
 	if (w.failed || fflush(w.f) == EOF || fsync(fd) < 0) {
 		e = w.failed && errno == 0 ? EIO : errno;
 		snprintf(err, errlen, "%s: write failed: %s", tmp, strerror(e));
@@ -312,11 +323,20 @@ static int parse_source(struct reader *r, char **save, struct xv_row *row,
 	return 0;
 }
 
+/* A word written by escape_field; into a heap string. */
+static bool parse_field(char *word, char **out)
+{
+	if (!word || word[0] != ':' || !unescape_word(word + 1))
+		return false;
+	*out = strdup(word + 1);
+	return true;
+}
+
 static int parse_vm(struct reader *r, char **save, struct xv_vm_table *vms)
 {
 	uint64_t index, in, out, announced, in_alarm, out_alarm;
-	int64_t start;
-	char *key, *devices;
+	int64_t start, end;
+	char *key, *qdev, *rdev, *name;
 	struct xv_vm *vm;
 	int rc;
 
@@ -327,6 +347,7 @@ static int parse_vm(struct reader *r, char **save, struct xv_vm_table *vms)
 	if (!key || !unescape_word(key) || !*key)
 		return bad(r, "vm: bad key");
 	if (!parse_i64(strtok_r(NULL, " ", save), &start) || start < 0 ||
+	    !parse_i64(strtok_r(NULL, " ", save), &end) || end < start ||
 	    !parse_u64(strtok_r(NULL, " ", save), &in) ||
 	    !parse_u64(strtok_r(NULL, " ", save), &out))
 		return bad(r, "vm: bad period or usage");
@@ -335,21 +356,41 @@ static int parse_vm(struct reader *r, char **save, struct xv_vm_table *vms)
 	    !parse_u64(strtok_r(NULL, " ", save), &in_alarm) || in_alarm > 1 ||
 	    !parse_u64(strtok_r(NULL, " ", save), &out_alarm) || out_alarm > 1)
 		return bad(r, "vm: bad announcement state");
-	devices = strtok_r(NULL, " ", save);
-	if (!devices || devices[0] != ':' || !unescape_word(devices + 1) ||
-	    strtok_r(NULL, " ", save))
-		return bad(r, "vm: bad device list");
+	qdev = strtok_r(NULL, " ", save);
+	rdev = strtok_r(NULL, " ", save);
+	name = strtok_r(NULL, " ", save);
+	if (!qdev || !rdev || !name || strtok_r(NULL, " ", save))
+		return bad(r, "vm: expected device lists and a name");
 	rc = xv_vm_table_add(vms, (uint32_t)index, key, &vm);
 	if (rc == -EEXIST)
 		return bad(r, "vm: index or key appears twice");
-	if (rc < 0 || !(vm->announced_devices = strdup(devices + 1)))
+	if (rc < 0)
 		return no_memory(r);
+	if (!parse_field(qdev, &vm->quota_devices) ||
+	    !parse_field(rdev, &vm->rate_devices) || !parse_field(name, &vm->name))
+		return vm->name && vm->quota_devices && vm->rate_devices
+			       ? no_memory(r)
+			       : bad(r, "vm: bad device list or name");
 	vm->period_start = start;
+	vm->period_end = end;
 	vm->period_in = in;
 	vm->period_out = out;
 	vm->announced = (enum xv_quota_status)announced;
 	vm->rate[XV_RATE_IN].alarm = in_alarm == 1;
 	vm->rate[XV_RATE_OUT].alarm = out_alarm == 1;
+	return 0;
+}
+
+static int parse_notice(struct reader *r, char **save, struct xv_vm_table *vms)
+{
+	uint64_t kind, index;
+
+	if (!parse_u64(strtok_r(NULL, " ", save), &kind) ||
+	    kind < XV_NOTICE_QUOTA_WARNING || kind > XV_NOTICE_RATE_CLEARED ||
+	    !parse_u64(strtok_r(NULL, " ", save), &index) ||
+	    !xv_vm_table_find_index(vms, (uint32_t)index) || strtok_r(NULL, " ", save))
+		return bad(r, "notice: bad kind or VM");
+	xv_vm_table_queue(vms, (enum xv_notice_kind)kind, (uint32_t)index);
 	return 0;
 }
 
@@ -364,7 +405,7 @@ static int parse_header(struct reader *r, char *line, struct xv_state_info *info
 	case 1:
 		if (strcmp(word, XV_STATE_MAGIC) != 0)
 			return bad(r, "not a xen-vif-agent state file");
-		if (strcmp(value, "1") != 0 && strcmp(value, "2") != 0)
+		if (strcmp(value, "1") != 0 && strcmp(value, "3") != 0)
 			return bad(r, "unknown state file format");
 		r->format = value[0] - '0';
 		return 0;
@@ -387,14 +428,15 @@ static int parse_header(struct reader *r, char *line, struct xv_state_info *info
 }
 
 static int parse_end(struct reader *r, char *line, uint32_t crc, size_t rows,
-		     size_t vms)
+		     const struct xv_vm_table *vms)
 {
-	char expect[80];
+	char expect[96];
 
 	if (r->format == 1)
 		snprintf(expect, sizeof expect, "end %zu %08x", rows, crc);
 	else
-		snprintf(expect, sizeof expect, "end %zu %zu %08x", rows, vms, crc);
+		snprintf(expect, sizeof expect, "end %zu %zu %zu %08x", rows,
+			 vms->vms.n, vms->nnotices, crc);
 	if (strcmp(line, expect) != 0)
 		return bad(r, "checksum or row count does not match: file damaged");
 	return 0;
@@ -422,7 +464,7 @@ static int parse_file(struct reader *r, FILE *f, struct xv_table *t,
 							       : "truncated line");
 		if (strncmp(line, "end ", 4) == 0) {
 			line[len - 1] = '\0';
-			if ((rc = parse_end(r, line, crc, t->rows.n, vms->vms.n)) < 0)
+			if ((rc = parse_end(r, line, crc, t->rows.n, vms)) < 0)
 				return rc;
 			ended = true;
 			continue;
@@ -445,8 +487,10 @@ static int parse_file(struct reader *r, FILE *f, struct xv_table *t,
 			rc = parse_row(r, &save, t, &row);
 		else if (word && strcmp(word, "source") == 0)
 			rc = parse_source(r, &save, row, keep_sources);
-		else if (word && strcmp(word, "vm") == 0 && r->format >= 2)
+		else if (word && strcmp(word, "vm") == 0 && r->format >= 3)
 			rc = parse_vm(r, &save, vms);
+		else if (word && strcmp(word, "notice") == 0 && r->format >= 3)
+			rc = parse_notice(r, &save, vms);
 		else
 			rc = bad(r, "unknown record");
 		if (rc < 0)

@@ -456,6 +456,10 @@ static int count_links(struct xv_table *t, const struct xv_reconcile *in,
 		}
 		s = &row->sources[row->nsources - 1];
 		xv_counters_advance(&row->total, &s->last, &link->stats);
+		if (in->new_sources_are_baseline)
+			/* moved holds the totals before this reconcile here */
+			for (int c = 0; c < XV_NCOUNTERS; c++)
+				row->moved.v[c] += link->stats.v[c];
 		s->seen = true;
 		t->sources_changed = true;
 	}

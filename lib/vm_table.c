@@ -19,9 +19,11 @@ static void vm_free(struct xv_entry *e)
 	struct xv_vm *vm = xv_vm_of(e);
 
 	free(vm->entry.key);
-	free(vm->announced_devices);
+	free(vm->quota_devices);
+	free(vm->rate_devices);
 	free(vm->name);
 	free(vm->devices);
+	free(vm->device_ids);
 	free(vm);
 }
 
@@ -59,6 +61,9 @@ int xv_vm_table_add(struct xv_vm_table *t, uint32_t index, const char *key,
 	vm->entry.index = index;
 	vm->announced = XV_QUOTA_NONE;
 	vm->status = XV_QUOTA_NONE;
+	/* A UUID key is the UUID: a stopped VM keeps it. */
+	if (!xv_parse_uuid(key, strlen(key), vm->uuid))
+		vm->uuid[0] = '\0';
 	if ((rc = xv_registry_add(&t->vms, &vm->entry)) < 0) {
 		free(vm->entry.key);
 		free(vm);
@@ -84,13 +89,12 @@ enum xv_quota_status xv_quota_evaluate(uint64_t used, uint64_t quota,
 				       unsigned int warn_percent,
 				       uint32_t *used_percent)
 {
-	uint64_t pct;
+	unsigned __int128 pct;
 
 	*used_percent = 0;
 	if (quota == 0)
 		return XV_QUOTA_NONE;
-	/* used * 100 / quota without overflowing 64 bits */
-	pct = used / quota * 100 + used % quota * 100 / quota;
+	pct = (unsigned __int128)used * 100 / quota;
 	*used_percent = pct > UINT32_MAX ? UINT32_MAX : (uint32_t)pct;
 	if (used >= quota)
 		return XV_QUOTA_EXCEEDED;
@@ -99,39 +103,79 @@ enum xv_quota_status xv_quota_evaluate(uint64_t used, uint64_t quota,
 
 /* ---- notices ------------------------------------------------------- */
 
-static void queue(struct xv_vm_table *t, struct xv_vm *vm, enum xv_notice_kind kind)
+void xv_vm_table_queue(struct xv_vm_table *t, enum xv_notice_kind kind,
+		       uint32_t vm_index)
 {
+	if (t->nnotices == XV_NOTICE_BACKLOG) {
+		memmove(t->notices, t->notices + 1, (t->nnotices - 1) * sizeof *t->notices);
+		t->nnotices--;
+		t->dropped++;
+	}
 	if (t->nnotices == t->capnotices) {
 		size_t cap = t->capnotices ? t->capnotices * 2 : 16;
 		struct xv_notice *n = realloc(t->notices, cap * sizeof *n);
 
-		if (!n)
-			return; /* the state still changes: it will be seen */
+		if (!n) {
+			t->dropped++;
+			return;
+		}
 		t->notices = n;
 		t->capnotices = cap;
 	}
-	t->notices[t->nnotices++] = (struct xv_notice){kind, vm->entry.index};
+	t->notices[t->nnotices++] = (struct xv_notice){kind, vm_index};
+	t->save_soon = true;
 }
 
-struct xv_notice *xv_vm_table_take_notices(struct xv_vm_table *t, size_t *n)
+void xv_vm_table_sent(struct xv_vm_table *t, size_t n)
 {
-	struct xv_notice *v = t->notices;
-
-	*n = t->nnotices;
-	t->notices = NULL;
-	t->nnotices = t->capnotices = 0;
-	return v;
+	if (n > t->nnotices)
+		n = t->nnotices;
+	if (n == 0)
+		return;
+	memmove(t->notices, t->notices + n, (t->nnotices - n) * sizeof *t->notices);
+	t->nnotices -= n;
+	t->save_soon = true;
 }
 
-/* Remembers which devices a VM's conditions were announced with. */
-static void announced_with(struct xv_vm *vm)
+static void queue(struct xv_vm_table *t, struct xv_vm *vm, enum xv_notice_kind kind)
 {
-	char *copy = strdup(vm->devices ? vm->devices : "");
+	xv_vm_table_queue(t, kind, vm->entry.index);
+}
+
+static void set_owned(char **field, const char *value)
+{
+	char *copy = strdup(value ? value : "");
 
 	if (copy) {
-		free(vm->announced_devices);
-		vm->announced_devices = copy;
+		free(*field);
+		*field = copy;
 	}
+}
+
+/* Does now hold an ifindex that was not in before?  Both are
+ * space-separated lists of numbers. */
+static bool devices_added(const char *now, const char *before)
+{
+	const char *p = now;
+
+	if (!now)
+		return false;
+	while (*p) {
+		size_t len = strcspn(p, " ");
+		const char *q = before ? before : "";
+		bool found = false;
+
+		while (*q && !found) {
+			size_t qlen = strcspn(q, " ");
+
+			found = qlen == len && strncmp(p, q, len) == 0;
+			q += qlen + (q[qlen] == ' ');
+		}
+		if (len && !found)
+			return true;
+		p += len + (p[len] == ' ');
+	}
+	return false;
 }
 
 static int quota_level(enum xv_quota_status s)
@@ -139,15 +183,9 @@ static int quota_level(enum xv_quota_status s)
 	return s == XV_QUOTA_EXCEEDED ? 2 : s == XV_QUOTA_WARNING ? 1 : 0;
 }
 
-static bool devices_changed(const struct xv_vm *vm)
-{
-	return vm->devices && vm->devices[0] &&
-	       strcmp(vm->devices, vm->announced_devices ? vm->announced_devices : "") != 0;
-}
-
-/* Each crossing of a level is announced once.  A VM whose conditions
- * were announced and whose devices changed since (it rebooted or
- * migrated, and its new devices are not shaped yet) is announced again. */
+/* Each crossing of a level is announced once.  A VM still over its
+ * quota that has new devices (it rebooted or migrated: the old ones'
+ * limits went with them) is announced again. */
 static void announce_quota(struct xv_vm_table *t, struct xv_vm *vm)
 {
 	int now = quota_level(vm->status), before = quota_level(vm->announced);
@@ -159,7 +197,7 @@ static void announce_quota(struct xv_vm_table *t, struct xv_vm *vm)
 			queue(t, vm, XV_NOTICE_QUOTA_EXCEEDED);
 	} else if (now < before) {
 		queue(t, vm, XV_NOTICE_QUOTA_CLEARED);
-	} else if (now == 2 && devices_changed(vm)) {
+	} else if (now == 2 && devices_added(vm->device_ids, vm->quota_devices)) {
 		queue(t, vm, XV_NOTICE_QUOTA_EXCEEDED);
 	} else {
 		if (vm->announced != vm->status) {
@@ -169,7 +207,7 @@ static void announce_quota(struct xv_vm_table *t, struct xv_vm *vm)
 		return;
 	}
 	vm->announced = vm->status;
-	announced_with(vm);
+	set_owned(&vm->quota_devices, vm->device_ids);
 	t->save_soon = true;
 }
 
@@ -188,33 +226,65 @@ static int set_text(char **field, const char *value)
 	return 0;
 }
 
-/* Appends a row's devices to the VM's list being built. */
-static void add_devices(char *list, size_t size, const struct xv_row *row)
+static void append_word(char *list, size_t size, const char *word)
+{
+	size_t len = strlen(list);
+
+	if (len + (len ? 1 : 0) + strlen(word) < size)
+		snprintf(list + len, size - len, "%s%s", len ? " " : "", word);
+}
+
+/* Appends a row's devices, by name and by ifindex, to the VM's lists
+ * being built; the ifindexes in ascending order. */
+static void add_devices(struct xv_vm *vm, const struct xv_row *row)
 {
 	for (size_t j = 0; j < row->nsources; j++) {
-		char name[IF_NAMESIZE];
-		size_t len = strlen(list);
+		char name[IF_NAMESIZE], id[16];
 
 		xv_text_clean(name, sizeof name, row->sources[j].name,
 			      strlen(row->sources[j].name), XV_TEXT_ASCII);
-		if (len + (len ? 1 : 0) + strlen(name) >= size)
-			return;
-		snprintf(list + len, size - len, "%s%s", len ? " " : "", name);
+		append_word(vm->devices_next, sizeof vm->devices_next, name);
+		snprintf(id, sizeof id, "%d", row->sources[j].ifindex);
+		append_word(vm->ids_next, sizeof vm->ids_next, id);
+	}
+}
+
+static int compare_ints(const void *a, const void *b)
+{
+	long x = *(const long *)a, y = *(const long *)b;
+
+	return (x > y) - (x < y);
+}
+
+static void sort_ids(char *list, size_t size)
+{
+	long ids[64];
+	size_t n = 0;
+	char *save, *w;
+
+	for (w = strtok_r(list, " ", &save); w && n < 64; w = strtok_r(NULL, " ", &save))
+		ids[n++] = strtol(w, NULL, 10);
+	qsort(ids, n, sizeof *ids, compare_ints);
+	list[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		char id[24];
+
+		snprintf(id, sizeof id, "%ld", ids[i]);
+		append_word(list, size, id);
 	}
 }
 
 static void apply_rules(struct xv_vm *vm, const struct xv_config *cfg)
 {
-	const struct xv_quota_rule *q = xv_config_quota(cfg, vm->uuid,
-							vm->name ? vm->name : "");
+	const char *name = vm->name ? vm->name : "";
+	const struct xv_quota_rule *q = xv_config_quota(cfg, vm->uuid, name);
 
 	vm->quota = q ? q->octets : 0;
 	vm->quota_dir = q ? q->dir : XV_DIR_TOTAL;
 	vm->warn_percent = q ? q->warn_percent : 0;
 	for (int d = XV_RATE_IN; d <= XV_RATE_OUT; d++) {
 		const struct xv_rate_rule *r = xv_config_rate(
-			cfg, vm->uuid, vm->name ? vm->name : "",
-			d == XV_RATE_IN ? XV_DIR_IN : XV_DIR_OUT);
+			cfg, vm->uuid, name, d == XV_RATE_IN ? XV_DIR_IN : XV_DIR_OUT);
 
 		vm->rate[d].threshold = r ? r->bits_per_second : 0;
 		vm->rate[d].seconds = r ? r->seconds : 0;
@@ -255,6 +325,36 @@ static struct xv_vm *vm_of_row(struct xv_vm_table *t, const struct xv_row *row,
 	return vm;
 }
 
+/*
+ * Moves a VM into the current period.  A period ends only when its own
+ * end has passed.  A reload that changes the schedule keeps the usage
+ * counted so far and only moves the bounds; a clock set back before
+ * the period began changes nothing (the clock is wrong, not the period).
+ */
+static void settle_period(struct xv_vm_table *t, struct xv_vm *vm,
+			  const struct xv_period *p, time_t now)
+{
+	bool moved = false;
+
+	if (vm->period_end != 0 && (int64_t)now >= vm->period_end) {
+		vm->period_in = vm->period_out = 0;
+		moved = true;
+	} else if (vm->period_end != 0 && (int64_t)now < vm->period_start) {
+		goto out;
+	}
+	if (vm->period_start != (int64_t)t->period_start ||
+	    vm->period_end != (int64_t)t->period_next) {
+		vm->period_start = (int64_t)t->period_start;
+		vm->period_end = (int64_t)t->period_next;
+		moved = true;
+	}
+out:
+	if (moved || strcmp(t->zone, p->tz) != 0)
+		xv_period_date_and_time(p, (time_t)vm->period_start, vm->start_dt);
+	if (moved)
+		t->save_soon = true;
+}
+
 int xv_vm_table_update(struct xv_vm_table *t, const struct xv_table *vifs,
 		       const struct xv_config *cfg, time_t now)
 {
@@ -265,7 +365,7 @@ int xv_vm_table_update(struct xv_vm_table *t, const struct xv_table *vifs,
 		struct xv_vm *vm = xv_vm_of(t->vms.by_index[i]);
 
 		vm->live = false;
-		vm->devices_next[0] = '\0';
+		vm->devices_next[0] = vm->ids_next[0] = '\0';
 	}
 
 	for (size_t i = 0; i < vifs->rows.n; i++) {
@@ -274,8 +374,6 @@ int xv_vm_table_update(struct xv_vm_table *t, const struct xv_table *vifs,
 
 		if (!vm)
 			continue;
-		if (vm->period_start == 0)
-			vm->period_start = (int64_t)t->period_start;
 		/* Counted before the period changed: the old period's.  (A
 		 * period boundary passed while the agent was down puts the
 		 * traffic of the gap in the period that ended.) */
@@ -289,25 +387,27 @@ int xv_vm_table_update(struct xv_vm_table *t, const struct xv_table *vifs,
 		 * migration the newer domain's wins. */
 		if (!vm->live || row->domid >= vm->domid) {
 			vm->domid = row->domid;
-			memcpy(vm->uuid, row->uuid, sizeof vm->uuid);
+			if (row->uuid[0])
+				memcpy(vm->uuid, row->uuid, sizeof vm->uuid);
 			if (set_text(&vm->name, row->domain_name ? row->domain_name : "") < 0)
 				rc = -ENOMEM;
 		}
-		vm->live = true;
-		add_devices(vm->devices_next, sizeof vm->devices_next, row);
+		vm->live = vm->seen_live = true;
+		add_devices(vm, row);
 	}
 
 	for (size_t i = 0; i < t->vms.n; i++) {
 		struct xv_vm *vm = xv_vm_of(t->vms.by_index[i]);
 
-		if (vm->period_start != 0 && vm->period_start < (int64_t)t->period_start) {
-			vm->period_start = (int64_t)t->period_start;
-			vm->period_in = vm->period_out = 0;
-			t->save_soon = true;
-		}
+		settle_period(t, vm, &cfg->period, now);
 		vm->entry.active = vm->live;
-		if (set_text(&vm->devices, vm->devices_next) < 0)
+		sort_ids(vm->ids_next, sizeof vm->ids_next);
+		if (set_text(&vm->devices, vm->devices_next) < 0 ||
+		    set_text(&vm->device_ids, vm->ids_next) < 0)
 			rc = -ENOMEM;
+		/* Rules follow a VM's name and UUID, known once it ran. */
+		if (!vm->seen_live)
+			continue;
 		apply_rules(vm, cfg);
 		vm->status = xv_quota_evaluate(quota_usage(vm), vm->quota,
 					       vm->warn_percent, &vm->used_percent);
@@ -315,11 +415,19 @@ int xv_vm_table_update(struct xv_vm_table *t, const struct xv_table *vifs,
 		if (vm->live)
 			announce_quota(t, vm);
 	}
+	snprintf(t->zone, sizeof t->zone, "%s", cfg->period.tz);
 	xv_registry_rebuild_view(&t->vms);
 	return rc;
 }
 
 /* ---- rates --------------------------------------------------------- */
+
+static void rate_notice(struct xv_vm_table *t, struct xv_vm *vm,
+			enum xv_notice_kind kind)
+{
+	queue(t, vm, kind);
+	set_owned(&vm->rate_devices, vm->device_ids);
+}
 
 static void sample_rate(struct xv_vm_table *t, struct xv_vm *vm, int d,
 			int64_t start_ms, int64_t now_ms)
@@ -333,9 +441,7 @@ static void sample_rate(struct xv_vm_table *t, struct xv_vm *vm, int d,
 		r->above_since_ms = r->below_since_ms = 0;
 		if (r->alarm) { /* the alarm was removed from the configuration */
 			r->alarm = false;
-			queue(t, vm, XV_NOTICE_RATE_CLEARED);
-			announced_with(vm);
-			t->save_soon = true;
+			rate_notice(t, vm, XV_NOTICE_RATE_CLEARED);
 		}
 		return;
 	}
@@ -345,9 +451,7 @@ static void sample_rate(struct xv_vm_table *t, struct xv_vm *vm, int d,
 			r->above_since_ms = start_ms;
 		if (!r->alarm && now_ms - r->above_since_ms >= (int64_t)r->seconds * 1000) {
 			r->alarm = true;
-			queue(t, vm, XV_NOTICE_RATE_ALARM);
-			announced_with(vm);
-			t->save_soon = true;
+			rate_notice(t, vm, XV_NOTICE_RATE_ALARM);
 		}
 		return;
 	}
@@ -360,9 +464,7 @@ static void sample_rate(struct xv_vm_table *t, struct xv_vm *vm, int d,
 	if (now_ms - r->below_since_ms >= (int64_t)r->seconds * 1000) {
 		r->alarm = false;
 		r->below_since_ms = 0;
-		queue(t, vm, XV_NOTICE_RATE_CLEARED);
-		announced_with(vm);
-		t->save_soon = true;
+		rate_notice(t, vm, XV_NOTICE_RATE_CLEARED);
 	}
 }
 
@@ -376,19 +478,18 @@ void xv_vm_table_sample(struct xv_vm_table *t, const struct xv_config *cfg,
 	for (size_t i = 0; i < t->vms.n; i++) {
 		struct xv_vm *vm = xv_vm_of(t->vms.by_index[i]);
 
-		if (start_ms == 0) { /* the first sample only starts the clock */
+		/* The first sample only starts the clock; a VM not seen
+		 * running since the start has no rules to go by yet. */
+		if (start_ms == 0 || !vm->seen_live) {
 			vm->rate[XV_RATE_IN].octets = vm->rate[XV_RATE_OUT].octets = 0;
 			continue;
 		}
 		sample_rate(t, vm, XV_RATE_IN, start_ms, now_ms);
 		sample_rate(t, vm, XV_RATE_OUT, start_ms, now_ms);
-		/* An alarm still on when the VM's devices change is
-		 * announced again for the new devices. */
+		/* An alarm still on when the VM has new devices is announced
+		 * again for them. */
 		if ((vm->rate[XV_RATE_IN].alarm || vm->rate[XV_RATE_OUT].alarm) &&
-		    devices_changed(vm)) {
-			queue(t, vm, XV_NOTICE_RATE_ALARM);
-			announced_with(vm);
-			t->save_soon = true;
-		}
+		    devices_added(vm->device_ids, vm->rate_devices))
+			rate_notice(t, vm, XV_NOTICE_RATE_ALARM);
 	}
 }

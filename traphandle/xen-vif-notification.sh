@@ -82,6 +82,8 @@ xv_read_notification() {
 		esac
 	done
 	XV_DEVICES=""
+	# Words, not patterns: a name like '*' must not become file names.
+	set -f
 	for dev in $devices; do
 		if xv_valid_device "$dev"; then
 			XV_DEVICES="$XV_DEVICES${XV_DEVICES:+ }$dev"
@@ -89,6 +91,7 @@ xv_read_notification() {
 			xv_log "refusing device name '$(printf '%s' "$dev" | tr -cd '[:print:]' | cut -c1-32)' (not like $XV_ALLOW)"
 		fi
 	done
+	set +f
 }
 
 # Does the device exist here now?
@@ -96,22 +99,42 @@ xv_device_exists() {
 	ip link show dev "$1" >/dev/null 2>&1
 }
 
+# The device's ifindex: a device recreated under the same name (a
+# reboot with a custom vifname) is another device.
+xv_ifindex() {
+	ip -o link show dev "$1" 2>/dev/null | cut -d: -f1
+}
+
 # Causes (quota, rate) a device is acted on for, kept in a directory so
-# that one cause clearing does not undo another's action.
+# that one cause clearing does not undo another's action.  A file is
+# DEVICE@IFINDEX@CAUSE ('@' is in no valid device name); files of an
+# earlier device of the same name are stale and removed.
 xv_cause_file() {
-	printf '%s/%s.%s' "$XV_STATE" "$1" "$2"
+	printf '%s/%s@%s@%s' "$XV_STATE" "$1" "$(xv_ifindex "$1")" "$2"
+}
+
+xv_forget_stale() {
+	now=$(xv_ifindex "$1")
+	for f in "$XV_STATE/$1"@*; do
+		[ -e "$f" ] || continue
+		case "$f" in
+		"$XV_STATE/$1@$now@"*) ;;
+		*) rm -f "$f" ;;
+		esac
+	done
 }
 
 xv_add_cause() {
-	mkdir -p "$XV_STATE" && : >"$(xv_cause_file "$1" "$2")"
+	mkdir -p "$XV_STATE" && xv_forget_stale "$1" && : >"$(xv_cause_file "$1" "$2")"
 }
 
 xv_drop_cause() {
+	xv_forget_stale "$1"
 	rm -f "$(xv_cause_file "$1" "$2")"
 }
 
 xv_has_causes() {
-	for f in "$XV_STATE/$1".*; do
+	for f in "$XV_STATE/$1@$(xv_ifindex "$1")@"*; do
 		[ -e "$f" ] && return 0
 	done
 	return 1

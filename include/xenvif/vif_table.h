@@ -37,7 +37,9 @@ struct xv_row {
 	 * served, the backend vif exists for a live domain. */
 	struct xv_entry entry;
 	struct xv_counters total; /* what the MIB serves */
-	struct xv_counters moved; /* what the last reconcile added */
+	/* What the last reconcile added, as traffic of now: a baseline
+	 * (see struct xv_reconcile) is in total but not here. */
+	struct xv_counters moved;
 	uint32_t discontinuity;   /* TimeStamp of lost continuity, 0 if none */
 	struct xv_source *sources;
 	size_t nsources;
@@ -82,6 +84,10 @@ struct xv_reconcile {
 	const struct xv_linkset *gone;  /* final counters of deleted links */
 	uint32_t now;                   /* TimeStamp for changes made */
 	uint32_t new_row_discontinuity; /* given to rows created now */
+	/* Devices first read now carried their traffic before the agent
+	 * had any saved state: it counts in the rows' totals, as the
+	 * kernel's counters do, but is not traffic of now (moved). */
+	bool new_sources_are_baseline;
 	xv_nodename_fn *nodename;       /* may be NULL */
 	void *nodename_ctx;
 };

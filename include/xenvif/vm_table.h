@@ -63,31 +63,46 @@ struct xv_vm {
 	struct xv_entry entry;
 
 	/* Saved in the state file. */
-	int64_t period_start;             /* seconds since the epoch */
+	int64_t period_start, period_end; /* [start, end), seconds since the epoch */
 	uint64_t period_in, period_out;   /* octets */
 	enum xv_quota_status announced;   /* the level last announced */
-	char *announced_devices;          /* the devices it was announced with */
+	/* The devices (ifindexes) a condition was last announced with:
+	 * new devices of a VM still over quota or in a rate alarm (after a
+	 * reboot or migration) are announced again. */
+	char *quota_devices, *rate_devices;
+	char *name;                       /* known even while it is stopped */
+	char uuid[37];
 	struct xv_rate_state rate[2];
 
 	/* Known while active. */
+	bool seen_live;                   /* running since the agent started */
 	uint32_t domid;
-	char *name;
-	char uuid[37];
-	char *devices;                    /* space-separated dom0 devices */
+	char *devices;                    /* space-separated dom0 device names */
+	char *device_ids;                 /* their ifindexes, ascending */
 	uint64_t quota;                   /* 0: none */
 	enum xv_direction quota_dir;
 	unsigned int warn_percent;
 	enum xv_quota_status status;
 	uint32_t used_percent;
+	uint8_t start_dt[11];             /* period_start as DateAndTime */
 	bool live;                        /* scratch */
 	char devices_next[256];           /* scratch */
+	char ids_next[256];               /* scratch */
 };
+
+/* Past this many waiting notices (the master away for long), the
+ * oldest are dropped. */
+#define XV_NOTICE_BACKLOG 4096
 
 struct xv_vm_table {
 	struct xv_registry vms;
-	struct xv_notice *notices;        /* to send, oldest first */
+	/* Notices not yet handed to the master, oldest first: saved with
+	 * the state, so a restart neither loses nor repeats them. */
+	struct xv_notice *notices;
 	size_t nnotices, capnotices;
+	size_t dropped;                   /* notices lost to the backlog cap */
 	time_t period_start, period_next; /* the current period */
+	char zone[64];                    /* start_dt is in this zone */
 	/* A new VM, a new period or an announcement must reach the state
 	 * file at once: after a crash it must neither get another index
 	 * nor be announced twice.  Usage waits for the periodic save. */
@@ -135,7 +150,11 @@ int xv_vm_table_update(struct xv_vm_table *t, const struct xv_table *vifs,
 void xv_vm_table_sample(struct xv_vm_table *t, const struct xv_config *cfg,
 			int64_t now_ms);
 
-/* Takes the queued notices; the caller frees the array. */
-struct xv_notice *xv_vm_table_take_notices(struct xv_vm_table *t, size_t *n);
+/* Adds a notice to the queue (also for the state file loader). */
+void xv_vm_table_queue(struct xv_vm_table *t, enum xv_notice_kind kind,
+		       uint32_t vm_index);
+
+/* The first n notices were handed to the master: forget them. */
+void xv_vm_table_sent(struct xv_vm_table *t, size_t n);
 
 #endif

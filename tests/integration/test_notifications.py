@@ -9,7 +9,7 @@ import signal
 import subprocess
 import time
 
-from common import (FAST, QUOTA_CLEARED, QUOTA_EXCEEDED, QUOTA_OBJECTS,
+from common import (FAST, QUOTA_CLEARED, index_of, QUOTA_EXCEEDED, QUOTA_OBJECTS,
                     QUOTA_WARNING, RATE_ALARM, RATE_CLEARED, RATE_OBJECTS,
                     STATUS_EXCEEDED, STATUS_OK, SNMP_TRAP_OID, SYS_UPTIME,
                     Dom0, Vif, objects, ours, tap, vm_index, vm_oid, vm_row,
@@ -37,6 +37,17 @@ def reload(dom0, expect_in_log):
                "the reload to be logged: %r" % expect_in_log)
 
 
+def _status_in_state(dom0, idx):
+    """True once the state file holds a notice for the VM (a crossing
+    recorded while the master was away)."""
+    try:
+        with open(dom0.agent_state_file) as f:
+            return any(line.startswith("notice ") and line.split()[2] == str(idx)
+                       for line in f)
+    except OSError:
+        return False
+
+
 def check_quota_notification(t, dom0, n, kind, vm, expect):
     idx = vm_index(vm)
     t.is_(n["trap"], kind, "snmpTrapOID.0")
@@ -55,6 +66,10 @@ def main(t):
     with Dom0() as dom0:
         web = dom0.add_vm("web1", 3, WEB, vifs=[Vif(0)])
         db = dom0.add_vm("db1", 4, DB, vifs=[Vif(0)])
+        cust = dom0.add_vm("cust", 6, vifs=[Vif(0, vifname="vifcust")])
+        # Traffic before the agent ever ran: the kernel's counters, not
+        # this period's usage (no false Exceeded on a first install).
+        dom0.send_from_guest(db, 0, count=5, size=1000)
         shape = os.path.join(SRCDIR, "traphandle", "xen-vif-shape")
         shape_cmd = "%s --rate 2mbit --state-dir %s --log %s" % (
             shape, dom0.path("shape-state"), dom0.path("shape.log"))
@@ -64,6 +79,10 @@ def main(t):
         config = FAST + ("quota web1 10K in warn 50",)
         dom0.start_agent(config)
         widx, didx = vm_index(web), vm_index(db)
+        t.is_(vm_row(dom0, didx, ["xenVifVmPeriodInOctets"])["xenVifVmPeriodInOctets"],
+              0, "first start: traffic from before is no usage of this period")
+        t.is_(dom0.snmpget("XEN-VIF-MIB::xenVifHCInOctets.%d" % index_of(db))[0],
+              5000, "while the vif counter shows it, as the kernel does")
 
         # Warning at 60 %.
         dom0.send_from_guest(web, 0, count=6, size=1000)
@@ -125,6 +144,40 @@ def main(t):
         t.ok(wait_until(lambda: "tbf" not in qdiscs(dom0, "vif3.0"), 10,
                         "the traphandle to unshape vif3.0"),
              "the traphandle took the token bucket off")
+
+        # A VM over quota with a custom vifname reboots: its new device
+        # has the old name, and must be limited again.
+        cidx = vm_index(cust)
+        write_config(dom0, FAST + ("quota web1 100K in", "quota db1 1K",
+                                   "quota cust 1K"))
+        reload(dom0, "configuration reloaded")
+        dom0.send_from_guest(cust, 0, count=2, size=1000)
+        wait_ours(dom0, 1, QUOTA_EXCEEDED, cidx)
+        t.ok(wait_until(lambda: "tbf" in qdiscs(dom0, "vifcust"), 10,
+                        "vifcust to be shaped"), "vifcust limited")
+        cust = dom0.reboot_vm(cust, 16)
+        wait_ours(dom0, 2, QUOTA_EXCEEDED, cidx)
+        t.ok(wait_until(lambda: "tbf" in qdiscs(dom0, "vifcust"), 10,
+                        "the new vifcust to be shaped"),
+             "rebooted under the same vifname: announced again, limited again")
+
+        # Notices while snmpd is away survive an agent restart: sent
+        # once, when snmpd is back.
+        dom0.stop_snmpd()
+        dom0.send_from_guest(web, 0, count=100, size=1000)
+        wait_until(lambda: _status_in_state(dom0, widx), 10,
+                   "the crossing to be saved with the state")
+        t.is_(dom0.stop_agent(), 0, "agent stopped while snmpd is away")
+        dom0.start_snmpd([TRAP_SINK])
+        dom0.start_agent(FAST + ("quota web1 100K in", "quota db1 1K",
+                                 "quota cust 1K"))
+        wait_ours(dom0, 2, QUOTA_EXCEEDED, widx)
+        t.is_([n["trap"] for n in ours(dom0, vm=widx)][-2:],
+              [QUOTA_WARNING, QUOTA_EXCEEDED],
+              "a crossing while snmpd was away arrives after a restart, once")
+        dom0.stop_agent()
+        dom0.start_agent(FAST + ("quota web1 200K in", "quota db1 1K",
+                                 "quota cust 1K"))
 
         # A reboot within the period: same VM row, usage carries on.
         before = int(vm_row(dom0, widx, ["xenVifVmPeriodInOctets"])[

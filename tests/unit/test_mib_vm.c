@@ -5,6 +5,7 @@
 #include "../../agentx/mib_vm.h"
 #include "../../agentx/notify.h"
 #include "tap.h"
+#include "xenvif/period.h"
 
 static const oid entry[] = {XV_OID_VM_ENTRY};
 #define E OID_LENGTH(entry)
@@ -39,6 +40,7 @@ int main(void)
 	strcpy(vm->uuid, "6f1c2a9e-0d3b-4c8e-9a51-3b2f7d0e4a11");
 	vm->devices = strdup("vif3.0 vif3.0-emu");
 	vm->period_start = 1793487600; /* 2026-11-01 00:00 in Berlin */
+	xv_period_date_and_time(&cfg.period, (time_t)vm->period_start, vm->start_dt);
 	vm->period_in = 6000000000ULL;
 	vm->period_out = 7;
 	vm->quota = 5000000000ULL;
@@ -51,23 +53,23 @@ int main(void)
 	vm->rate[XV_RATE_OUT].bits_per_second = 5000;
 	xv_registry_rebuild_view(&vms.vms);
 
-	tap_ok(xv_mib_vm_column(&cfg, vm, XV_VMCOL_PERIOD_START, &v) && v.len == 11 &&
+	tap_ok(xv_mib_vm_column(vm, XV_VMCOL_PERIOD_START, &v) && v.len == 11 &&
 		       memcmp(v.data, "\x07\xea\x0b\x01\x00\x00\x00\x00+\x01\x00", 11) == 0,
 	       "period start: 2026-11-01 00:00 +01:00 as DateAndTime");
-	tap_ok(xv_mib_vm_column(&cfg, vm, XV_VMCOL_QUOTA_STATUS, &v) &&
+	tap_ok(xv_mib_vm_column(vm, XV_VMCOL_QUOTA_STATUS, &v) &&
 		       v.type == ASN_INTEGER && v.buf.ul == 4, "status exceeded(4)");
-	tap_ok(xv_mib_vm_column(&cfg, vm, XV_VMCOL_IN_RATE_ALARM, &v) && v.buf.ul == 1,
+	tap_ok(xv_mib_vm_column(vm, XV_VMCOL_IN_RATE_ALARM, &v) && v.buf.ul == 1,
 	       "no in alarm configured: none(1)");
-	tap_ok(xv_mib_vm_column(&cfg, vm, XV_VMCOL_OUT_RATE_ALARM, &v) && v.buf.ul == 3,
+	tap_ok(xv_mib_vm_column(vm, XV_VMCOL_OUT_RATE_ALARM, &v) && v.buf.ul == 3,
 	       "out alarm raised: alarm(3)");
-	tap_ok(xv_mib_vm_column(&cfg, vm, XV_VMCOL_PERIOD_IN, &v) &&
+	tap_ok(xv_mib_vm_column(vm, XV_VMCOL_PERIOD_IN, &v) &&
 		       v.type == ASN_COUNTER64 && v.buf.c64.high == 1,
 	       "usage as a 64-bit value");
 
 	struct xv_mib_table desc;
 	oid name[E + 2], out[E + 2];
 	size_t outlen;
-	xv_mib_vm_describe(&desc, &vms, &cfg);
+	xv_mib_vm_describe(&desc, &vms);
 	memcpy(name, entry, sizeof entry);
 	name[E] = XV_VMCOL_DEVICES;
 	name[E + 1] = 42;
@@ -75,7 +77,7 @@ int main(void)
 		       v.len == 17 && memcmp(v.data, "vif3.0 vif3.0-emu", 17) == 0,
 	       "GET xenVifVmDevices.42");
 
-	netsnmp_variable_list *vars = xv_notify_varbinds(&cfg, vm, XV_NOTICE_QUOTA_EXCEEDED);
+	netsnmp_variable_list *vars = xv_notify_varbinds(vm, XV_NOTICE_QUOTA_EXCEEDED);
 	static const oid trap_oid[] = {1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0};
 	static const oid exceeded[] = {XV_OID_NOTIFICATIONS, 2};
 	tap_ok(vars && vars->name_length == OID_LENGTH(trap_oid) &&
@@ -107,7 +109,7 @@ int main(void)
 	       "xenVifVmDevices.42, last");
 	snmp_free_varbind(vars);
 
-	vars = xv_notify_varbinds(&cfg, vm, XV_NOTICE_RATE_ALARM);
+	vars = xv_notify_varbinds(vm, XV_NOTICE_RATE_ALARM);
 	size_t n = 0;
 	for (p = vars; p; p = p->next_variable)
 		n++;

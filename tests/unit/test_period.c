@@ -40,6 +40,9 @@ int main(void)
 	      "Europe/Berlin", 1792888200, 1792886400, 1792890000);
 	check("hourly in Berlin, second 02:xx", XV_PERIOD_HOURLY, 0, "Europe/Berlin",
 	      1792891800, 1792890000, 1792893600);
+	check("daily in Havana, where DST ends at midnight (00:00 twice)",
+	      XV_PERIOD_DAILY, 0, "America/Havana", 1352003400, 1352001600,
+	      1352091600);
 
 	struct xv_period p = {.kind = XV_PERIOD_DAILY};
 	uint8_t dt[11];

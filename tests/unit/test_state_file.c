@@ -81,12 +81,17 @@ static void make_vms(struct xv_vm_table *vms)
 	xv_vm_table_init(vms);
 	xv_vm_table_add(vms, 99, "6f1c2a9e-0d3b-4c8e-9a51-3b2f7d0e4a11", &vm);
 	vm->period_start = 1793491200;
+	vm->period_end = 1796083200;
 	vm->period_in = 18446744073709551000ULL;
 	vm->period_out = 42;
 	vm->announced = XV_QUOTA_EXCEEDED;
-	vm->announced_devices = strdup("vif3.0 vif3.0-emu");
+	vm->quota_devices = strdup("10 11");
+	vm->rate_devices = strdup("10");
+	vm->name = strdup("web 1");
 	vm->rate[XV_RATE_OUT].alarm = true;
 	xv_vm_table_add(vms, 5, "name:quiet one", &vm);
+	xv_vm_table_queue(vms, XV_NOTICE_QUOTA_EXCEEDED, 99);
+	xv_vm_table_queue(vms, XV_NOTICE_RATE_ALARM, 5);
 }
 
 int main(void)
@@ -112,17 +117,24 @@ int main(void)
 	tap_is_u64(xv_state_load(path, &back, &vms2, "boot-a", &got, err, sizeof err), 0,
 		   "loaded");
 	struct xv_vm *vm = xv_vm_table_find_index(&vms2, 99);
-	tap_ok(vm && vm->period_start == 1793491200 &&
+	tap_ok(vm && vm->period_start == 1793491200 && vm->period_end == 1796083200 &&
 		       vm->period_in == 18446744073709551000ULL && vm->period_out == 42,
 	       "a VM's period and usage");
 	tap_ok(vm && vm->announced == XV_QUOTA_EXCEEDED &&
-		       strcmp(vm->announced_devices, "vif3.0 vif3.0-emu") == 0 &&
+		       strcmp(vm->quota_devices, "10 11") == 0 &&
+		       strcmp(vm->rate_devices, "10") == 0 &&
 		       vm->rate[XV_RATE_OUT].alarm && !vm->rate[XV_RATE_IN].alarm,
 	       "what was announced, and with which devices");
+	tap_ok(vm && strcmp(vm->name, "web 1") == 0 &&
+		       strcmp(vm->uuid, "6f1c2a9e-0d3b-4c8e-9a51-3b2f7d0e4a11") == 0,
+	       "its name and UUID, for when it is stopped");
 	vm = xv_vm_table_find_key(&vms2, "name:quiet one");
 	tap_ok(vm && vm->entry.index == 5 && vm->announced == XV_QUOTA_NONE &&
-		       strcmp(vm->announced_devices, "") == 0,
+		       strcmp(vm->quota_devices, "") == 0 && strcmp(vm->name, "") == 0,
 	       "a VM with nothing announced and a key with a space");
+	tap_ok(vms2.nnotices == 2 && vms2.notices[0].kind == XV_NOTICE_QUOTA_EXCEEDED &&
+		       vms2.notices[0].vm_index == 99 && vms2.notices[1].vm_index == 5,
+	       "notices not yet sent, in order");
 	xv_vm_table_free(&vms2);
 	tap_is_u64(back.rows.n, 2, "two rows");
 	struct xv_row *r = xv_table_find_index(&back, 12345);
@@ -158,7 +170,7 @@ int main(void)
 	char *good = slurp(&len);
 	spit(good, len - 20);
 	tap_ok(load(&back, "boot-a", err, sizeof err) == -EINVAL, "truncated file refused");
-	snprintf(expect, sizeof expect, "%s:10: truncated line", path);
+	snprintf(expect, sizeof expect, "%s:12: truncated line", path);
 	tap_is_str(err, expect, "error names file and line");
 	tap_is_u64(back.rows.n, 0, "nothing half-loaded");
 
@@ -173,7 +185,7 @@ int main(void)
 	spit(flip, len);
 	tap_ok(load(&back, "boot-a", err, sizeof err) == -EINVAL, "changed byte refused");
 	snprintf(expect, sizeof expect,
-		 "%s:11: checksum or row count does not match: file damaged", path);
+		 "%s:13: checksum or row count does not match: file damaged", path);
 	tap_is_str(err, expect, "by the checksum");
 	tap_is_u64(back.rows.n, 0, "table left empty");
 

@@ -51,14 +51,12 @@ static void clear_moved(struct xv_table *t)
 static const char *notices(struct xv_vm_table *vt)
 {
 	static char buf[256];
-	size_t n;
-	struct xv_notice *v = xv_vm_table_take_notices(vt, &n);
 
 	buf[0] = '\0';
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < vt->nnotices; i++)
 		snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s%d",
-			 i ? " " : "", v[i].kind);
-	free(v);
+			 i ? " " : "", vt->notices[i].kind);
+	xv_vm_table_sent(vt, vt->nnotices);
 	return buf;
 }
 
@@ -119,13 +117,19 @@ static void test_quota(void)
 	xv_vm_table_update(&vt, &t, &cfg, NOW + 20);
 	tap_is_str(notices(&vt), "", "not again");
 
-	/* A reboot: new devices while exceeded are announced again. */
-	xv_table_find_key(&t, U1 "/0")->sources[0].name[3] = '9';
+	/* A reboot: new devices while exceeded are announced again, even
+	 * under the same name (a custom vifname). */
+	xv_table_find_key(&t, U1 "/0")->sources[0].ifindex = 900;
 	xv_vm_table_update(&vt, &t, &cfg, NOW + 25);
-	tap_is_str(vm->devices, "vif9.0 vif3.1", "new device names");
-	tap_is_str(notices(&vt), "2", "exceeded again, for the new devices");
+	tap_is_str(vm->device_ids, "102 900", "devices known by ifindex");
+	tap_is_str(notices(&vt), "2", "exceeded again, for the new device");
 	xv_vm_table_update(&vt, &t, &cfg, NOW + 26);
 	tap_is_str(notices(&vt), "", "once");
+	struct xv_row *r1 = xv_table_find_key(&t, U1 "/1");
+	r1->nsources = 0;
+	xv_vm_table_update(&vt, &t, &cfg, NOW + 27);
+	tap_is_str(notices(&vt), "", "a device going away is nothing to announce");
+	r1->nsources = 1;
 
 	/* The quota raised: below the warning level again. */
 	xv_config_free(&cfg);
@@ -182,9 +186,82 @@ static void test_quota(void)
 	tap_is_str(notices(&vt), "3", "cleared when it is back");
 	tap_is_u64(db->domid, 12, "with its new domid");
 
+	/* A reload that changes the period's zone keeps the usage. */
+	moved(&t, U2 "/0", 0, 0);
+	uint64_t before = db->period_in;
+	xv_config_free(&cfg);
+	xv_config_defaults(&cfg);
+	cfg_line(&cfg, "accountingPeriod", "monthly 1 Europe/Berlin");
+	xv_vm_table_update(&vt, &t, &cfg, DEC1 + 20);
+	tap_is_u64(db->period_in, before, "a new zone: usage kept");
+	tap_is_u64(db->period_start, DEC1 - 3600, "the bounds follow the new zone");
+	xv_config_free(&cfg);
+	xv_config_defaults(&cfg);
+	xv_vm_table_update(&vt, &t, &cfg, DEC1 + 30);
+	tap_is_u64(db->period_in, before, "and back: kept");
+
+	/* A clock set back keeps the period; its end resets it. */
+	xv_vm_table_update(&vt, &t, &cfg, NOW);
+	tap_is_u64(db->period_in, before, "a clock set back a month: usage kept");
+	tap_is_u64(db->period_start, DEC1, "and the period too");
+	xv_vm_table_update(&vt, &t, &cfg, DEC1 + 40);
+	tap_is_u64(db->period_in, before, "back to December: still kept");
+	notices(&vt);
+
 	xv_vm_table_free(&vt);
 	xv_table_free(&t);
 	xv_config_free(&cfg);
+}
+
+static void test_rate_and_quota_devices(void)
+{
+	struct xv_table t;
+	struct xv_vm_table vt;
+	struct xv_config cfg;
+	struct xv_vm *vm;
+	int64_t ms = 5000000;
+
+	xv_table_init(&t);
+	xv_vm_table_init(&vt);
+	xv_config_defaults(&cfg);
+	cfg_line(&cfg, "quota", "web 100");
+	cfg_line(&cfg, "rateAlarm", "web in 1K 1");
+	row(&t, U1 "/0", 3, "web", "vif3.0");
+	xv_vm_table_update(&vt, &t, &cfg, NOW);
+	xv_vm_table_sample(&vt, &cfg, ms);
+	vm = xv_vm_table_find_key(&vt, U1);
+	for (int i = 0; i < 3; i++) {
+		moved(&t, U1 "/0", 5000, 0);
+		xv_vm_table_update(&vt, &t, &cfg, NOW + i + 1);
+		xv_vm_table_sample(&vt, &cfg, ms += 1000);
+	}
+	tap_is_str(notices(&vt), "1 2 4", "over quota and in a rate alarm");
+	xv_table_find_key(&t, U1 "/0")->sources[0].ifindex = 777;
+	clear_moved(&t);
+	moved(&t, U1 "/0", 5000, 0);
+	xv_vm_table_update(&vt, &t, &cfg, NOW + 10);
+	xv_vm_table_sample(&vt, &cfg, ms += 1000);
+	tap_is_str(notices(&vt), "2 4", "new device: both announced again");
+	tap_ok(vm->rate[XV_RATE_IN].alarm, "alarm still on");
+	xv_vm_table_free(&vt);
+	xv_table_free(&t);
+	xv_config_free(&cfg);
+}
+
+static void test_backlog(void)
+{
+	struct xv_vm_table vt;
+
+	xv_vm_table_init(&vt);
+	for (uint32_t i = 0; i < XV_NOTICE_BACKLOG + 10; i++)
+		xv_vm_table_queue(&vt, XV_NOTICE_QUOTA_WARNING, i + 1);
+	tap_is_u64(vt.nnotices, XV_NOTICE_BACKLOG, "the backlog is capped");
+	tap_is_u64(vt.dropped, 10, "the oldest dropped, and counted");
+	tap_is_u64(vt.notices[0].vm_index, 11, "oldest first");
+	xv_vm_table_sent(&vt, 5);
+	tap_is_u64(vt.nnotices, XV_NOTICE_BACKLOG - 5, "sent ones forgotten");
+	tap_is_u64(vt.notices[0].vm_index, 16, "in order");
+	xv_vm_table_free(&vt);
 }
 
 static void test_rates(void)
@@ -268,6 +345,8 @@ int main(void)
 {
 	test_helpers();
 	test_quota();
+	test_rate_and_quota_devices();
+	test_backlog();
 	test_rates();
 	return tap_done();
 }
