@@ -34,6 +34,22 @@ void xv_mib_set_octets(struct xv_mib_value *v, const void *p, size_t len)
 	v->len = len;
 }
 
+void xv_mib_table_init(struct xv_mib_table *t, const char *name, const oid *entry,
+		       size_t len, int first_column, int last_column,
+		       const struct xv_registry *reg, xv_mib_column_fn *column,
+		       const void *ctx)
+{
+	memset(t, 0, sizeof *t);
+	t->name = name;
+	memcpy(t->entry, entry, len * sizeof *entry);
+	t->entry_len = len;
+	t->first_column = first_column;
+	t->last_column = last_column;
+	t->reg = reg;
+	t->column = column;
+	t->ctx = ctx;
+}
+
 /* The first instance (column, entry) with a value at or after column
  * and the first served entry whose index is >= min_index. */
 static bool first_instance_from(const struct xv_mib_table *t, int column,

@@ -51,6 +51,12 @@ struct xv_mib_table {
 	netsnmp_handler_registration *registration;
 };
 
+/* Fills t for a table whose entry OID is entry (len sub-ids). */
+void xv_mib_table_init(struct xv_mib_table *t, const char *name, const oid *entry,
+		       size_t len, int first_column, int last_column,
+		       const struct xv_registry *reg, xv_mib_column_fn *column,
+		       const void *ctx);
+
 /*
  * Answers one varbind.  GET: name must be an instance.  GETNEXT: the
  * first instance after name, or name itself if inclusive (AgentX's

@@ -103,15 +103,8 @@ void xv_mib_vif_describe(struct xv_mib_table *t, const struct xv_table *vifs,
 {
 	static const oid entry[] = {XV_OID_VIF_ENTRY};
 
-	memset(t, 0, sizeof *t);
-	t->name = "xenVifTable";
-	memcpy(t->entry, entry, sizeof entry);
-	t->entry_len = OID_LENGTH(entry);
-	t->first_column = XV_COL_FIRST_READABLE;
-	t->last_column = XV_COL_LAST;
-	t->reg = &vifs->rows;
-	t->column = column;
-	t->ctx = vms;
+	xv_mib_table_init(t, "xenVifTable", entry, OID_LENGTH(entry),
+			  XV_COL_FIRST_READABLE, XV_COL_LAST, &vifs->rows, column, vms);
 }
 
 static u_long vif_number(const void *ctx)

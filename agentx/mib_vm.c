@@ -91,15 +91,8 @@ void xv_mib_vm_describe(struct xv_mib_table *t, const struct xv_vm_table *vms)
 {
 	static const oid entry[] = {XV_OID_VM_ENTRY};
 
-	memset(t, 0, sizeof *t);
-	t->name = "xenVifVmTable";
-	memcpy(t->entry, entry, sizeof entry);
-	t->entry_len = OID_LENGTH(entry);
-	t->first_column = XV_VMCOL_FIRST_READABLE;
-	t->last_column = XV_VMCOL_LAST;
-	t->reg = &vms->vms;
-	t->column = column;
-	t->ctx = NULL;
+	xv_mib_table_init(t, "xenVifVmTable", entry, OID_LENGTH(entry),
+			  XV_VMCOL_FIRST_READABLE, XV_VMCOL_LAST, &vms->vms, column, NULL);
 }
 
 static u_long vm_number(const void *ctx)

@@ -230,6 +230,24 @@ static bool matches(const struct xv_vm_match *m, enum xv_match_kind kind,
 	return m->kind == kind && (kind == XV_MATCH_ANY || strcmp(m->text, text) == 0);
 }
 
+/* ---- rules --------------------------------------------------------- */
+
+/* Appends one rule of size bytes to a list. */
+static int append_rule(void **list, size_t *n, size_t size, const void *rule,
+		       char *err, size_t errlen)
+{
+	char *grown = realloc(*list, (*n + 1) * size);
+
+	if (!grown) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	memcpy(grown + *n * size, rule, size);
+	*list = grown;
+	(*n)++;
+	return 0;
+}
+
 /* ---- quota --------------------------------------------------------- */
 
 static int parse_direction(const char *word, bool total_ok,
@@ -285,15 +303,8 @@ static int add_quota(struct xv_config *cfg, const char *value, char *err,
 			return -1;
 		}
 	}
-	struct xv_quota_rule *grown =
-		realloc(cfg->quotas, (cfg->nquotas + 1) * sizeof *grown);
-	if (!grown) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	cfg->quotas = grown;
-	cfg->quotas[cfg->nquotas++] = q;
-	return 0;
+	return append_rule((void **)&cfg->quotas, &cfg->nquotas, sizeof q, &q,
+			   err, errlen);
 }
 
 /* ---- rate alarms --------------------------------------------------- */
@@ -331,15 +342,8 @@ static int add_rate(struct xv_config *cfg, const char *value, char *err,
 			return -1;
 		}
 	}
-	struct xv_rate_rule *grown =
-		realloc(cfg->rates, (cfg->nrates + 1) * sizeof *grown);
-	if (!grown) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	cfg->rates = grown;
-	cfg->rates[cfg->nrates++] = r;
-	return 0;
+	return append_rule((void **)&cfg->rates, &cfg->nrates, sizeof r, &r, err,
+			   errlen);
 }
 
 /* ---- accounting period --------------------------------------------- */
