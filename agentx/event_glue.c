@@ -9,14 +9,15 @@
 
 static struct xv_engine *engine;
 static int xenstore_fd = -1, netlink_fd = -1;
-static unsigned int refresh_alarm, boundary_alarm;
-static unsigned int alarm_interval;
+static unsigned int refresh_alarm, boundary_alarm, resource_alarm;
+static unsigned int alarm_interval, resource_interval;
 static time_t alarm_boundary;
 
 static void on_xenstore(int fd, void *data);
 static void on_netlink(int fd, void *data);
 static void on_refresh(unsigned int reg, void *data);
 static void on_boundary(unsigned int reg, void *data);
+static void on_resources(unsigned int reg, void *data);
 
 /* The engine may have closed or reopened a descriptor; select() must
  * never see a closed one, so this runs after every engine call. */
@@ -44,6 +45,20 @@ static void follow_alarms(void)
 		alarm_interval = engine->cfg.refresh_interval;
 		refresh_alarm = snmp_alarm_register(alarm_interval, SA_REPEAT,
 						    on_refresh, NULL);
+	}
+	/* The hypervisor on its own cadence, so that a slow query never
+	 * delays the counters. */
+	if (engine->cfg.resource_interval != resource_interval) {
+		if (resource_alarm)
+			snmp_alarm_unregister(resource_alarm);
+		resource_alarm = 0;
+		resource_interval = engine->cfg.resource_interval;
+		if (resource_interval) {
+			resource_alarm = snmp_alarm_register(resource_interval, SA_REPEAT,
+							     on_resources, NULL);
+			/* and at once, not an interval from now */
+			xv_engine_read_resources(engine);
+		}
 	}
 	/* A period that should have ended already (counters could not be
 	 * read) is left to the refresh, not re-armed every 50 ms. */
@@ -96,6 +111,13 @@ static void on_refresh(unsigned int reg, void *data)
 	after_engine();
 }
 
+static void on_resources(unsigned int reg, void *data)
+{
+	(void)reg, (void)data;
+	xv_engine_read_resources(engine);
+	after_engine();
+}
+
 static void on_boundary(unsigned int reg, void *data)
 {
 	(void)reg, (void)data;
@@ -130,8 +152,10 @@ void xv_glue_stop(void)
 		snmp_alarm_unregister(refresh_alarm);
 	if (boundary_alarm)
 		snmp_alarm_unregister(boundary_alarm);
-	refresh_alarm = boundary_alarm = 0;
-	alarm_interval = 0;
+	if (resource_alarm)
+		snmp_alarm_unregister(resource_alarm);
+	refresh_alarm = boundary_alarm = resource_alarm = 0;
+	alarm_interval = resource_interval = 0;
 	alarm_boundary = 0;
 	if (xenstore_fd >= 0)
 		unregister_readfd(xenstore_fd);

@@ -14,6 +14,31 @@ static enum xv_alarm_status alarm_status(const struct xv_rate_state *r)
 	return r->threshold ? XV_ALARM_OK : XV_ALARM_NONE;
 }
 
+/* What libxenstat said: no instance while the hypervisor is not read. */
+static bool resource_column(const struct xv_vm *vm, int column,
+			    struct xv_mib_value *out)
+{
+	if (!vm->has_resources)
+		return false;
+	switch (column) {
+	case XV_VMCOL_STATE:
+		xv_mib_set_u32(out, ASN_INTEGER, vm->state);
+		return true;
+	case XV_VMCOL_VCPUS:
+		xv_mib_set_u32(out, ASN_UNSIGNED, vm->vcpus);
+		return true;
+	case XV_VMCOL_MEMORY_KB:
+		xv_mib_set_c64(out, vm->mem_kb);
+		return true;
+	case XV_VMCOL_MAX_MEMORY_KB:
+		xv_mib_set_c64(out, vm->max_mem_kb);
+		return true;
+	default:
+		xv_mib_set_c64(out, vm->cpu_total_ns);
+		return true;
+	}
+}
+
 bool xv_mib_vm_column(const struct xv_vm *vm, int column, struct xv_mib_value *out)
 {
 	const struct xv_rate_state *in = &vm->rate[XV_RATE_IN];
@@ -75,6 +100,12 @@ bool xv_mib_vm_column(const struct xv_vm *vm, int column, struct xv_mib_value *o
 	case XV_VMCOL_DEVICES:
 		xv_mib_set_text(out, vm->devices);
 		return true;
+	case XV_VMCOL_STATE:
+	case XV_VMCOL_VCPUS:
+	case XV_VMCOL_MEMORY_KB:
+	case XV_VMCOL_MAX_MEMORY_KB:
+	case XV_VMCOL_CPU_TIME:
+		return resource_column(vm, column, out);
 	default:
 		return false;
 	}

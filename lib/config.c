@@ -14,6 +14,9 @@ const struct xv_config_token xv_config_tokens[] = {
 	 "how often the kernel counters are read (1-3600, default 5)"},
 	{"stateSaveInterval", "SECONDS",
 	 "how often the state file is written (5-60, default 60)"},
+	{"resourceInterval", "SECONDS",
+	 "how often VM state, vcpus, memory and CPU time are read from the "
+	 "hypervisor (0 = never, 1-3600, default 15)"},
 	{"backendDomain", "DOMID",
 	 "the domain whose backend vifs are served (default 0, dom0)"},
 	{"stateFile", "PATH",
@@ -34,6 +37,7 @@ void xv_config_defaults(struct xv_config *cfg)
 	memset(cfg, 0, sizeof *cfg);
 	cfg->refresh_interval = 5;
 	cfg->state_save_interval = 60;
+	cfg->resource_interval = 15;
 	cfg->backend_domid = 0;
 	snprintf(cfg->sysfs_root, sizeof cfg->sysfs_root, "/sys");
 	cfg->period.kind = XV_PERIOD_MONTHLY;
@@ -498,6 +502,10 @@ int xv_config_set(struct xv_config *cfg, const char *token, const char *value,
 		if (set_number(value, 5, 60, &n, err, errlen) < 0)
 			return -1;
 		cfg->state_save_interval = n;
+	} else if (strcasecmp(token, "resourceInterval") == 0) {
+		if (set_number(value, 0, 3600, &n, err, errlen) < 0)
+			return -1;
+		cfg->resource_interval = n;
 	} else if (strcasecmp(token, "backendDomain") == 0) {
 		if (set_number(value, 0, 0x7fef, &n, err, errlen) < 0)
 			return -1;

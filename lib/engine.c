@@ -445,6 +445,38 @@ void xv_engine_reconfigure(struct xv_engine *e, struct xv_config *cfg)
 	    e->cfg.nquotas, e->cfg.nrates);
 }
 
+void xv_engine_read_resources(struct xv_engine *e)
+{
+	struct xv_resource_set set = {0};
+	char err[256], chatter[sizeof e->chatter];
+	int rc;
+
+	if (!e->xenstat && !(e->xenstat = xv_xenstat_new()))
+		return;
+	rc = xv_xenstat_resources(e->xenstat, &set, err, sizeof err, chatter,
+				  sizeof chatter);
+	/* libxenstat's complaints, once each, not on every read */
+	if (chatter[0] && strcmp(chatter, e->chatter) != 0) {
+		say(e, XV_LOG_NOTICE, "libxenstat: %s", chatter);
+		memcpy(e->chatter, chatter, sizeof e->chatter);
+	}
+	if (rc < 0) {
+		if (!e->resources_failed)
+			say(e, XV_LOG_WARNING, "%s; VM state, vcpus, memory and CPU "
+			    "time are not served; trying again every %u s", err,
+			    e->cfg.resource_interval);
+		e->resources_failed = true;
+		xv_vm_table_apply_resources(&e->vms, NULL);
+		xv_resource_set_free(&set);
+		return;
+	}
+	if (e->resources_failed)
+		say(e, XV_LOG_NOTICE, "reading VM resources from the hypervisor again");
+	e->resources_failed = false;
+	xv_vm_table_apply_resources(&e->vms, &set);
+	xv_resource_set_free(&set);
+}
+
 void xv_engine_netlink_ready(struct xv_engine *e)
 {
 	drain_links(e);
@@ -478,6 +510,8 @@ void xv_engine_rebase_clock(struct xv_engine *e, int64_t delta_ticks,
 /* Frees everything the engine holds (its configuration included). */
 static void release(struct xv_engine *e)
 {
+	xv_xenstat_free(e->xenstat);
+	e->xenstat = NULL;
 	xv_xsconn_close(&e->xs);
 	xv_netlink_close(&e->nl);
 	xv_linkset_free(&e->links);

@@ -121,11 +121,12 @@ static void write_vms(struct writer *w, const struct xv_vm_table *vms)
 		escape_field(rdev, sizeof rdev, vm->rate_devices);
 		escape_field(name, sizeof name, vm->name);
 		emit(w, "vm %u %s %" PRId64 " %" PRId64 " %" PRIu64 " %" PRIu64
-		     " %d %d %d %s %s %s\n",
+		     " %d %d %d %s %s %s %" PRIu64 " %u %" PRIu64 "\n",
 		     vm->entry.index, key, vm->period_start, vm->period_end,
 		     vm->period_in, vm->period_out, (int)vm->announced,
 		     vm->rate[XV_RATE_IN].alarm ? 1 : 0,
-		     vm->rate[XV_RATE_OUT].alarm ? 1 : 0, qdev, rdev, name);
+		     vm->rate[XV_RATE_OUT].alarm ? 1 : 0, qdev, rdev, name,
+		     vm->cpu_total_ns, vm->cpu_domid, vm->cpu_last_ns);
 	}
 	for (size_t i = 0; i < vms->nnotices; i++)
 		emit(w, "notice %d %u\n", (int)vms->notices[i].kind,
@@ -335,6 +336,7 @@ static bool parse_field(char *word, char **out)
 static int parse_vm(struct reader *r, char **save, struct xv_vm_table *vms)
 {
 	uint64_t index, in, out, announced, in_alarm, out_alarm;
+	uint64_t cpu_total, cpu_domid, cpu_last;
 	int64_t start, end;
 	char *key, *qdev, *rdev, *name;
 	struct xv_vm *vm;
@@ -359,8 +361,12 @@ static int parse_vm(struct reader *r, char **save, struct xv_vm_table *vms)
 	qdev = strtok_r(NULL, " ", save);
 	rdev = strtok_r(NULL, " ", save);
 	name = strtok_r(NULL, " ", save);
-	if (!qdev || !rdev || !name || strtok_r(NULL, " ", save))
+	if (!qdev || !rdev || !name)
 		return bad(r, "vm: expected device lists and a name");
+	if (!parse_u64(strtok_r(NULL, " ", save), &cpu_total) ||
+	    !parse_u64(strtok_r(NULL, " ", save), &cpu_domid) || cpu_domid > UINT32_MAX ||
+	    !parse_u64(strtok_r(NULL, " ", save), &cpu_last) || strtok_r(NULL, " ", save))
+		return bad(r, "vm: bad CPU time");
 	rc = xv_vm_table_add(vms, (uint32_t)index, key, &vm);
 	if (rc == -EEXIST)
 		return bad(r, "vm: index or key appears twice");
@@ -378,6 +384,9 @@ static int parse_vm(struct reader *r, char **save, struct xv_vm_table *vms)
 	vm->announced = (enum xv_quota_status)announced;
 	vm->rate[XV_RATE_IN].alarm = in_alarm == 1;
 	vm->rate[XV_RATE_OUT].alarm = out_alarm == 1;
+	vm->cpu_total_ns = cpu_total;
+	vm->cpu_domid = (uint32_t)cpu_domid;
+	vm->cpu_last_ns = cpu_last;
 	return 0;
 }
 

@@ -420,6 +420,34 @@ int xv_vm_table_update(struct xv_vm_table *t, const struct xv_table *vifs,
 	return rc;
 }
 
+/* ---- resources ----------------------------------------------------- */
+
+void xv_vm_table_apply_resources(struct xv_vm_table *t,
+				 const struct xv_resource_set *set)
+{
+	for (size_t i = 0; i < t->vms.n; i++) {
+		struct xv_vm *vm = xv_vm_of(t->vms.by_index[i]);
+		const struct xv_domain_resources *r =
+			set && vm->live ? xv_resource_set_find(set, vm->domid) : NULL;
+
+		vm->has_resources = r != NULL;
+		if (!r)
+			continue;
+		vm->state = r->state;
+		vm->vcpus = r->vcpus;
+		vm->mem_kb = r->mem_kb;
+		vm->max_mem_kb = r->max_mem_kb;
+		/* A new domain (reboot, migration) starts its CPU time
+		 * afresh: all it shows is new. */
+		if (r->domid == vm->cpu_domid && r->cpu_ns >= vm->cpu_last_ns)
+			vm->cpu_total_ns += r->cpu_ns - vm->cpu_last_ns;
+		else
+			vm->cpu_total_ns += r->cpu_ns;
+		vm->cpu_domid = r->domid;
+		vm->cpu_last_ns = r->cpu_ns;
+	}
+}
+
 /* ---- rates --------------------------------------------------------- */
 
 static void rate_notice(struct xv_vm_table *t, struct xv_vm *vm,

@@ -53,6 +53,7 @@ struct xv_period {
 struct xv_config {
 	unsigned int refresh_interval;    /* seconds between counter reads */
 	unsigned int state_save_interval; /* seconds between state saves */
+	unsigned int resource_interval;   /* seconds between hypervisor reads; 0: none */
 	uint32_t backend_domid;           /* the domain whose backends we serve */
 	char state_file[PATH_MAX];        /* "" = in net-snmp's persistent dir */
 	char sysfs_root[PATH_MAX];        /* where class/net/IF/device lives */

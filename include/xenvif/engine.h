@@ -20,6 +20,7 @@
 
 #include "xenvif/config.h"
 #include "xenvif/netlink.h"
+#include "xenvif/resources.h"
 #include "xenvif/state_file.h"
 #include "xenvif/vif_table.h"
 #include "xenvif/vm_table.h"
@@ -72,6 +73,10 @@ struct xv_engine {
 
 	/* Report a failing resource once, and its recovery once. */
 	bool xs_failed, nl_failed, save_failed, overrun_logged;
+
+	struct xv_xenstat *xenstat;     /* opened on first use */
+	bool resources_failed;
+	char chatter[256];              /* libxenstat's last stderr line logged */
 	time_t last_save;       /* CLOCK_MONOTONIC seconds */
 	bool save_soon;
 };
@@ -92,6 +97,9 @@ void xv_engine_xenstore_ready(struct xv_engine *e);
 
 /* The link notification socket is readable. */
 void xv_engine_netlink_ready(struct xv_engine *e);
+
+/* The resource alarm: reads the hypervisor's view of the domains. */
+void xv_engine_read_resources(struct xv_engine *e);
 
 /* Saves the state file now.  0 or -errno (logged). */
 int xv_engine_save(struct xv_engine *e);

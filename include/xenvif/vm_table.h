@@ -18,6 +18,7 @@
 
 #include "xenvif/config.h"
 #include "xenvif/registry.h"
+#include "xenvif/resources.h"
 #include "xenvif/vif_table.h"
 
 /* Values as XEN-VIF-MIB's xenVifVmQuotaStatus. */
@@ -73,6 +74,11 @@ struct xv_vm {
 	char *name;                       /* known even while it is stopped */
 	char uuid[37];
 	struct xv_rate_state rate[2];
+	/* CPU time, continuous across the VM's domains (reboots) as a
+	 * Counter64 must be: the total, and the domain last read. */
+	uint64_t cpu_total_ns;
+	uint32_t cpu_domid;
+	uint64_t cpu_last_ns;
 
 	/* Known while active. */
 	bool seen_live;                   /* running since the agent started */
@@ -85,6 +91,11 @@ struct xv_vm {
 	enum xv_quota_status status;
 	uint32_t used_percent;
 	uint8_t start_dt[11];             /* period_start as DateAndTime */
+	/* From the hypervisor, while known (a resource read found it). */
+	bool has_resources;
+	enum xv_domain_state state;
+	uint32_t vcpus;
+	uint64_t mem_kb, max_mem_kb;
 	bool live;                        /* scratch */
 	char devices_next[256];           /* scratch */
 	char ids_next[256];               /* scratch */
@@ -145,6 +156,11 @@ enum xv_quota_status xv_quota_evaluate(uint64_t used, uint64_t quota,
  */
 int xv_vm_table_update(struct xv_vm_table *t, const struct xv_table *vifs,
 		       const struct xv_config *cfg, time_t now);
+
+/* What the hypervisor said of the domains: the resources of each
+ * running VM, and its CPU time carried on.  set NULL: nothing known. */
+void xv_vm_table_apply_resources(struct xv_vm_table *t,
+				 const struct xv_resource_set *set);
 
 /* A refresh: each VM's rates since the last sample, and its alarms. */
 void xv_vm_table_sample(struct xv_vm_table *t, const struct xv_config *cfg,

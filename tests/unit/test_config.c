@@ -190,7 +190,7 @@ int main(void)
 		    strstr(e, "unknown token") == NULL)
 			n++;
 	}
-	tap_is_u64(n, 8, "every token listed for -H is parsed");
+	tap_is_u64(n, 9, "every token listed for -H is parsed");
 	xv_config_free(&cfg);
 	return tap_done();
 }
