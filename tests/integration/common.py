@@ -94,7 +94,8 @@ VM_COLUMNS = {name: n for n, name in enumerate((
     "xenVifVmQuotaStatus", "xenVifVmQuotaWarnPercent", "xenVifVmInBitRate",
     "xenVifVmOutBitRate", "xenVifVmInRateThreshold",
     "xenVifVmOutRateThreshold", "xenVifVmInRateAlarm", "xenVifVmOutRateAlarm",
-    "xenVifVmDevices"), start=2)}
+    "xenVifVmDevices", "xenVifVmState", "xenVifVmVcpus", "xenVifVmMemoryKBytes",
+    "xenVifVmMaxMemoryKBytes", "xenVifVmCpuTime"), start=2)}
 QUOTA_OBJECTS = ("xenVifVmName", "xenVifVmUuid", "xenVifVmPeriodInOctets",
                  "xenVifVmPeriodOutOctets", "xenVifVmQuotaOctets",
                  "xenVifVmQuotaDirection", "xenVifVmQuotaUsedPercent",

@@ -64,6 +64,10 @@ AGENT = os.environ.get("XVA_AGENT") or os.path.join(
     BUILDDIR, "agentx", "xen-vif-agent")
 
 SIMULATOR = os.path.join(HERE, "xenstored_sim.py")
+# The simulated hypervisor for libxenstat (tests/rig/fakexc.c), built
+# by make check.
+FAKEXC = os.environ.get("XVA_FAKEXC") or os.path.join(
+    BUILDDIR, "tests", "rig", ".libs", "libfakexc.so")
 SEND_FRAMES = os.path.join(HERE, "send_frames.py")
 TRAP_RECORDER = os.path.join(HERE, "trap_recorder.py")
 
@@ -91,6 +95,10 @@ MTU = 1500
 XENBUS_INITIALISING = 1
 XENBUS_CONNECTED = 4
 XENBUS_CLOSED = 6
+
+# What the simulated hypervisor says of a guest unless told otherwise.
+DEFAULT_RESOURCES = {"state": "running", "vcpus": 1, "mem_kb": 524288,
+                     "max_mem_kb": 1048576, "cpu_ns": 0}
 
 _instance_counter = itertools.count()
 _open_instances = []            # Dom0s not closed yet, for atexit/SIGTERM
@@ -505,6 +513,9 @@ class Vm:
     destroyed: bool = False
     # (devid, emu) -> current name of the dom0 end
     links: dict = dataclasses.field(default_factory=dict)
+    # What the simulated hypervisor says of the domain: state, vcpus,
+    # mem_kb, max_mem_kb (0: unlimited), cpu_ns
+    resources: dict = dataclasses.field(default_factory=dict)
 
     @property
     def hvm(self):
@@ -577,6 +588,7 @@ class Dom0:
         self._oid_cache = {}
         self.xs = None
         self.snmpd_config = []
+        self.hypervisor_present = True
         self._own_workdir = workdir is None
         self.workdir = self._make_workdir(workdir)
         self.sim = Daemon("xenstored_sim",
@@ -595,6 +607,7 @@ class Dom0:
             self._create_dom0_namespace()
             self.add_bridge("xenbr0")
             self._start_simulator()
+            self._write_fixture()
             self.xs.write("/local/domain/0/name", "Domain-0")
             self.xs.write("/local/domain/0/domid", "0")
         except BaseException:
@@ -830,7 +843,7 @@ class Dom0:
     # -- guests -------------------------------------------------------------
 
     def add_vm(self, name, domid, uuid=None, vifs=(Vif(devid=0),),
-               introduce=True, create_links=True):
+               introduce=True, create_links=True, resources=None):
         """A running guest as libxl leaves it: domain nodes, one backend /
         frontend / libxl device per vif, the domain introduced, and the
         dom0 ends of its vifs on their bridges."""
@@ -848,6 +861,7 @@ class Dom0:
             raise ValueError("duplicate devid in %r" % (vifs,))
         vm = Vm(name=name, domid=domid, uuid=uuid, vifs=tuple(resolved),
                 netns="%sg%d" % (self.prefix, next(self._vm_serial)))
+        vm.resources = dict(DEFAULT_RESOURCES, **(resources or {}))
         for vif in vm.vifs:         # fail before changing anything
             _check_ifname(vm.default_ifname(vif.devid))
             if vif.emu:
@@ -863,6 +877,7 @@ class Dom0:
             self.create_links(vm)
         for vif in vm.vifs:
             self._connect_vif_nodes(vm, vif)
+        self._write_fixture()
         return vm
 
     def _make_domain(self, vm):
@@ -1020,14 +1035,61 @@ class Dom0:
             self._delete_namespace(vm.netns)
         vm.destroyed = True
         self.vms.remove(vm)
+        self._write_fixture()
 
-    def reboot_vm(self, vm, new_domid):
+    def reboot_vm(self, vm, new_domid, resources=None):
         """A reboot under Xen: the domain dies and the guest comes back
-        with the same name, UUID and devices under a new domid."""
+        with the same name, UUID and devices under a new domid (its CPU
+        time starts again unless resources say otherwise)."""
         introduce, links = vm.introduced, vm.links_created
+        kept = dict(vm.resources, cpu_ns=0)
+        kept.update(resources or {})
         self.destroy_vm(vm)
         return self.add_vm(vm.name, new_domid, uuid=vm.uuid, vifs=vm.vifs,
-                           introduce=introduce, create_links=links)
+                           introduce=introduce, create_links=links,
+                           resources=kept)
+
+    # -- the simulated hypervisor -------------------------------------------
+
+    @property
+    def fixture_path(self):
+        return self.path("hypervisor.fixture")
+
+    def set_resources(self, vm, **resources):
+        """Changes what the hypervisor says of a VM's domain."""
+        vm.resources.update(resources)
+        self._write_fixture()
+
+    def set_hypervisor(self, present):
+        """With present False, libxenstat finds no hypervisor, as on a
+        machine where Xen does not run."""
+        self.hypervisor_present = present
+        self._write_fixture()
+
+    def _write_fixture(self):
+        """The fixture tests/rig/fakexc.c answers libxenctrl calls from:
+        dom0 and every running guest, written atomically."""
+        lines = ["# written by the test rig"]
+        if not self.hypervisor_present:
+            lines.append("nohypervisor")
+        else:
+            lines += ["physinfo cpus=4 cpu_khz=2400000 total_pages=4194304 "
+                      "free_pages=1048576",
+                      "version major=4 minor=17 extra=.7",
+                      "domain 0 state=running vcpus=2 tot_pages=262144 "
+                      "max_pages=unlimited cpu_ns=1000000000"]
+            for vm in self.vms:
+                r = vm.resources
+                lines.append("domain %d state=%s vcpus=%d tot_pages=%d "
+                             "max_pages=%s cpu_ns=%d" % (
+                                 vm.domid, r["state"], r["vcpus"],
+                                 r["mem_kb"] // 4,
+                                 r["max_mem_kb"] // 4 if r["max_mem_kb"]
+                                 else "unlimited", r["cpu_ns"]))
+        tmp = self.fixture_path + ".tmp"
+        with open(tmp, "w") as handle:
+            handle.write("\n".join(lines) + "\n")
+        os.rename(tmp, self.fixture_path)
 
     # -- names and states of dom0 devices ----------------------------------
 
@@ -1342,7 +1404,15 @@ class Dom0:
         env["UBSAN_OPTIONS"] = _join_opts(
             os.environ.get("UBSAN_OPTIONS"),
             "log_path=%s.ubsan:halt_on_error=1:print_stacktrace=1" % report)
-        env.update(env_extra or {})
+        # The simulated hypervisor, for libxenstat (a test's own preload,
+        # such as libfaketime, comes along).
+        extra = dict(env_extra or {})
+        if os.path.exists(FAKEXC):
+            preload = [FAKEXC] + ([extra.pop("LD_PRELOAD")]
+                                  if "LD_PRELOAD" in extra else [])
+            env["LD_PRELOAD"] = ":".join(preload)
+            env["XVA_FAKEXC_FIXTURE"] = self.fixture_path
+        env.update(extra)
         return env
 
     @property
