@@ -11,6 +11,7 @@ static const char *extra_config_files; /* -c: comma-separated */
 static int counting;
 static unsigned int errors;
 static int in_own_token;
+static netsnmp_log_handler *log_handler;
 /* net-snmp reads each file twice (before and after loading MIBs) and
  * some errors come in both passes: count each file:line once. */
 static char **error_places;
@@ -38,6 +39,8 @@ static void on_token(const char *token, char *line)
 {
 	char err[512];
 
+	if (!config)
+		return; /* not in a reading of ours */
 	if (xv_config_set(config, token, line, err, sizeof err) < 0) {
 		/* Counted here, wherever the line is (an includeFile too);
 		 * the log listener must not count it again. */
@@ -112,7 +115,8 @@ void xv_agent_config_register(struct xv_config *cfg, const char *extra_files)
 		register_config_handler(XV_APP_NAME, t->name, on_token, NULL, t->usage);
 	snmp_register_callback(SNMP_CALLBACK_LIBRARY, SNMP_CALLBACK_LOGGING,
 			       on_log, NULL);
-	netsnmp_register_loghandler(NETSNMP_LOGHANDLER_CALLBACK, LOG_DEBUG);
+	log_handler = netsnmp_register_loghandler(NETSNMP_LOGHANDLER_CALLBACK,
+						  LOG_DEBUG);
 	snmp_register_callback(SNMP_CALLBACK_LIBRARY,
 			       SNMP_CALLBACK_POST_PREMIB_READ_CONFIG,
 			       keep_token_warnings, NULL);
@@ -136,37 +140,24 @@ unsigned int xv_agent_config_errors(void)
 	return errors;
 }
 
-/* Reads file if it exists; counts it. */
-static void reread(const char *file, unsigned int *read)
-{
-	if (access(file, R_OK) != 0)
-		return;
-	snmp_log(LOG_INFO, "reload: reading %s\n", file);
-	read_config_with_type(file, XV_APP_NAME);
-	(*read)++;
-}
-
-unsigned int xv_agent_config_reload(struct xv_config *fresh)
+/* Calls fn for each of the agent's files that exists, in the order
+ * net-snmp reads them: ours in each directory of the search path
+ * (SNMPCONFPATH, else its default path and then the persistent
+ * directory) unless -C, then the -c files.  Returns how many. */
+static unsigned int each_own_file(void (*fn)(const char *file))
 {
 	static const char *const names[] = {XV_APP_NAME ".conf",
 					    XV_APP_NAME ".local.conf"};
-	struct xv_config *live = config;
-	/* As net-snmp's reader: SNMPCONFPATH, else its default path and
-	 * then the persistent directory. */
 	const char *env = netsnmp_getenv("SNMPCONFPATH");
 	const char *path = env ? env : get_configuration_directory();
 	char *dirs, *save, *dir;
-	unsigned int read = 0;
+	unsigned int found = 0;
 	size_t len = (path ? strlen(path) : 0) + strlen(get_persistent_directory()) + 2;
 
 	dirs = malloc(len);
 	if (dirs)
 		snprintf(dirs, len, "%s%s%s", path ? path : "", env ? "" : ":",
 			 env ? "" : get_persistent_directory());
-	config = fresh;
-	xv_agent_config_count_errors(1);
-	/* The files net-snmp read at start: ours in each directory of the
-	 * search path (unless -C), then the -c file. */
 	if (dirs && !netsnmp_ds_get_boolean(NETSNMP_DS_LIBRARY_ID,
 					    NETSNMP_DS_LIB_DONT_READ_CONFIGS)) {
 		for (dir = strtok_r(dirs, ":", &save); dir;
@@ -175,25 +166,158 @@ unsigned int xv_agent_config_reload(struct xv_config *fresh)
 				char file[PATH_MAX];
 
 				snprintf(file, sizeof file, "%s/%s", dir, names[i]);
-				reread(file, &read);
+				if (access(file, R_OK) == 0) {
+					found++;
+					if (fn)
+						fn(file);
+				}
 			}
 		}
 	}
 	free(dirs);
 	char *files = extra_config_files ? strdup(extra_config_files) : NULL;
 	for (char *f = files ? strtok_r(files, ",", &save) : NULL; f;
-	     f = strtok_r(NULL, ",", &save))
-		reread(f, &read);
+	     f = strtok_r(NULL, ",", &save)) {
+		if (access(f, R_OK) == 0) {
+			found++;
+			if (fn)
+				fn(f);
+		}
+	}
 	free(files);
+	return found;
+}
+
+unsigned int xv_agent_config_files(void)
+{
+	return each_own_file(NULL);
+}
+
+static void reread(const char *file)
+{
+	snmp_log(LOG_INFO, "reload: reading %s\n", file);
+	read_config_with_type(file, XV_APP_NAME);
+}
+
+unsigned int xv_agent_config_reload(struct xv_config *fresh)
+{
+	struct xv_config *live = config;
+	unsigned int read;
+
+	config = fresh;
+	xv_agent_config_count_errors(1);
+	read = each_own_file(reread);
 	xv_agent_config_count_errors(0);
 	config = live;
 	if (read == 0) {
 		/* Applying the defaults would drop every quota. */
+		const char *env = netsnmp_getenv("SNMPCONFPATH");
+
 		snmp_log(LOG_ERR, "reload: no configuration file found on %s\n",
-			 path ? path : "the search path");
+			 env ? env : get_configuration_directory());
 		return 1;
 	}
 	return errors;
+}
+
+/* ---- inside snmpd ---------------------------------------------------- */
+
+static xv_config_done_fn *snmpd_done;
+static struct xv_config snmpd_fresh;
+static bool snmpd_reading;
+static bool registered; /* with net-snmp, for snmpd */
+
+/* net-snmp's free_config(), before snmpd reads its files again. */
+static void on_release(void)
+{
+	if (!snmpd_done)
+		return;
+	if (snmpd_reading)
+		xv_config_free(&snmpd_fresh);
+	xv_config_defaults(&snmpd_fresh);
+	config = &snmpd_fresh;
+	snmpd_reading = true;
+	xv_agent_config_count_errors(1);
+}
+
+static int on_read_done(int major, int minor, void *server, void *client)
+{
+	struct xv_config *cfg;
+
+	(void)major, (void)minor, (void)server, (void)client;
+	if (!snmpd_done || !snmpd_reading)
+		return SNMP_ERR_NOERROR;
+	xv_agent_config_count_errors(0);
+	snmpd_reading = false;
+	config = NULL;
+	cfg = malloc(sizeof *cfg);
+	if (!cfg) {
+		snmp_log(LOG_ERR, "out of memory: configuration not applied\n");
+		xv_config_free(&snmpd_fresh);
+		return SNMP_ERR_NOERROR;
+	}
+	*cfg = snmpd_fresh;
+	memset(&snmpd_fresh, 0, sizeof snmpd_fresh);
+	snmpd_done(cfg, errors, xv_agent_config_files() > 0);
+	return SNMP_ERR_NOERROR;
+}
+
+void xv_agent_config_follow_snmpd(xv_config_done_fn *done)
+{
+	snmpd_done = done;
+	if (!done) {
+		/* Inert until followed again: a reading under way is
+		 * dropped. */
+		if (snmpd_reading)
+			xv_config_free(&snmpd_fresh);
+		snmpd_reading = false;
+		config = NULL;
+		xv_agent_config_count_errors(0);
+		return;
+	}
+	if (!registered) {
+		for (const struct xv_config_token *t = xv_config_tokens; t->name; t++)
+			register_config_handler(XV_APP_NAME, t->name, on_token,
+						t == xv_config_tokens ? on_release
+								      : NULL,
+						t->usage);
+		snmp_register_callback(SNMP_CALLBACK_LIBRARY, SNMP_CALLBACK_LOGGING,
+				       on_log, NULL);
+		snmp_register_callback(SNMP_CALLBACK_LIBRARY,
+				       SNMP_CALLBACK_POST_READ_CONFIG, on_read_done,
+				       NULL);
+		log_handler = netsnmp_register_loghandler(
+			NETSNMP_LOGHANDLER_CALLBACK, LOG_DEBUG);
+		registered = true;
+	}
+	/* snmpd is reading its files now (dlmod is one of its lines):
+	 * ours come after. */
+	on_release();
+}
+
+void xv_agent_config_unregister(void)
+{
+	for (const struct xv_config_token *t = xv_config_tokens; t->name; t++)
+		unregister_config_handler(XV_APP_NAME, t->name);
+	snmp_unregister_callback(SNMP_CALLBACK_LIBRARY, SNMP_CALLBACK_LOGGING,
+				 on_log, NULL, 1);
+	snmp_unregister_callback(SNMP_CALLBACK_LIBRARY,
+				 SNMP_CALLBACK_POST_READ_CONFIG, on_read_done, NULL, 1);
+	if (log_handler)
+		netsnmp_remove_loghandler(log_handler);
+	log_handler = NULL;
+	registered = false;
+	if (snmpd_reading)
+		xv_config_free(&snmpd_fresh);
+	snmpd_reading = false;
+	snmpd_done = NULL;
+	config = NULL;
+	xv_agent_config_count_errors(0);
+	for (size_t i = 0; i < nplaces; i++)
+		free(error_places[i]);
+	free(error_places);
+	error_places = NULL;
+	nplaces = 0;
 }
 
 void xv_agent_config_print_tokens(FILE *out)

@@ -12,6 +12,7 @@
 #ifndef XV_AGENT_CONFIG_H
 #define XV_AGENT_CONFIG_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "xenvif/config.h"
@@ -33,6 +34,25 @@ unsigned int xv_agent_config_errors(void);
  * be used if it is 0.
  */
 unsigned int xv_agent_config_reload(struct xv_config *fresh);
+
+/*
+ * Inside snmpd, snmpd reads the agent's files itself, with its own,
+ * at start and on every SIGHUP.  From now on each such reading fills a
+ * fresh configuration (defaults first) and, when it ends, done is
+ * called with it (done owns it) and the number of errors in the
+ * agent's files, and whether any of them was found.  Call it as snmpd
+ * reads its files: the reading under way is the first.  NULL stops
+ * following (what is registered stays, inert).
+ */
+typedef void xv_config_done_fn(struct xv_config *cfg, unsigned int errors,
+			       bool found);
+void xv_agent_config_follow_snmpd(xv_config_done_fn *done);
+
+/* Forgets everything registered with net-snmp (the module unloads). */
+void xv_agent_config_unregister(void);
+
+/* How many of the agent's files exist where they are looked for. */
+unsigned int xv_agent_config_files(void);
 
 /* The agent's tokens, for -H. */
 void xv_agent_config_print_tokens(FILE *out);

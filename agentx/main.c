@@ -22,11 +22,8 @@
 #include <unistd.h>
 
 #include "agent_config.h"
-#include "event_glue.h"
-#include "mib_vif.h"
-#include "mib_vm.h"
 #include "master_link.h"
-#include "xenvif/engine.h"
+#include "module.h"
 
 /* How long one AgentX request may block the agent if snmpd hangs.  No
  * retries: a Notify resent after a slow answer reaches the sinks twice,
@@ -67,7 +64,7 @@ static void reload(void)
 		xv_config_free(&fresh);
 		return;
 	}
-	xv_glue_reconfigure(&fresh);
+	xv_module_reconfigure(&fresh);
 }
 
 static void usage(FILE *out)
@@ -254,48 +251,6 @@ static int write_pidfile(const char *path)
 	return 0;
 }
 
-static void engine_log(void *ctx, enum xv_log_level level, const char *msg)
-{
-	static const int priority[] = {
-		[XV_LOG_ERR] = LOG_ERR,
-		[XV_LOG_WARNING] = LOG_WARNING,
-		[XV_LOG_NOTICE] = LOG_NOTICE,
-		[XV_LOG_INFO] = LOG_INFO,
-	};
-
-	(void)ctx;
-	if (level == XV_LOG_DEBUG)
-		DEBUGMSGTL((XV_APP_NAME, "%s\n", msg));
-	else
-		snmp_log(priority[level], "%s\n", msg);
-}
-
-static uint32_t engine_now(void *ctx)
-{
-	(void)ctx;
-	return xv_master_uptime();
-}
-
-static int64_t engine_origin(void *ctx)
-{
-	(void)ctx;
-	return xv_master_origin_ms();
-}
-
-static void on_origin_moved(void *ctx, int64_t delta_ticks, int64_t origin_ms)
-{
-	xv_engine_rebase_clock(ctx, delta_ticks, origin_ms);
-}
-
-static void state_path(const struct xv_config *cfg, char *out, size_t outsz)
-{
-	if (cfg->state_file[0])
-		snprintf(out, outsz, "%s", cfg->state_file);
-	else
-		snprintf(out, outsz, "%s/%s.state", get_persistent_directory(),
-			 XV_APP_NAME);
-}
-
 /* net-snmp's side: roles, sockets, configuration.  Returns 0 to run,
  * or an exit status. */
 static int init_net_snmp(const struct options *o, struct xv_config *cfg, int list)
@@ -361,8 +316,7 @@ int main(int argc, char **argv)
 	/* static: what it points to stays reachable until exit */
 	static struct options o;
 	struct xv_config cfg;
-	struct xv_engine engine;
-	char path[PATH_MAX], err[1024];
+	char err[1024];
 	int rc = parse_options(argc, argv, &o);
 
 	if (rc == 1 || rc == 2)
@@ -391,26 +345,15 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	state_path(&cfg, path, sizeof path);
-	struct xv_engine_hooks hooks = {.now = engine_now,
-					.origin_ms = engine_origin,
-					.log = engine_log};
-	if (xv_engine_start(&engine, &cfg, path, &hooks, err, sizeof err) < 0) {
+	unsigned int refresh = cfg.refresh_interval;
+
+	if (xv_module_start(XV_HOST_SUBAGENT, &cfg, err, sizeof err) < 0) {
 		snmp_log(LOG_ERR, "cannot start: %s\n", err);
 		return 1;
 	}
-	xv_master_on_origin_moved(on_origin_moved, &engine);
-	if (xv_mib_vif_register(&engine.table, &engine.vms) != MIB_REGISTERED_OK ||
-	    xv_mib_vm_register(&engine.vms) != MIB_REGISTERED_OK) {
-		snmp_log(LOG_ERR, "cannot register XEN-VIF-MIB objects\n");
-		xv_engine_stop(&engine);
-		return 1;
-	}
-	xv_glue_start(&engine);
 	running = true;
 	snmp_log(LOG_INFO, "%s %s started: %zu vifs, refresh every %u s\n",
-		 XV_APP_NAME, PACKAGE_VERSION, engine.table.rows.nactive,
-		 cfg.refresh_interval);
+		 XV_APP_NAME, PACKAGE_VERSION, xv_module_vifs(), refresh);
 
 	while (!stopping) {
 		/* Returns on every event, on EINTR and on alarms. */
@@ -418,13 +361,7 @@ int main(int argc, char **argv)
 	}
 
 	snmp_log(LOG_INFO, "%s stopping\n", XV_APP_NAME);
-	/* The last counters, and any notice they call for, before the
-	 * state is saved (a notice not sent stays in it). */
-	xv_glue_finish();
-	xv_glue_stop();
-	xv_mib_vm_unregister();
-	xv_mib_vif_unregister();
-	xv_engine_stop(&engine);
+	xv_module_stop();
 	snmp_shutdown(XV_APP_NAME);
 	if (o.pidfile)
 		unlink(o.pidfile);

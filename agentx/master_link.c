@@ -72,3 +72,9 @@ bool xv_master_connected(void)
 {
 	return connected;
 }
+
+void xv_master_local(void)
+{
+	known_origin_ms = xv_master_origin_ms();
+	connected = true;
+}

@@ -1,6 +1,7 @@
 /*
  * What the agent knows of its AgentX master: whether it is connected,
- * and its clock.
+ * and its clock.  Inside snmpd (xv_master_local) the master is the
+ * process itself.
  *
  * TimeStamps are in the master's sysUpTime.  net-snmp sets the
  * subagent's uptime from every response the master sends, so
@@ -35,5 +36,9 @@ void xv_master_follow(void);
 void xv_master_on_origin_moved(xv_origin_moved_fn *fn, void *ctx);
 
 bool xv_master_connected(void);
+
+/* The module runs inside snmpd: the master is here, always connected,
+ * and its clock is the agent's own, whose origin never moves. */
+void xv_master_local(void);
 
 #endif

@@ -9,6 +9,7 @@
 #include "mib_vm.h"
 
 static const struct xv_vm_table *vm_table;
+static enum xv_notify_way route = XV_NOTIFY_AGENTX;
 
 /* The objects of each notification, as XEN-VIF-MIB lists them. */
 static const int quota_objects[] = {
@@ -25,6 +26,11 @@ static const int rate_objects[] = {
 void xv_notify_init(const struct xv_vm_table *vms)
 {
 	vm_table = vms;
+}
+
+void xv_notify_route(enum xv_notify_way way)
+{
+	route = way;
 }
 
 netsnmp_variable_list *xv_notify_varbinds(const struct xv_vm *vm,
@@ -92,6 +98,60 @@ static void send_to_master(netsnmp_variable_list *vars)
 	snmp_free_pdu(pdu);
 }
 
+/*
+ * net-snmp 5.9 makes an SNMPv1 copy of every notification before it
+ * looks at the sinks, and for any with a Counter64 (all of ours) says
+ * twice that it cannot, even when no sink is SNMPv1.  While snmpd sends
+ * one of ours, its log handlers are held and every other message is
+ * passed on to them.
+ */
+static const char *const v1_chatter[] = {
+	"send_trap: v1 traps can't carry Counter64 varbinds",
+	"send_trap: failed to convert v2->v1 template PDU",
+};
+
+#define XV_HELD_MAX 16
+static netsnmp_log_handler *held[XV_HELD_MAX];
+static size_t nheld;
+
+static int pass_on(netsnmp_log_handler *self, int priority, const char *msg)
+{
+	(void)self;
+	for (size_t i = 0; i < sizeof v1_chatter / sizeof *v1_chatter; i++)
+		if (strncmp(msg, v1_chatter[i], strlen(v1_chatter[i])) == 0)
+			return 1;
+	for (size_t i = 0; i < nheld; i++)
+		if (priority <= held[i]->priority && priority >= held[i]->pri_max)
+			held[i]->handler(held[i], priority, msg);
+	return 1;
+}
+
+static void send_in_snmpd(netsnmp_variable_list *vars)
+{
+	netsnmp_log_handler *filter = netsnmp_register_loghandler(
+		NETSNMP_LOGHANDLER_NONE, LOG_DEBUG);
+
+	nheld = 0;
+	if (filter) {
+		filter->handler = pass_on;
+		for (netsnmp_log_handler *h = get_logh_head(); h; h = h->next) {
+			if (h == filter || !h->enabled)
+				continue;
+			if (nheld == XV_HELD_MAX)
+				break;
+			netsnmp_disable_this_loghandler(h);
+			held[nheld++] = h;
+		}
+	}
+	/* snmpd adds sysUpTime.0, in its clock. */
+	send_v2trap(vars);
+	for (size_t i = 0; i < nheld; i++)
+		netsnmp_enable_this_loghandler(held[i]);
+	nheld = 0;
+	if (filter)
+		netsnmp_remove_loghandler(filter);
+}
+
 static void send_one(const struct xv_notice *n)
 {
 	const struct xv_vm *vm = xv_vm_table_find_index(vm_table, n->vm_index);
@@ -102,6 +162,13 @@ static void send_one(const struct xv_notice *n)
 	if (!(vars = xv_notify_varbinds(vm, n->kind))) {
 		snmp_log(LOG_ERR, "out of memory: notification %d for VM %u not sent\n",
 			 n->kind, n->vm_index);
+		return;
+	}
+	if (route == XV_NOTIFY_LOCAL) {
+		/* snmpd's own sinks (an SNMPv1 trapsink gets nothing:
+		 * SNMPv1 cannot carry a Counter64). */
+		send_in_snmpd(vars);
+		snmp_free_varbind(vars);
 		return;
 	}
 	send_to_master(vars);
@@ -129,4 +196,5 @@ void xv_notify_pass(struct xv_vm_table *vms)
 void xv_notify_shutdown(void)
 {
 	vm_table = NULL;
+	route = XV_NOTIFY_AGENTX;
 }

@@ -1,6 +1,7 @@
 /*
- * Sends the VM table's notices as XEN-VIF-MIB notifications through
- * the AgentX master to its trap and inform sinks.  Every varbind is a
+ * Sends the VM table's notices as XEN-VIF-MIB notifications to the
+ * master agent's trap and inform sinks (through AgentX, or directly
+ * when the module runs inside snmpd).  Every varbind is a
  * full instance of a VM table column, its value read with the same
  * function that answers GETs, when it is sent.  Notices wait in the VM
  * table (and its state file) while the master is away.
@@ -14,6 +15,14 @@
 #include "xenvif/vm_table.h"
 
 void xv_notify_init(const struct xv_vm_table *vms);
+
+enum xv_notify_way {
+	XV_NOTIFY_AGENTX, /* an AgentX Notify to the master, for its sinks */
+	XV_NOTIFY_LOCAL,  /* inside snmpd: straight to its sinks */
+};
+
+/* How notifications leave (AgentX until told otherwise). */
+void xv_notify_route(enum xv_notify_way way);
 
 /* Sends the VM table's waiting notices if the master is there, and
  * tells the table they are sent. */

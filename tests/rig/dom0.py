@@ -68,6 +68,9 @@ SIMULATOR = os.path.join(HERE, "xenstored_sim.py")
 # by make check.
 FAKEXC = os.environ.get("XVA_FAKEXC") or os.path.join(
     BUILDDIR, "tests", "rig", ".libs", "libfakexc.so")
+# The same MIB module for snmpd's dlmod (agentx/snmpd_module.c).
+MODULE = os.environ.get("XVA_MODULE") or os.path.join(
+    BUILDDIR, "agentx", ".libs", "xen_vif_mib.so")
 SEND_FRAMES = os.path.join(HERE, "send_frames.py")
 TRAP_RECORDER = os.path.join(HERE, "trap_recorder.py")
 
@@ -244,6 +247,18 @@ class Daemon:
 
     def log_tail(self, lines=30):
         return _tail(self.logfile, lines)
+
+
+def _sanitizer_runtimes(library):
+    """The sanitizer runtimes a shared library was linked with, which
+    must be preloaded into a program that loads it."""
+    try:
+        out = subprocess.run(["ldd", library], capture_output=True,
+                             text=True, check=False).stdout
+    except OSError:
+        return []
+    return [m.group(1) for m in re.finditer(
+        r"lib(?:asan|ubsan)\.so\S* => (\S+)", out)]
 
 
 def _tail(path, lines=30):
@@ -588,6 +603,7 @@ class Dom0:
         self._oid_cache = {}
         self.xs = None
         self.snmpd_config = []
+        self.snmpd_module = False
         self.hypervisor_present = True
         self._own_workdir = workdir is None
         self.workdir = self._make_workdir(workdir)
@@ -1200,6 +1216,7 @@ class Dom0:
         if self.snmpd.running:
             raise RigError("snmpd is already running")
         self.snmpd_config = list(extra_config)
+        self.snmpd_module = False
         conf = self.path("snmpd.conf")
         with open(conf, "w") as handle:
             handle.write("\n".join([
@@ -1229,6 +1246,78 @@ class Dom0:
 
     def stop_snmpd(self):
         return self.snmpd.stop()
+
+    @property
+    def module_conf_dir(self):
+        return self.path("snmpd-module")
+
+    def start_snmpd_module(self, config_lines=(), extra_config=(),
+                           wait_served=True, timeout=20):
+        """snmpd with XEN-VIF-MIB loaded into it (dlmod): no agent
+        process, no AgentX.  config_lines become xen-vif-agent.conf as
+        for start_agent (None keeps the current file); snmpd finds it on
+        its SNMPCONFPATH, beside its own snmpd.conf, and logs both to
+        snmpd.log.  With wait_served, waits until xenVifNumber.0
+        answers."""
+        if self.snmpd.running:
+            raise RigError("snmpd is already running")
+        if not os.path.exists(MODULE):
+            raise RigError("no module at %s (build it, or set XVA_MODULE)"
+                           % MODULE)
+        if config_lines is not None or not os.path.exists(
+                self.agent_config_file):
+            self._write_agent_config(config_lines or ())
+        self.snmpd_config = list(extra_config)
+        self.snmpd_module = True
+        os.makedirs(self.module_conf_dir, exist_ok=True)
+        with open(os.path.join(self.module_conf_dir, "snmpd.conf"), "w") as f:
+            f.write("\n".join([
+                "rocommunity %s 127.0.0.1" % COMMUNITY,
+                "dlmod xen_vif_mib %s" % MODULE,
+            ] + self.snmpd_config) + "\n")
+        self.snmpd.start(in_ns(self.ns, [
+            "snmpd", "-f", "-A", "-Lf", self.path("snmpd.log"),
+            "-p", self.path("snmpd.pid"), "udp:%s" % SNMP_ADDRESS]),
+            env=self.module_env())
+
+        def answers():
+            if not self.snmpd.running:
+                raise RigError("snmpd exited with %s:\n%s%s" % (
+                    self.snmpd.proc.returncode, self.snmpd.log_tail(),
+                    _tail(self.path("snmpd.log"))))
+            try:
+                value = self.snmpget(XEN_VIF_NUMBER if wait_served
+                                     else SYS_UPTIME, timeout=0.5,
+                                     retries=0)[0]
+            except SnmpTimeout:
+                return None
+            return not value.is_exception
+
+        _wait_or_raise(answers, timeout, "snmpd to serve XEN-VIF-MIB"
+                       if wait_served else "snmpd to answer")
+
+    def module_env(self):
+        """snmpd's environment with the module: the agent's (xenstore,
+        hypervisor, sanitizer reports), snmpd's persistent directory,
+        and a search path with snmpd.conf and xen-vif-agent.conf.  A
+        sanitized module needs its runtimes loaded before anything."""
+        env = self.agent_env()
+        env["SNMPCONFPATH"] = "%s:%s" % (self.module_conf_dir,
+                                         self.path("agentconf"))
+        env["SNMP_PERSISTENT_DIR"] = self.path("snmpd-persist")
+        runtimes = _sanitizer_runtimes(MODULE)
+        if runtimes:
+            env["LD_PRELOAD"] = ":".join(
+                runtimes + [p for p in env.get("LD_PRELOAD", "").split(":")
+                            if p])
+            # snmpd's own allocations, never freed at exit, are not
+            # the module's leaks.
+            env["ASAN_OPTIONS"] = _join_opts(env["ASAN_OPTIONS"],
+                                             "detect_leaks=0")
+        return env
+
+    def snmpd_log(self):
+        return _tail(self.path("snmpd.log"), 10 ** 9)
 
     # -- notifications ------------------------------------------------------
 
@@ -1301,9 +1390,13 @@ class Dom0:
                 count, trap or "", self.traps())) from None
 
     def restart_snmpd(self):
-        """Stop snmpd and start it again, same config and AgentX socket."""
+        """Stop snmpd and start it again, same config and AgentX socket
+        (or the same module and its configuration file)."""
         self.stop_snmpd()
-        self.start_snmpd(self.snmpd_config)
+        if self.snmpd_module:
+            self.start_snmpd_module(None, self.snmpd_config)
+        else:
+            self.start_snmpd(self.snmpd_config)
 
     # -- SNMP queries -------------------------------------------------------
 
