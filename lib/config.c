@@ -17,6 +17,9 @@ const struct xv_config_token xv_config_tokens[] = {
 	{"resourceInterval", "SECONDS",
 	 "how often VM state, vcpus, memory and CPU time are read from the "
 	 "hypervisor (0 = never, 1-3600, default 15)"},
+	{"counterSource", "netlink|xenstat",
+	 "where the vif counters come from: rtnetlink (default) or "
+	 "libxenstat's network statistics"},
 	{"backendDomain", "DOMID",
 	 "the domain whose backend vifs are served (default 0, dom0)"},
 	{"stateFile", "PATH",
@@ -506,6 +509,19 @@ int xv_config_set(struct xv_config *cfg, const char *token, const char *value,
 		if (set_number(value, 0, 3600, &n, err, errlen) < 0)
 			return -1;
 		cfg->resource_interval = n;
+	} else if (strcasecmp(token, "counterSource") == 0) {
+		char word[16], extra;
+
+		if (sscanf(value, "%15s %c", word, &extra) != 1 ||
+		    (strcasecmp(word, "netlink") != 0 &&
+		     strcasecmp(word, "xenstat") != 0)) {
+			snprintf(err, errlen, "'%s': expected netlink or xenstat",
+				 value);
+			return -1;
+		}
+		cfg->counter_source = strcasecmp(word, "xenstat") == 0
+					      ? XV_COUNTERS_XENSTAT
+					      : XV_COUNTERS_NETLINK;
 	} else if (strcasecmp(token, "backendDomain") == 0) {
 		if (set_number(value, 0, 0x7fef, &n, err, errlen) < 0)
 			return -1;

@@ -6,8 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "xenvif/text.h"
+#include "xenvif/xenstat_links.h"
 
 static void say(struct xv_engine *e, enum xv_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -121,6 +123,10 @@ static void xenstore_failed(struct xv_engine *e, int rc)
 		    "table and reconnecting", strerror(-rc));
 	e->xs_failed = true;
 	xv_xsconn_close(&e->xs);
+	/* libxenstat reads domain names through its own connection, which
+	 * died too and which it never reopens: a fresh handle next time. */
+	xv_xenstat_free(e->xenstat);
+	e->xenstat = NULL;
 }
 
 static void xenstore_connect(struct xv_engine *e)
@@ -233,10 +239,52 @@ static bool sysfs_nodename(void *ctx, const char *ifname, uint32_t *domid,
 	return ok;
 }
 
+/* libxenstat's complaints, once each, not on every read. */
+static void heard(struct xv_engine *e, const char *chatter)
+{
+	if (chatter[0] && strcmp(chatter, e->chatter) != 0) {
+		say(e, XV_LOG_NOTICE, "libxenstat: %s", chatter);
+		snprintf(e->chatter, sizeof e->chatter, "%s", chatter);
+	}
+}
+
+static bool from_xenstat(const struct xv_engine *e)
+{
+	return e->cfg.counter_source == XV_COUNTERS_XENSTAT;
+}
+
+/* counterSource xenstat: libxenstat's network statistics as links. */
+static int read_xenstat_links(struct xv_engine *e, char *err, size_t errlen)
+{
+	struct xv_vif_readings readings = {0};
+	struct xv_kernel_probe probe = {.fd = e->probe_fd,
+					.sysfs_root = e->cfg.sysfs_root};
+	char chatter[sizeof e->chatter];
+	int rc;
+
+	if (!e->xenstat && !(e->xenstat = xv_xenstat_new())) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	rc = xv_xenstat_networks(e->xenstat, &readings, err, errlen, chatter,
+				 sizeof chatter);
+	heard(e, chatter);
+	if (rc == 0 && xv_xenstat_links(&readings, &e->meta, xv_kernel_probe,
+					&probe, &e->links) < 0) {
+		snprintf(err, errlen, "out of memory");
+		rc = -ENOMEM;
+	}
+	e->probe_fd = probe.fd;
+	xv_vif_readings_free(&readings);
+	return rc;
+}
+
 static void drain_links(struct xv_engine *e)
 {
 	char err[256];
 
+	if (from_xenstat(e))
+		return; /* no link notifications */
 	if (xv_netlink_drain(&e->nl, &e->events, err, sizeof err) < 0 && !e->nl_failed) {
 		say(e, XV_LOG_ERR, "%s", err);
 		e->nl_failed = true;
@@ -253,14 +301,16 @@ static void sync_table(struct xv_engine *e)
 	/* Notifications first: a link deleted before the dump must not
 	 * be retired without its final counters. */
 	drain_links(e);
-	if (xv_netlink_dump(&e->nl, &e->links, err, sizeof err) < 0) {
+	if ((from_xenstat(e) ? read_xenstat_links(e, err, sizeof err)
+			     : xv_netlink_dump(&e->nl, &e->links, err, sizeof err)) < 0) {
 		if (!e->nl_failed)
 			say(e, XV_LOG_ERR, "%s; keeping the last counters", err);
 		e->nl_failed = true;
 		return;
 	}
 	if (e->nl_failed)
-		say(e, XV_LOG_NOTICE, "reading kernel counters again");
+		say(e, XV_LOG_NOTICE, "reading %s counters again",
+		    from_xenstat(e) ? "libxenstat's" : "kernel");
 	e->nl_failed = false;
 	drain_links(e);
 
@@ -329,6 +379,7 @@ int xv_engine_start(struct xv_engine *e, const struct xv_config *cfg,
 	xv_xsconn_init(&e->xs, e->meta.backend_dir);
 	xv_vm_table_init(&e->vms);
 	e->nl.dump_fd = e->nl.event_fd = -1;
+	e->probe_fd = -1;
 	xv_state_boot_id(e->boot_id);
 	if (!e->boot_id[0])
 		say(e, XV_LOG_WARNING, "cannot read the kernel's boot id: a state "
@@ -337,7 +388,7 @@ int xv_engine_start(struct xv_engine *e, const struct xv_config *cfg,
 	e->uptime_origin = hooks->origin_ms(hooks->ctx);
 
 	if ((rc = load_state(e, err, errlen)) < 0 ||
-	    (rc = xv_netlink_open(&e->nl, err, errlen)) < 0) {
+	    (!from_xenstat(e) && (rc = xv_netlink_open(&e->nl, err, errlen)) < 0)) {
 		release(e);
 		return rc;
 	}
@@ -419,20 +470,23 @@ void xv_engine_xenstore_ready(struct xv_engine *e)
 
 void xv_engine_reconfigure(struct xv_engine *e, struct xv_config *cfg)
 {
-	static const char *const fixed[] = {"backendDomain", "stateFile", "sysfsRoot"};
+	static const char *const fixed[] = {"backendDomain", "stateFile",
+					    "sysfsRoot", "counterSource"};
 	const bool same[] = {
 		cfg->backend_domid == e->cfg.backend_domid,
 		strcmp(cfg->state_file, e->cfg.state_file) == 0,
 		strcmp(cfg->sysfs_root, e->cfg.sysfs_root) == 0,
+		cfg->counter_source == e->cfg.counter_source,
 	};
 
-	for (size_t i = 0; i < 3; i++)
+	for (size_t i = 0; i < sizeof same / sizeof *same; i++)
 		if (!same[i])
 			say(e, XV_LOG_WARNING, "reload: %s changes only with a restart; "
 			    "keeping the old value", fixed[i]);
 	cfg->backend_domid = e->cfg.backend_domid;
 	memcpy(cfg->state_file, e->cfg.state_file, sizeof cfg->state_file);
 	memcpy(cfg->sysfs_root, e->cfg.sysfs_root, sizeof cfg->sysfs_root);
+	cfg->counter_source = e->cfg.counter_source;
 	xv_config_free(&e->cfg);
 	e->cfg = *cfg;
 	memset(cfg, 0, sizeof *cfg);
@@ -455,11 +509,7 @@ void xv_engine_read_resources(struct xv_engine *e)
 		return;
 	rc = xv_xenstat_resources(e->xenstat, &set, err, sizeof err, chatter,
 				  sizeof chatter);
-	/* libxenstat's complaints, once each, not on every read */
-	if (chatter[0] && strcmp(chatter, e->chatter) != 0) {
-		say(e, XV_LOG_NOTICE, "libxenstat: %s", chatter);
-		memcpy(e->chatter, chatter, sizeof e->chatter);
-	}
+	heard(e, chatter);
 	if (rc < 0) {
 		if (!e->resources_failed)
 			say(e, XV_LOG_WARNING, "%s; VM state, vcpus, memory and CPU "
@@ -514,6 +564,9 @@ static void release(struct xv_engine *e)
 	e->xenstat = NULL;
 	xv_xsconn_close(&e->xs);
 	xv_netlink_close(&e->nl);
+	if (e->probe_fd >= 0)
+		close(e->probe_fd);
+	e->probe_fd = -1;
 	xv_linkset_free(&e->links);
 	xv_link_events_free(&e->events);
 	xv_table_free(&e->table);

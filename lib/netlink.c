@@ -27,7 +27,7 @@ void xv_linkset_free(struct xv_linkset *set)
 	*set = (struct xv_linkset){0};
 }
 
-static struct xv_link *linkset_append(struct xv_linkset *set)
+struct xv_link *xv_linkset_append(struct xv_linkset *set)
 {
 	if (set->n == set->cap) {
 		size_t cap = set->cap ? set->cap * 2 : 64;
@@ -38,6 +38,7 @@ static struct xv_link *linkset_append(struct xv_linkset *set)
 		set->links = links;
 		set->cap = cap;
 	}
+	memset(&set->links[set->n], 0, sizeof *set->links);
 	return &set->links[set->n++];
 }
 
@@ -48,7 +49,7 @@ static int compare_ifindex(const void *a, const void *b)
 	return (x->ifindex > y->ifindex) - (x->ifindex < y->ifindex);
 }
 
-static void sort_links(struct xv_linkset *set)
+void xv_linkset_sort(struct xv_linkset *set)
 {
 	if (set->n > 1)
 		qsort(set->links, set->n, sizeof *set->links, compare_ifindex);
@@ -276,7 +277,7 @@ static int read_dump_part(struct xv_netlink *nl, struct xv_linkset *out,
 			snprintf(err, errlen, "rtnetlink dump: %s", strerror(code));
 			return -code;
 		}
-		struct xv_link *link = linkset_append(out);
+		struct xv_link *link = xv_linkset_append(out);
 		if (!link) {
 			snprintf(err, errlen, "rtnetlink dump: out of memory");
 			return -ENOMEM;
@@ -302,7 +303,7 @@ int xv_netlink_dump(struct xv_netlink *nl, struct xv_linkset *out, char *err,
 		if (rc < 0)
 			return rc;
 		if (!interrupted) {
-			sort_links(out);
+			xv_linkset_sort(out);
 			return 0;
 		}
 	}
@@ -325,7 +326,7 @@ static struct xv_link *record_reading(struct xv_link_events *ev,
 	struct xv_link *r = find_unsorted(&ev->readings, link->ifindex);
 
 	if (!r) {
-		if (!(r = linkset_append(&ev->readings)))
+		if (!(r = xv_linkset_append(&ev->readings)))
 			return NULL;
 		*r = *link;
 		return r;
@@ -340,7 +341,7 @@ static int record_gone(struct xv_link_events *ev, struct xv_link *reading)
 {
 	struct xv_link *slot = find_unsorted(&ev->gone, reading->ifindex);
 
-	if (!slot && !(slot = linkset_append(&ev->gone)))
+	if (!slot && !(slot = xv_linkset_append(&ev->gone)))
 		return -ENOMEM;
 	*slot = *reading;
 	/* A device that reuses the ifindex later starts its own reading. */
@@ -398,6 +399,6 @@ int xv_netlink_drain(struct xv_netlink *nl, struct xv_link_events *ev,
 			}
 		}
 	}
-	sort_links(&ev->gone);
+	xv_linkset_sort(&ev->gone);
 	return 0;
 }

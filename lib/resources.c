@@ -175,13 +175,17 @@ static int read_node(xenstat_node *node, struct xv_resource_set *out)
 	return 0;
 }
 
-int xv_xenstat_resources(struct xv_xenstat *x, struct xv_resource_set *out,
-			 char *err, size_t errlen, char *chatter, size_t chattersz)
+/* One libxenstat query: a node with what flags asks for, or NULL with
+ * err set.  Whatever libxenstat writes to stderr meanwhile is caught. */
+static xenstat_node *query(struct xv_xenstat *x, unsigned int flags, int *rc,
+			   char *err, size_t errlen, char *chatter,
+			   size_t chattersz)
 {
 	struct catch c;
 	xenstat_node *node = NULL;
-	int rc = 0, e;
+	int e;
 
+	*rc = 0;
 	catch_begin(&c);
 	if (!x->h) {
 		errno = 0;
@@ -190,28 +194,101 @@ int xv_xenstat_resources(struct xv_xenstat *x, struct xv_resource_set *out,
 			e = errno ? errno : EIO;
 			snprintf(err, errlen, "libxenstat cannot reach the hypervisor: %s",
 				 strerror(e));
-			rc = -e;
+			*rc = -e;
 		}
 	}
 	if (x->h) {
-		/* Domains only: no vcpu, network or block device queries. */
 		errno = 0;
-		node = xenstat_get_node(x->h, 0);
+		node = xenstat_get_node(x->h, flags);
 		if (!node) {
 			e = errno ? errno : EIO;
 			snprintf(err, errlen, "libxenstat query failed: %s", strerror(e));
-			rc = -e;
+			*rc = -e;
 			/* A fresh handle next time: the hypervisor may be back. */
 			xenstat_uninit(x->h);
 			x->h = NULL;
 		}
 	}
 	catch_end(&c, chatter, chattersz);
-	if (node) {
-		rc = read_node(node, out);
-		if (rc < 0)
-			snprintf(err, errlen, "out of memory");
-		xenstat_free_node(node);
+	return node;
+}
+
+int xv_xenstat_resources(struct xv_xenstat *x, struct xv_resource_set *out,
+			 char *err, size_t errlen, char *chatter, size_t chattersz)
+{
+	int rc;
+	/* Domains only: no vcpu, network or block device queries. */
+	xenstat_node *node = query(x, 0, &rc, err, errlen, chatter, chattersz);
+
+	if (!node)
+		return rc;
+	rc = read_node(node, out);
+	if (rc < 0)
+		snprintf(err, errlen, "out of memory");
+	xenstat_free_node(node);
+	return rc;
+}
+
+void xv_vif_readings_free(struct xv_vif_readings *r)
+{
+	free(r->v);
+	memset(r, 0, sizeof *r);
+}
+
+static int add_reading(struct xv_vif_readings *r, uint32_t domid,
+		       xenstat_network *net)
+{
+	struct xv_vif_reading *v;
+
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 64;
+
+		if (!(v = realloc(r->v, cap * sizeof *v)))
+			return -ENOMEM;
+		r->v = v;
+		r->cap = cap;
 	}
+	v = &r->v[r->n++];
+	v->domid = domid;
+	v->devid = xenstat_network_id(net);
+	/* libxenstat reads the dom0 device's own receive and transmit
+	 * columns: received is what the guest sent, In. */
+	v->stats.v[XV_IN_OCTETS] = xenstat_network_rbytes(net);
+	v->stats.v[XV_IN_PKTS] = xenstat_network_rpackets(net);
+	v->stats.v[XV_IN_DISCARDS] = xenstat_network_rdrop(net);
+	v->stats.v[XV_IN_ERRORS] = xenstat_network_rerrs(net);
+	v->stats.v[XV_OUT_OCTETS] = xenstat_network_tbytes(net);
+	v->stats.v[XV_OUT_PKTS] = xenstat_network_tpackets(net);
+	v->stats.v[XV_OUT_DISCARDS] = xenstat_network_tdrop(net);
+	v->stats.v[XV_OUT_ERRORS] = xenstat_network_terrs(net);
+	return 0;
+}
+
+int xv_xenstat_networks(struct xv_xenstat *x, struct xv_vif_readings *out,
+			char *err, size_t errlen, char *chatter, size_t chattersz)
+{
+	int rc;
+	xenstat_node *node = query(x, XENSTAT_NETWORK, &rc, err, errlen,
+				   chatter, chattersz);
+	unsigned int ndoms;
+
+	if (!node)
+		return rc;
+	out->n = 0;
+	ndoms = xenstat_node_num_domains(node);
+	for (unsigned int i = 0; i < ndoms && rc == 0; i++) {
+		xenstat_domain *d = xenstat_node_domain_by_index(node, i);
+		unsigned int nnets = d ? xenstat_domain_num_networks(d) : 0;
+
+		for (unsigned int j = 0; j < nnets && rc == 0; j++) {
+			xenstat_network *net = xenstat_domain_network(d, j);
+
+			if (net)
+				rc = add_reading(out, xenstat_domain_id(d), net);
+		}
+	}
+	if (rc < 0)
+		snprintf(err, errlen, "out of memory");
+	xenstat_free_node(node);
 	return rc;
 }

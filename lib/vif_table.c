@@ -440,11 +440,15 @@ static int count_links(struct xv_table *t, const struct xv_reconcile *in,
 					row = to;
 				}
 			}
-			xv_counters_advance(&row->total, &s->last, &link->stats);
+			if (!link->stats_unknown)
+				xv_counters_advance(&row->total, &s->last, &link->stats);
 			snprintf(s->name, sizeof s->name, "%s", link->name);
 			s->seen = true;
 			continue;
 		}
+		/* Counted from its first known reading, not before. */
+		if (link->stats_unknown)
+			continue;
 		row = resolve_link(t, in, names, &cache, &old, link, &emu);
 		if (!row)
 			continue;

@@ -50,11 +50,18 @@ struct xv_period {
 	char tz[64];      /* IANA time zone name */
 };
 
+/* Where the vif counters come from. */
+enum xv_counter_source {
+	XV_COUNTERS_NETLINK, /* rtnetlink: one dump, link events, final counters */
+	XV_COUNTERS_XENSTAT, /* libxenstat's network statistics */
+};
+
 struct xv_config {
 	unsigned int refresh_interval;    /* seconds between counter reads */
 	unsigned int state_save_interval; /* seconds between state saves */
 	unsigned int resource_interval;   /* seconds between hypervisor reads; 0: none */
 	uint32_t backend_domid;           /* the domain whose backends we serve */
+	enum xv_counter_source counter_source;
 	char state_file[PATH_MAX];        /* "" = in net-snmp's persistent dir */
 	char sysfs_root[PATH_MAX];        /* where class/net/IF/device lives */
 

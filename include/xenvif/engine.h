@@ -75,6 +75,7 @@ struct xv_engine {
 	bool xs_failed, nl_failed, save_failed, overrun_logged;
 
 	struct xv_xenstat *xenstat;     /* opened on first use */
+	int probe_fd;                   /* counterSource xenstat: for ioctls */
 	bool resources_failed;
 	char chatter[256];              /* libxenstat's last stderr line logged */
 	time_t last_save;       /* CLOCK_MONOTONIC seconds */

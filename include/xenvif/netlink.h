@@ -23,6 +23,9 @@ struct xv_link {
 	char parent_bus[32];    /* "xen-backend" for a netback vif */
 	char parent_dev[32];    /* "vif-D-N" for a netback vif */
 	struct xv_counters stats;
+	/* No counters this time (a collector that could not pair them
+	 * with the device): a row keeps what it has counted. */
+	bool stats_unknown;
 };
 
 /* Links sorted by ifindex. */
@@ -34,6 +37,9 @@ struct xv_linkset {
 void xv_linkset_clear(struct xv_linkset *set);
 void xv_linkset_free(struct xv_linkset *set);
 const struct xv_link *xv_linkset_find(const struct xv_linkset *set, int ifindex);
+/* A zeroed link at the end, or NULL (no memory); then sort once. */
+struct xv_link *xv_linkset_append(struct xv_linkset *set);
+void xv_linkset_sort(struct xv_linkset *set);
 
 /* Up and carrying traffic, as xenVifOperStatus means it. */
 bool xv_link_is_up(const struct xv_link *link);

@@ -2,7 +2,8 @@
  * What the hypervisor says about each domain, read with libxenstat:
  * state, vcpus, memory and CPU time.  It is read on its own cadence,
  * apart from the counters: a hypervisor query costs more than a netlink
- * dump and changes slowly.
+ * dump and changes slowly.  libxenstat's network statistics can also
+ * be the source of the vif counters (counterSource xenstat).
  *
  * libxenstat reports its troubles on stderr; the source catches what it
  * writes during each call and hands it back, so the agent can log it
@@ -15,6 +16,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "xenvif/counters.h"
 
 /* Values as XEN-VIF-MIB's xenVifVmState. */
 enum xv_domain_state {
@@ -58,6 +61,29 @@ void xv_xenstat_free(struct xv_xenstat *x);
  */
 int xv_xenstat_resources(struct xv_xenstat *x, struct xv_resource_set *out,
 			 char *err, size_t errlen, char *chatter, size_t chattersz);
+
+/* One network device as libxenstat's network statistics report it:
+ * the domain and device id its name says, and its counters.  Not its
+ * name: an HVM guest's vifD.N and vifD.N-emu come as two readings of
+ * (D, N), in the kernel's order of devices. */
+struct xv_vif_reading {
+	uint32_t domid, devid;
+	struct xv_counters stats;
+};
+
+struct xv_vif_readings {
+	struct xv_vif_reading *v;
+	size_t n, cap;
+};
+
+void xv_vif_readings_free(struct xv_vif_readings *r);
+
+/*
+ * Reads every vif's counters with libxenstat (XENSTAT_NETWORK: it parses
+ * /proc/net/dev).  0, or -errno with err set, as xv_xenstat_resources.
+ */
+int xv_xenstat_networks(struct xv_xenstat *x, struct xv_vif_readings *out,
+			char *err, size_t errlen, char *chatter, size_t chattersz);
 
 /* The state a domain is in, from libxenstat's flags. */
 enum xv_domain_state xv_domain_state_of(bool dying, bool crashed, bool shutdown,

@@ -12,8 +12,8 @@ import time
 from common import (FAST, QUOTA_CLEARED, index_of, QUOTA_EXCEEDED, QUOTA_OBJECTS,
                     QUOTA_WARNING, RATE_ALARM, RATE_CLEARED, RATE_OBJECTS,
                     STATUS_EXCEEDED, STATUS_OK, SNMP_TRAP_OID, SYS_UPTIME,
-                    Dom0, Vif, objects, ours, tap, vm_index, vm_oid, vm_row,
-                    wait_ours, wait_until)
+                    Dom0, Vif, netlink_only, objects, ours, tap, vm_index,
+                    vm_oid, vm_row, wait_ours, wait_until)
 from dom0 import SRCDIR, TRAP_SINK
 
 WEB = "6f1c2a9e-0d3b-4c8e-9a51-3b2f7d0e4a11"
@@ -146,20 +146,24 @@ def main(t):
              "the traphandle took the token bucket off")
 
         # A VM over quota with a custom vifname reboots: its new device
-        # has the old name, and must be limited again.
+        # has the old name, and must be limited again.  (libxenstat
+        # finds a custom vifname only by a nodename the rig cannot give.)
         cidx = vm_index(cust)
         write_config(dom0, FAST + ("quota web1 100K in", "quota db1 1K",
                                    "quota cust 1K"))
         reload(dom0, "configuration reloaded")
-        dom0.send_from_guest(cust, 0, count=2, size=1000)
-        wait_ours(dom0, 1, QUOTA_EXCEEDED, cidx)
-        t.ok(wait_until(lambda: "tbf" in qdiscs(dom0, "vifcust"), 10,
-                        "vifcust to be shaped"), "vifcust limited")
-        cust = dom0.reboot_vm(cust, 16)
-        wait_ours(dom0, 2, QUOTA_EXCEEDED, cidx)
-        t.ok(wait_until(lambda: "tbf" in qdiscs(dom0, "vifcust"), 10,
-                        "the new vifcust to be shaped"),
-             "rebooted under the same vifname: announced again, limited again")
+        if netlink_only(t, dom0, "a custom vifname shaped again after a "
+                        "reboot (2 checks)"):
+            dom0.send_from_guest(cust, 0, count=2, size=1000)
+            wait_ours(dom0, 1, QUOTA_EXCEEDED, cidx)
+            t.ok(wait_until(lambda: "tbf" in qdiscs(dom0, "vifcust"), 10,
+                            "vifcust to be shaped"), "vifcust limited")
+            cust = dom0.reboot_vm(cust, 16)
+            wait_ours(dom0, 2, QUOTA_EXCEEDED, cidx)
+            t.ok(wait_until(lambda: "tbf" in qdiscs(dom0, "vifcust"), 10,
+                            "the new vifcust to be shaped"),
+                 "rebooted under the same vifname: announced again, "
+                 "limited again")
 
         # Notices while snmpd is away survive an agent restart: sent
         # once, when snmpd is back.

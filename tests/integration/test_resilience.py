@@ -5,8 +5,8 @@ table, says so once, and comes back by itself."""
 
 import time
 
-from common import (FAST, Dom0, Vif, counters, index_of, indexes, plus, row,
-                    tap, wait_counters, wait_until)
+from common import (FAST, Dom0, Vif, counters, index_of, indexes,
+                    netlink_only, plus, row, tap, wait_counters, wait_until)
 
 DISC = "xenVifCounterDiscontinuityTime"
 
@@ -26,18 +26,23 @@ def main(t):
         agent_config = FAST + ("agentXPingInterval 1",)
         dom0.start_agent(agent_config)
 
-        # xenstore goes away: the table stays, counters still move.
+        # xenstore goes away: the table stays, counters still move
+        # (libxenstat reads domain names there: its counters wait).
         dom0.stop_xenstore()
         base = counters(dom0, idx)
         dom0.send_from_guest(vm, 0, count=3, size=100)
         expect = plus(base, xenVifHCInOctets=300, xenVifHCInPkts=3)
-        t.is_(wait_counters(dom0, idx, expect), expect,
-              "xenstore down: the last table is served, counters move")
+        moving = netlink_only(t, dom0, "counters move while xenstore is "
+                              "away")
+        if moving:
+            t.is_(wait_counters(dom0, idx, expect), expect,
+                  "xenstore down: the last table is served, counters move")
         wait_until(lambda: log_count(dom0, "lost xenstore") == 1, 5,
                    "the agent to notice")
         dom0.send_from_guest(vm, 0, count=1, size=100)
-        wait_counters(dom0, idx, plus(expect, xenVifHCInOctets=100,
-                                      xenVifHCInPkts=1))
+        expect = plus(expect, xenVifHCInOctets=100, xenVifHCInPkts=1)
+        if moving:
+            wait_counters(dom0, idx, expect)
         t.is_(log_count(dom0, "lost xenstore"), 1, "said once, not per retry")
 
         # xenstore back (same tree, new connections): watches are set
@@ -45,6 +50,9 @@ def main(t):
         dom0.start_xenstore()
         wait_until(lambda: "connected to xenstore again" in dom0.agent_log(),
                    10, "the agent to reconnect")
+        if not moving:
+            t.is_(wait_counters(dom0, idx, expect), expect,
+                  "xenstore back: what moved meanwhile is all counted")
         new = dom0.add_vm("db1", 4, vifs=[Vif(0)])
         t.ok(wait_until(lambda: index_of(new) in indexes(dom0), 5,
                         "the new VM's row"),

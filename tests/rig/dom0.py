@@ -1471,9 +1471,17 @@ class Dom0:
 
     # -- the agent ----------------------------------------------------------
 
+    @property
+    def counter_source(self):
+        """The agent's counter collector in these tests: netlink, or
+        xenstat when XVA_COUNTER_SOURCE says so (tests run both)."""
+        return os.environ.get("XVA_COUNTER_SOURCE", "netlink")
+
     def _write_agent_config(self, config_lines):
         lines = list(config_lines)
         tokens = {ln.split()[0].lower() for ln in lines if ln.split()}
+        if "countersource" not in tokens and self.counter_source != "netlink":
+            lines.append("counterSource %s" % self.counter_source)
         if "sysfsroot" not in tokens:
             lines.append("sysfsRoot %s" % self.fake_sysfs_root)
         if "statefile" not in tokens:

@@ -179,6 +179,16 @@ int main(void)
 	tap_ok(set(&cfg, "sysfsRoot", "/tmp/sys") == 0 &&
 		       strcmp(cfg.sysfs_root, "/tmp/sys") == 0,
 	       "sysfsRoot");
+	tap_ok(cfg.counter_source == XV_COUNTERS_NETLINK, "counterSource netlink by default");
+	tap_ok(set(&cfg, "counterSource", "xenstat") == 0 &&
+		       cfg.counter_source == XV_COUNTERS_XENSTAT,
+	       "counterSource xenstat");
+	tap_ok(set(&cfg, "counterSource", "NetLink") == 0 &&
+		       cfg.counter_source == XV_COUNTERS_NETLINK,
+	       "counterSource netlink, in any case");
+	tap_ok(set(&cfg, "counterSource", "procfs") < 0, "another source refused");
+	tap_is_str(err, "'procfs': expected netlink or xenstat", "and said why");
+	tap_ok(set(&cfg, "counterSource", "xenstat now") < 0, "trailing words refused");
 	tap_ok(set(&cfg, "refreshIntervall", "5") < 0, "misspelt token refused");
 	tap_is_str(err, "unknown token 'refreshIntervall'", "and named");
 
@@ -190,7 +200,7 @@ int main(void)
 		    strstr(e, "unknown token") == NULL)
 			n++;
 	}
-	tap_is_u64(n, 9, "every token listed for -H is parsed");
+	tap_is_u64(n, 10, "every token listed for -H is parsed");
 	xv_config_free(&cfg);
 	return tap_done();
 }

@@ -400,6 +400,37 @@ static void test_active_from(void)
 	xv_table_free(&t);
 }
 
+/* A collector that could not pair a device with its counters lists it
+ * without them: the row keeps what it has, and a device never counted
+ * waits for its first real reading. */
+static void test_stats_unknown(void)
+{
+	struct world w;
+	struct xv_row *r;
+
+	world_init(&w);
+	fake_add_vm(&w.fs, 3, "web1", U1, 0, NULL, "xenbr0");
+	put_link(&w.links, 10, "vif3.0", 1000, 500);
+	sync_at(&w, 100, 0);
+	r = row_of(&w, U1 "/0");
+	tap_ok(r != NULL, "row");
+	if (!r)
+		return;
+	put_link(&w.links, 10, "vif3.0", 0, 0)->stats_unknown = true;
+	put_link(&w.links, 11, "vif3.0-emu", 0, 0)->stats_unknown = true;
+	sync_at(&w, 200, 0);
+	tap_is_u64(r->total.v[XV_IN_OCTETS], 1000, "no counters: the row keeps its own");
+	tap_is_u64(r->nsources, 1, "the device is still followed, the unknown tap not yet");
+	tap_is_u64(r->ifindex, 10, "and still served");
+	put_link(&w.links, 10, "vif3.0", 1200, 600);
+	put_link(&w.links, 11, "vif3.0-emu", 70, 7);
+	sync_at(&w, 300, 0);
+	tap_is_u64(r->total.v[XV_IN_OCTETS], 1270,
+		   "counted again from the last reading, the tap from zero");
+	tap_is_u64(r->nsources, 2, "both followed");
+	world_free(&w);
+}
+
 int main(void)
 {
 	test_reboot_and_recreate();
@@ -408,5 +439,6 @@ int main(void)
 	test_lingering_device();
 	test_review_cases();
 	test_active_from();
+	test_stats_unknown();
 	return tap_done();
 }
