@@ -134,10 +134,11 @@ void xv_glue_start(struct xv_engine *e)
 	after_engine();
 }
 
-void xv_glue_finish(void)
+void xv_glue_finish(bool send)
 {
 	xv_engine_refresh(engine);
-	xv_notify_pass(&engine->vms);
+	if (send)
+		xv_notify_pass(&engine->vms);
 }
 
 void xv_glue_reconfigure(struct xv_config *cfg)

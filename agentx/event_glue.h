@@ -8,13 +8,16 @@
 #ifndef XV_EVENT_GLUE_H
 #define XV_EVENT_GLUE_H
 
+#include <stdbool.h>
+
 #include "xenvif/engine.h"
 
 void xv_glue_start(struct xv_engine *e);
 void xv_glue_stop(void);
 
-/* Reads the counters a last time and sends what notices there are. */
-void xv_glue_finish(void);
+/* Reads the counters a last time and, if send, sends what notices there
+ * are (those not sent stay in the state). */
+void xv_glue_finish(bool send);
 
 /* Applies a reloaded configuration (the engine takes it). */
 void xv_glue_reconfigure(struct xv_config *cfg);

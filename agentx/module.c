@@ -17,6 +17,7 @@
 
 static struct xv_engine engine;
 static bool running;
+static enum xv_module_host host_running;
 
 static void engine_log(void *ctx, enum xv_log_level level, const char *msg)
 {
@@ -75,6 +76,19 @@ int xv_module_start(enum xv_module_host host, struct xv_config *cfg, char *err,
 		snprintf(err, errlen, "already running");
 		return -1;
 	}
+	/* The objects first: if another instance serves them (the daemon
+	 * beside the module in snmpd), this one must not touch the state
+	 * file they share by default. */
+	if (xv_mib_vif_register(&engine.table, &engine.vms) != MIB_REGISTERED_OK ||
+	    xv_mib_vm_register(&engine.vms) != MIB_REGISTERED_OK) {
+		snprintf(err, errlen, "cannot register the XEN-VIF-MIB objects "
+			 "(is another instance serving them?)");
+		xv_mib_vm_unregister();
+		xv_mib_vif_unregister();
+		xv_config_free(cfg);
+		memset(cfg, 0, sizeof *cfg);
+		return -1;
+	}
 	state_path(cfg, path, sizeof path);
 	if (host == XV_HOST_SNMPD)
 		xv_master_local();
@@ -84,21 +98,14 @@ int xv_module_start(enum xv_module_host host, struct xv_config *cfg, char *err,
 	memset(cfg, 0, sizeof *cfg);
 	if (rc < 0) {
 		snprintf(err, errlen, "%s", why);
+		xv_mib_vm_unregister();
+		xv_mib_vif_unregister();
 		return -1;
 	}
 	xv_master_on_origin_moved(on_origin_moved, &engine);
-	if (xv_mib_vif_register(&engine.table, &engine.vms) != MIB_REGISTERED_OK ||
-	    xv_mib_vm_register(&engine.vms) != MIB_REGISTERED_OK) {
-		snprintf(err, errlen, "cannot register the XEN-VIF-MIB objects "
-			 "(is another instance serving them?)");
-		xv_mib_vm_unregister();
-		xv_mib_vif_unregister();
-		xv_master_on_origin_moved(NULL, NULL);
-		xv_engine_stop(&engine);
-		return -1;
-	}
 	xv_notify_route(host == XV_HOST_SNMPD ? XV_NOTIFY_LOCAL : XV_NOTIFY_AGENTX);
 	xv_glue_start(&engine);
+	host_running = host;
 	running = true;
 	return 0;
 }
@@ -126,8 +133,15 @@ void xv_module_stop(void)
 	if (!running)
 		return;
 	/* The last counters, and any notice they call for, before the
-	 * state is saved (a notice not sent stays in it). */
-	xv_glue_finish();
+	 * state is saved (a notice not sent stays in it).  Inside snmpd,
+	 * which is shutting down or reloading, its sinks may be going or
+	 * gone, and an inform's answer would never be read: the notices
+	 * wait in the state for the next start. */
+	xv_glue_finish(host_running != XV_HOST_SNMPD);
+	if (host_running == XV_HOST_SNMPD && engine.vms.nnotices)
+		snmp_log(LOG_INFO, "%s: %zu notification(s) wait in the state "
+			 "file for the next start\n", XV_APP_NAME,
+			 engine.vms.nnotices);
 	xv_glue_stop();
 	xv_mib_vm_unregister();
 	xv_mib_vif_unregister();

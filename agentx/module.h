@@ -36,8 +36,9 @@ void xv_module_reconfigure(struct xv_config *cfg);
 /* How many vifs are served, for the start-up message. */
 size_t xv_module_vifs(void);
 
-/* Reads the counters a last time, sends what notices wait, leaves the
- * MIB and saves the state file.  Does nothing if not running. */
+/* Reads the counters a last time, sends what notices wait (a subagent
+ * only: inside snmpd they wait in the state file), leaves the MIB and
+ * saves the state file.  Does nothing if not running. */
 void xv_module_stop(void);
 
 #endif

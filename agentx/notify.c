@@ -102,54 +102,50 @@ static void send_to_master(netsnmp_variable_list *vars)
  * net-snmp 5.9 makes an SNMPv1 copy of every notification before it
  * looks at the sinks, and for any with a Counter64 (all of ours) says
  * twice that it cannot, even when no sink is SNMPv1.  While snmpd sends
- * one of ours, its log handlers are held and every other message is
- * passed on to them.
+ * one of ours, each of its log handlers is given a filter in place of
+ * its function, and gets its function back afterwards.  The list of
+ * handlers itself is left alone: net-snmp 5.9 does not keep its links
+ * right when a handler is added and removed again.
  */
 static const char *const v1_chatter[] = {
 	"send_trap: v1 traps can't carry Counter64 varbinds",
 	"send_trap: failed to convert v2->v1 template PDU",
 };
 
-#define XV_HELD_MAX 16
-static netsnmp_log_handler *held[XV_HELD_MAX];
+#define XV_HELD_MAX 32
+static struct held_handler {
+	netsnmp_log_handler *logh;
+	int (*handler)(netsnmp_log_handler *, int, const char *);
+} held[XV_HELD_MAX];
 static size_t nheld;
 
-static int pass_on(netsnmp_log_handler *self, int priority, const char *msg)
+static int filtered(netsnmp_log_handler *self, int priority, const char *msg)
 {
-	(void)self;
 	for (size_t i = 0; i < sizeof v1_chatter / sizeof *v1_chatter; i++)
 		if (strncmp(msg, v1_chatter[i], strlen(v1_chatter[i])) == 0)
 			return 1;
 	for (size_t i = 0; i < nheld; i++)
-		if (priority <= held[i]->priority && priority >= held[i]->pri_max)
-			held[i]->handler(held[i], priority, msg);
+		if (held[i].logh == self)
+			return held[i].handler(self, priority, msg);
 	return 1;
 }
 
 static void send_in_snmpd(netsnmp_variable_list *vars)
 {
-	netsnmp_log_handler *filter = netsnmp_register_loghandler(
-		NETSNMP_LOGHANDLER_NONE, LOG_DEBUG);
-
 	nheld = 0;
-	if (filter) {
-		filter->handler = pass_on;
-		for (netsnmp_log_handler *h = get_logh_head(); h; h = h->next) {
-			if (h == filter || !h->enabled)
-				continue;
-			if (nheld == XV_HELD_MAX)
-				break;
-			netsnmp_disable_this_loghandler(h);
-			held[nheld++] = h;
-		}
+	for (netsnmp_log_handler *h = get_logh_head(); h && nheld < XV_HELD_MAX;
+	     h = h->next) {
+		if (!h->handler || h->handler == filtered)
+			continue;
+		held[nheld].logh = h;
+		held[nheld++].handler = h->handler;
+		h->handler = filtered;
 	}
 	/* snmpd adds sysUpTime.0, in its clock. */
 	send_v2trap(vars);
 	for (size_t i = 0; i < nheld; i++)
-		netsnmp_enable_this_loghandler(held[i]);
+		held[i].logh->handler = held[i].handler;
 	nheld = 0;
-	if (filter)
-		netsnmp_remove_loghandler(filter);
 }
 
 static void send_one(const struct xv_notice *n)

@@ -190,6 +190,26 @@ int xv_xenstat_links(struct xv_vif_readings *readings, const struct xv_meta *met
 	return 0;
 }
 
+size_t xv_xenstat_links_confirm(struct xv_linkset *links,
+				const struct xv_linkset *before)
+{
+	size_t withheld = 0;
+
+	for (size_t i = 0; i < links->n; i++) {
+		struct xv_link *l = &links->links[i];
+		const struct xv_link *was;
+
+		if (l->stats_unknown)
+			continue;
+		was = xv_linkset_find(before, l->ifindex);
+		if (!was || strcmp(was->name, l->name) != 0) {
+			l->stats_unknown = true;
+			withheld++;
+		}
+	}
+	return withheld;
+}
+
 /* ---- the kernel's answer --------------------------------------------- */
 
 static bool read_master(const char *sysfs_root, const char *name, char *out,

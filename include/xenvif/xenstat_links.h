@@ -42,6 +42,16 @@ int xv_xenstat_links(struct xv_vif_readings *readings, const struct xv_meta *met
 		     xv_device_probe_fn *probe, void *probe_ctx,
 		     struct xv_linkset *out);
 
+/*
+ * Withholds the counters of every link in links that was not in before
+ * (the same collector's look just before libxenstat read) under the same
+ * name and ifindex: a device replaced under its name between
+ * libxenstat's read and the kernel's answer would otherwise be credited
+ * with the old device's counters.  Returns how many were withheld.
+ */
+size_t xv_xenstat_links_confirm(struct xv_linkset *links,
+				const struct xv_linkset *before);
+
 /* The kernel's answer: ioctls on a socket the caller keeps open (-1:
  * one is opened), sysfs under sysfs_root for the bridge. */
 struct xv_kernel_probe {

@@ -42,6 +42,12 @@ def sighup(dom0, expect_in_log):
                "snmpd's log to say %r" % expect_in_log)
 
 
+def warnings_log(dom0):
+    """snmpd's second log, of warnings and worse."""
+    with open(dom0.path("snmpd-warnings.log")) as f:
+        return f.read()
+
+
 def quota(dom0, vm):
     return int(vm_row(dom0, vm_index(vm),
                       ["xenVifVmQuotaOctets"])["xenVifVmQuotaOctets"])
@@ -122,9 +128,15 @@ def main(t):
              "a broken reload names file and line")
         t.is_(quota(dom0, web), 6000, "and changes nothing")
 
-        # A restart of snmpd keeps the accounting.
-        dom0._write_agent_config(FAST + ("quota web1 6K in warn 50",
-                                         "quota db1 1K in"))
+        t.ok("send_trap" not in warnings_log(dom0),
+             "nor in its log of warnings, after several notifications",
+             diag=warnings_log(dom0))
+
+        # A restart of snmpd keeps the accounting.  The refresh is slow,
+        # so that only the last one, as snmpd stops, sees db1's traffic.
+        dom0._write_agent_config(("refreshInterval 3600",
+                                  "quota web1 6K in warn 50",
+                                  "quota db1 1K in"))
         usage = vm_row(dom0, widx, ["xenVifVmPeriodInOctets"])
         kept = counters(dom0, idx)
         dom0.restart_snmpd()
@@ -132,10 +144,21 @@ def main(t):
               "restarts")
         t.is_(vm_row(dom0, widx, ["xenVifVmPeriodInOctets"]), usage,
               "and so does the period's usage")
-        # db1 crosses its quota after the restart: anything repeated
-        # for web1 would have come first.
+        # db1 crosses its quota as snmpd stops: the notice is not sent
+        # into a closing snmpd, it waits in the state file.
         dom0.send_from_guest(db, 0, count=2, size=1000)
+        dom0.stop_snmpd()
+        t.ok("xen-vif-agent: 2 notification(s) wait in the state file"
+             in dom0.snmpd_log(), "the notices found as snmpd stops (db1 "
+             "past its warning level and its quota) wait in the state file",
+             diag=dom0.snmpd_log()[-2000:])
+        t.is_(ours(dom0, vm=vm_index(db)), [], "and are not sent then")
+        dom0.start_snmpd_module(None, [TRAP_SINK])
         wait_ours(dom0, 1, QUOTA_EXCEEDED, vm_index(db))
+        t.is_([(n["trap"], objects(n)["xenVifVmName"])
+               for n in ours(dom0, vm=vm_index(db))],
+              [(QUOTA_WARNING, "db1"), (QUOTA_EXCEEDED, "db1")],
+              "they are sent, once, when snmpd starts again")
         t.is_([n["trap"] for n in ours(dom0, vm=widx)],
               [QUOTA_WARNING, QUOTA_EXCEEDED], "with nothing repeated")
 

@@ -1275,8 +1275,12 @@ class Dom0:
                 "rocommunity %s 127.0.0.1" % COMMUNITY,
                 "dlmod xen_vif_mib %s" % MODULE,
             ] + self.snmpd_config) + "\n")
+        # A second log, of warnings and worse, as a distribution's
+        # unit adds one (Debian's: -LOw): the module must leave
+        # snmpd's handlers as it found them.
         self.snmpd.start(in_ns(self.ns, [
             "snmpd", "-f", "-A", "-Lf", self.path("snmpd.log"),
+            "-LF", "w", self.path("snmpd-warnings.log"),
             "-p", self.path("snmpd.pid"), "udp:%s" % SNMP_ADDRESS]),
             env=self.module_env())
 

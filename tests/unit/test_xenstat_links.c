@@ -164,6 +164,30 @@ int main(void)
 	tap_ok((l = by_name(&out, "vif3.0")) && l->stats_unknown,
 	       "no reading: listed without counters");
 
+	/* A device replaced under its name while libxenstat read: the
+	 * look before and the look after disagree on its ifindex. */
+	{
+		struct xv_linkset before = {0};
+
+		r.n = 0;
+		reading(&r, 3, 0, 360, 36);
+		xv_xenstat_links(&r, &meta, probe, &k, &before);
+		k.dev[0].ifindex = 99;
+		xv_xenstat_links(&r, &meta, probe, &k, &out);
+		tap_is_u64(xv_xenstat_links_confirm(&out, &before), 1,
+			   "a device replaced between the looks is withheld");
+		tap_ok((l = by_name(&out, "vif3.0")) && l->ifindex == 99 &&
+		       l->stats_unknown, "vif3.0, new ifindex, without counters");
+		k.dev[0].ifindex = 30;
+		xv_xenstat_links(&r, &meta, probe, &k, &before);
+		xv_xenstat_links(&r, &meta, probe, &k, &out);
+		tap_is_u64(xv_xenstat_links_confirm(&out, &before), 0,
+			   "devices unchanged between the looks keep their counters");
+		tap_ok((l = by_name(&out, "vif3.0")) && !l->stats_unknown &&
+		       l->stats.v[XV_IN_OCTETS] == 360, "vif3.0 read as usual");
+		xv_linkset_free(&before);
+	}
+
 	/* A device gone: not listed. */
 	k.dev[0].name = "gone";
 	reading(&r, 3, 0, 350, 35);
