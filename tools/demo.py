@@ -28,6 +28,10 @@ MIB_ROOT = ".1.3.6.1.4.1.8072.9999.98"
 # Per VM: frames per round from the guest (In) and to it (Out), size.
 TRAFFIC = {"web1": (40, 12, 1200), "db1": (6, 30, 900),
            "win10": (10, 10, 600), "shop": (25, 5, 1400)}
+# What the simulated hypervisor says of each VM: vcpus, memory in KiB,
+# and the CPU time its domain uses each round.
+RESOURCES = {"web1": (2, 2 << 20, 0.9e9), "db1": (4, 8 << 20, 3.1e9),
+             "win10": (2, 4 << 20, 1.4e9), "shop": (1, 1 << 20, 0.2e9)}
 
 
 def read_table(dom0):
@@ -69,8 +73,12 @@ def render(rows, previous, elapsed):
 
 VM_COLUMNS = ("xenVifVmName", "xenVifVmPeriodInOctets",
               "xenVifVmPeriodOutOctets", "xenVifVmQuotaOctets",
-              "xenVifVmQuotaUsedPercent", "xenVifVmQuotaStatus")
+              "xenVifVmQuotaUsedPercent", "xenVifVmQuotaStatus",
+              "xenVifVmState", "xenVifVmVcpus", "xenVifVmMemoryKBytes",
+              "xenVifVmCpuTime")
 STATUS = {1: "none", 2: "ok", 3: "WARNING", 4: "EXCEEDED"}
+STATE = {1: "running", 2: "blocked", 3: "paused", 4: "shutdown",
+         5: "crashed", 6: "dying"}
 NOTIFICATION = {1: "xenVifQuotaWarning", 2: "xenVifQuotaExceeded",
                 3: "xenVifQuotaCleared", 4: "xenVifRateAlarm",
                 5: "xenVifRateAlarmCleared"}
@@ -82,14 +90,22 @@ def render_vms(dom0):
     for column in VM_COLUMNS:
         for oid, value in dom0.snmpwalk("XEN-VIF-MIB::" + column):
             rows.setdefault(int(oid.rsplit(".", 1)[1]), {})[column] = value
-    lines = ["%-8s %12s %12s %10s %6s %-8s" % (
-        "VM", "period In", "period Out", "quota", "used", "status")]
+    lines = ["%-8s %12s %12s %10s %6s %-8s  %-8s %5s %8s %8s" % (
+        "VM", "period In", "period Out", "quota", "used", "status",
+        "state", "vcpus", "mem MiB", "CPU s")]
     for r in sorted(rows.values(), key=lambda r: text(r["xenVifVmName"])):
-        lines.append("%-8s %12d %12d %10d %5d%% %-8s" % (
+        # The hypervisor's columns have no instance until it is read.
+        def resource(column, show):
+            return show(int(r[column])) if column in r else "-"
+        lines.append("%-8s %12d %12d %10d %5d%% %-8s  %-8s %5s %8s %8s" % (
             text(r["xenVifVmName"])[:8], int(r["xenVifVmPeriodInOctets"]),
             int(r["xenVifVmPeriodOutOctets"]), int(r["xenVifVmQuotaOctets"]),
             int(r["xenVifVmQuotaUsedPercent"]),
-            STATUS.get(int(r["xenVifVmQuotaStatus"]), "?")))
+            STATUS.get(int(r["xenVifVmQuotaStatus"]), "?"),
+            resource("xenVifVmState", lambda v: STATE.get(v, "?")),
+            resource("xenVifVmVcpus", str),
+            resource("xenVifVmMemoryKBytes", lambda v: str(v // 1024)),
+            resource("xenVifVmCpuTime", lambda v: "%.1f" % (v / 1e9))))
     return "\n".join(lines)
 
 
@@ -116,6 +132,9 @@ def send_round(dom0, vms):
             dom0.send_to_guest(vm, devid, received, size)
         if vm.hvm:
             dom0.send_from_guest(vm, 0, sent // 2, size, emu=True)
+        vcpus, mem_kb, cpu_ns = RESOURCES[vm.name]
+        dom0.set_resources(vm, vcpus=vcpus, mem_kb=mem_kb, max_mem_kb=mem_kb,
+                           cpu_ns=vm.resources.get("cpu_ns", 0) + int(cpu_ns))
 
 
 def main():
@@ -140,7 +159,8 @@ def main():
         }
         dom0.start_snmptrapd()
         dom0.start_snmpd([TRAP_SINK])
-        dom0.start_agent(["refreshInterval 1"] + list(QUOTAS))
+        dom0.start_agent(["refreshInterval 1", "resourceInterval 1"]
+                         + list(QUOTAS))
         print("Simulated dom0 in network namespace %s; snmpd on 127.0.0.1:1161."
               % dom0.ns)
         print("Query it yourself meanwhile:\n  ip netns exec %s snmpwalk -v2c "
