@@ -1,8 +1,10 @@
 #!/usr/bin/python3
 """VM resources through the real libxenstat against the simulated
 hypervisor: every state, vcpus, memory and CPU time exact; CPU time
-carried on across a reboot; the hypervisor going away and coming back
-(columns without instances meanwhile, said once, counters unaffected)."""
+carried on across a reboot; a domain dying as libxenstat reads (left
+out, silently, the others read on); the hypervisor going away and coming
+back (columns without instances meanwhile, said once, counters
+unaffected)."""
 
 from common import (FAST, NO_SUCH_INSTANCE, Dom0, Vif, counters, index_of,
                     netlink_only, plus, tap, vm_index, vm_row, wait_counters,
@@ -65,6 +67,25 @@ def main(t):
         t.ok(wait_until(lambda: resources(dom0, web)["xenVifVmCpuTime"]
                         == 8500000000, 5, "CPU time 8.5 s"),
              "and across an agent restart")
+
+        # A domain dying as libxenstat reads: Xen still lists it, dying,
+        # its xenstore tree is gone (libxl removes it first), so
+        # libxenstat cannot name it and leaves it out.  The other VMs'
+        # resources are read on; nothing is said.
+        gone = vm_index(db)
+        log_before = dom0.agent_log()
+        dom0.destroy_vm(db, dying=True)
+        dom0.set_resources(web, cpu_ns=2500000000)
+        t.ok(wait_until(lambda: resources(dom0, web)["xenVifVmCpuTime"]
+                        == 9500000000, 5, "CPU time 9.5 s"),
+             "a dying domain in the hypervisor's list: the others read on")
+        t.is_(resources(dom0, web)["xenVifVmState"], 1, "web1 still running")
+        t.is_(vm_row(dom0, gone, ["xenVifVmState"])["xenVifVmState"],
+              NO_SUCH_INSTANCE, "the dying VM has no resources")
+        t.is_(dom0.agent_log()[len(log_before):].count("libxenstat"), 0,
+              "and nothing is logged of it",
+              ) or t.diag(dom0.agent_log()[len(log_before):])
+        dom0.reap_domain(db.domid)
 
         # The hypervisor goes away: no instances, said once, counters go on.
         dom0.set_hypervisor(False)

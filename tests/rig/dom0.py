@@ -605,6 +605,9 @@ class Dom0:
         self.snmpd_config = []
         self.snmpd_module = False
         self.hypervisor_present = True
+        # Destroyed, but still listed by the hypervisor as dying (domid
+        # -> its last resources) until reap_domain().
+        self.dying_domains = {}
         self._own_workdir = workdir is None
         self.workdir = self._make_workdir(workdir)
         self.sim = Daemon("xenstored_sim",
@@ -1013,10 +1016,12 @@ class Dom0:
         ip("link", "set", name, "up", ns=self.ns)
         ip("link", "set", peer, "up", ns=vm.netns)
 
-    def destroy_vm(self, vm):
+    def destroy_vm(self, vm, dying=False):
         """xl destroy: devices torn down (backend closed, dom0 devices
         gone, device nodes removed), domain nodes removed, domain
-        released (@releaseDomain), guest namespace deleted."""
+        released (@releaseDomain), guest namespace deleted.  With dying,
+        the hypervisor still lists the domain, dying, as Xen does until
+        the last of its memory is released: see reap_domain()."""
         if vm.destroyed:
             raise RigError("%s is already destroyed" % vm.name)
         for vif in vm.vifs:
@@ -1051,6 +1056,13 @@ class Dom0:
             self._delete_namespace(vm.netns)
         vm.destroyed = True
         self.vms.remove(vm)
+        if dying:
+            self.dying_domains[vm.domid] = dict(vm.resources, state="dying")
+        self._write_fixture()
+
+    def reap_domain(self, domid):
+        """The hypervisor lets go of a dying domain."""
+        del self.dying_domains[domid]
         self._write_fixture()
 
     def reboot_vm(self, vm, new_domid, resources=None):
@@ -1094,11 +1106,12 @@ class Dom0:
                       "version major=4 minor=17 extra=.7",
                       "domain 0 state=running vcpus=2 tot_pages=262144 "
                       "max_pages=unlimited cpu_ns=1000000000"]
-            for vm in self.vms:
-                r = vm.resources
+            domains = [(vm.domid, vm.resources) for vm in self.vms]
+            domains += list(self.dying_domains.items())
+            for domid, r in sorted(domains, key=lambda d: d[0]):
                 lines.append("domain %d state=%s vcpus=%d tot_pages=%d "
                              "max_pages=%s cpu_ns=%d" % (
-                                 vm.domid, r["state"], r["vcpus"],
+                                 domid, r["state"], r["vcpus"],
                                  r["mem_kb"] // 4,
                                  r["max_mem_kb"] // 4 if r["max_mem_kb"]
                                  else "unlimited", r["cpu_ns"]))
