@@ -262,6 +262,26 @@ static int on_read_done(int major, int minor, void *server, void *client)
 	return SNMP_ERR_NOERROR;
 }
 
+/* net-snmp's AgentX subagent settings, which the daemon reads from the
+ * same file: inside snmpd there is no AgentX hop, and the file may be
+ * shared by both. */
+static const char *const daemon_tokens[] = {
+	"agentXSocket", "agentXPingInterval", "agentXTimeout", "agentXRetries",
+	NULL,
+};
+
+static void on_daemon_token(const char *token, char *line)
+{
+	char msg[128];
+
+	(void)line;
+	if (!config)
+		return; /* not in a reading of ours */
+	snprintf(msg, sizeof msg, "%s is for the %s daemon; ignored inside "
+		 "snmpd", token, XV_APP_NAME);
+	config_pwarn(msg); /* "FILE: line N: Warning: msg", not an error */
+}
+
 void xv_agent_config_follow_snmpd(xv_config_done_fn *done)
 {
 	snmpd_done = done;
@@ -281,6 +301,9 @@ void xv_agent_config_follow_snmpd(xv_config_done_fn *done)
 						t == xv_config_tokens ? on_release
 								      : NULL,
 						t->usage);
+		for (const char *const *t = daemon_tokens; *t; t++)
+			register_config_handler(XV_APP_NAME, *t, on_daemon_token,
+						NULL, "(the daemon's; ignored)");
 		snmp_register_callback(SNMP_CALLBACK_LIBRARY, SNMP_CALLBACK_LOGGING,
 				       on_log, NULL);
 		snmp_register_callback(SNMP_CALLBACK_LIBRARY,
@@ -299,6 +322,8 @@ void xv_agent_config_unregister(void)
 {
 	for (const struct xv_config_token *t = xv_config_tokens; t->name; t++)
 		unregister_config_handler(XV_APP_NAME, t->name);
+	for (const char *const *t = daemon_tokens; *t; t++)
+		unregister_config_handler(XV_APP_NAME, *t);
 	snmp_unregister_callback(SNMP_CALLBACK_LIBRARY, SNMP_CALLBACK_LOGGING,
 				 on_log, NULL, 1);
 	snmp_unregister_callback(SNMP_CALLBACK_LIBRARY,
