@@ -122,6 +122,10 @@ static void on_config(struct xv_config *cfg, unsigned int errors, bool found)
 		free(cfg);
 		return;
 	}
+	if (!found)
+		snmp_log(LOG_WARNING, "%s: no %s.conf on snmpd's configuration "
+			 "path; starting with the defaults\n", XV_APP_NAME,
+			 XV_APP_NAME);
 	drop(ready);
 	ready = cfg;
 	/* Not served yet because of errors, now fixed: start. */

@@ -71,6 +71,14 @@ $NETSNMP_LIBS; see config.log])])
     AS_CASE([$dir], [*'$HOME'*|"$HOME"/*|""], [],
       [test -z "$NETSNMP_MIBDIR" && NETSNMP_MIBDIR=$dir])
   done
+  # Likewise where they look for configuration: the first directory of
+  # SNMPCONFPATH (Debian: /etc/snmp).
+  NETSNMP_CONFDIR=""
+  IFS=:
+  for dir in `$NETSNMP_CONFIG --snmpconfpath 2>/dev/null`; do
+    AS_CASE([$dir], [*'$HOME'*|"$HOME"/*|""], [],
+      [test -z "$NETSNMP_CONFDIR" && NETSNMP_CONFDIR=$dir])
+  done
   IFS=$xv_save_IFS
   AC_SUBST([NETSNMP_CFLAGS])
   AC_SUBST([NETSNMP_LIBS])

@@ -185,6 +185,15 @@ def main(t):
                    == 4, 10, "the module to start after the fix")
         t.is_(counters(dom0, idx), kept, "fixed and reloaded: it serves, "
               "counters kept")
+        dom0.stop_snmpd()
+
+        # No file: the defaults, said (the state, in snmpd's persistent
+        # directory by default, is another one: no rows known yet).
+        dom0.start_snmpd_module(False, [TRAP_SINK])
+        t.ok("xen-vif-agent: no xen-vif-agent.conf on snmpd's configuration "
+             "path; starting with the defaults" in dom0.snmpd_log(),
+             "no configuration file: it says so and serves",
+             diag=dom0.snmpd_log()[-2000:])
         t.is_(dom0.stop_snmpd(), 0, "snmpd exits cleanly")
 
 

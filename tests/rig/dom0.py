@@ -1268,7 +1268,8 @@ class Dom0:
                            wait_served=True, timeout=20):
         """snmpd with XEN-VIF-MIB loaded into it (dlmod): no agent
         process, no AgentX.  config_lines become xen-vif-agent.conf as
-        for start_agent (None keeps the current file); snmpd finds it on
+        for start_agent (None keeps the current file, False leaves none:
+        the module's defaults); snmpd finds it on
         its SNMPCONFPATH, beside its own snmpd.conf, and logs both to
         snmpd.log.  With wait_served, waits until xenVifNumber.0
         answers."""
@@ -1277,7 +1278,11 @@ class Dom0:
         if not os.path.exists(MODULE):
             raise RigError("no module at %s (build it, or set XVA_MODULE)"
                            % MODULE)
-        if config_lines is not None or not os.path.exists(
+        if config_lines is False:
+            # No file at all: the module's defaults.
+            if os.path.exists(self.agent_config_file):
+                os.remove(self.agent_config_file)
+        elif config_lines is not None or not os.path.exists(
                 self.agent_config_file):
             self._write_agent_config(config_lines or ())
         self.snmpd_config = list(extra_config)
@@ -1604,7 +1609,11 @@ class Dom0:
         (exit status, stdout, stderr).  config_lines replaces the config
         file (defaults added as for start_agent); None keeps the current
         one (or writes the defaults if there is none)."""
-        if config_lines is not None or not os.path.exists(
+        if config_lines is False:
+            # No file at all: the module's defaults.
+            if os.path.exists(self.agent_config_file):
+                os.remove(self.agent_config_file)
+        elif config_lines is not None or not os.path.exists(
                 self.agent_config_file):
             self._write_agent_config(config_lines or ())
         res = subprocess.run(in_ns(self.ns, [AGENT] + list(args)),
