@@ -231,10 +231,20 @@ static const char *vm_label(const struct xv_vm_match *vm)
 	return vm->kind == XV_MATCH_ANY ? "*" : vm->text;
 }
 
-static bool matches(const struct xv_vm_match *m, enum xv_match_kind kind,
-		    const char *text)
+/* How closely a rule's VM names this VM: 0 by UUID, 1 by name, 2 as
+ * "*", -1 not at all.  The closest rule wins, the first of equals. */
+static int match_rank(const struct xv_vm_match *m, const char *uuid,
+		      const char *name)
 {
-	return m->kind == kind && (kind == XV_MATCH_ANY || strcmp(m->text, text) == 0);
+	switch (m->kind) {
+	case XV_MATCH_UUID:
+		return uuid && *uuid && strcmp(m->text, uuid) == 0 ? 0 : -1;
+	case XV_MATCH_NAME:
+		return name && *name && strcmp(m->text, name) == 0 ? 1 : -1;
+	case XV_MATCH_ANY:
+		return 2;
+	}
+	return -1;
 }
 
 /* ---- rules --------------------------------------------------------- */
@@ -452,39 +462,38 @@ static int set_period(struct xv_config *cfg, const char *value, char *err,
 const struct xv_quota_rule *xv_config_quota(const struct xv_config *cfg,
 					    const char *uuid, const char *name)
 {
-	static const enum xv_match_kind order[] = {XV_MATCH_UUID, XV_MATCH_NAME,
-						    XV_MATCH_ANY};
+	const struct xv_quota_rule *best = NULL;
+	int best_rank = 3;
 
-	for (size_t o = 0; o < 3; o++) {
-		const char *text = order[o] == XV_MATCH_UUID ? uuid : name;
+	for (size_t i = 0; i < cfg->nquotas; i++) {
+		int rank = match_rank(&cfg->quotas[i].vm, uuid, name);
 
-		if (order[o] != XV_MATCH_ANY && (!text || !*text))
-			continue;
-		for (size_t i = 0; i < cfg->nquotas; i++)
-			if (matches(&cfg->quotas[i].vm, order[o], text))
-				return &cfg->quotas[i];
+		if (rank >= 0 && rank < best_rank) {
+			best = &cfg->quotas[i];
+			best_rank = rank;
+		}
 	}
-	return NULL;
+	return best;
 }
 
 const struct xv_rate_rule *xv_config_rate(const struct xv_config *cfg,
 					  const char *uuid, const char *name,
 					  enum xv_direction dir)
 {
-	static const enum xv_match_kind order[] = {XV_MATCH_UUID, XV_MATCH_NAME,
-						    XV_MATCH_ANY};
+	const struct xv_rate_rule *best = NULL;
+	int best_rank = 3;
 
-	for (size_t o = 0; o < 3; o++) {
-		const char *text = order[o] == XV_MATCH_UUID ? uuid : name;
+	for (size_t i = 0; i < cfg->nrates; i++) {
+		int rank = cfg->rates[i].dir == dir
+				   ? match_rank(&cfg->rates[i].vm, uuid, name)
+				   : -1;
 
-		if (order[o] != XV_MATCH_ANY && (!text || !*text))
-			continue;
-		for (size_t i = 0; i < cfg->nrates; i++)
-			if (cfg->rates[i].dir == dir &&
-			    matches(&cfg->rates[i].vm, order[o], text))
-				return &cfg->rates[i];
+		if (rank >= 0 && rank < best_rank) {
+			best = &cfg->rates[i];
+			best_rank = rank;
+		}
 	}
-	return NULL;
+	return best;
 }
 
 /* ---- the tokens ---------------------------------------------------- */

@@ -11,6 +11,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "xenvif/growth.h"
+
 /* Large enough for any message the kernel packs into one dump read. */
 #define XV_NETLINK_BUFSZ (64 * 1024)
 /* Room for a burst of notifications when many vifs come and go. */
@@ -29,15 +31,12 @@ void xv_linkset_free(struct xv_linkset *set)
 
 struct xv_link *xv_linkset_append(struct xv_linkset *set)
 {
-	if (set->n == set->cap) {
-		size_t cap = set->cap ? set->cap * 2 : 64;
-		struct xv_link *links = realloc(set->links, cap * sizeof *links);
+	struct xv_link *links = xv_grow(set->links, &set->cap, set->n,
+					sizeof *links, 64);
 
-		if (!links)
-			return NULL;
-		set->links = links;
-		set->cap = cap;
-	}
+	if (!links)
+		return NULL;
+	set->links = links;
 	memset(&set->links[set->n], 0, sizeof *set->links);
 	return &set->links[set->n++];
 }

@@ -10,6 +10,8 @@
 #include <unistd.h>
 #include <xenstat.h>
 
+#include "xenvif/growth.h"
+
 struct xv_xenstat {
 	xenstat_handle *h;
 };
@@ -117,15 +119,12 @@ static void catch_end(struct catch *c, char *out, size_t outsz)
 
 static int append(struct xv_resource_set *set, const struct xv_domain_resources *r)
 {
-	if (set->n == set->cap) {
-		size_t cap = set->cap ? set->cap * 2 : 64;
-		struct xv_domain_resources *v = realloc(set->doms, cap * sizeof *v);
+	struct xv_domain_resources *v = xv_grow(set->doms, &set->cap, set->n,
+						 sizeof *v, 64);
 
-		if (!v)
-			return -ENOMEM;
-		set->doms = v;
-		set->cap = cap;
-	}
+	if (!v)
+		return -ENOMEM;
+	set->doms = v;
 	set->doms[set->n++] = *r;
 	return 0;
 }
@@ -238,16 +237,11 @@ void xv_vif_readings_free(struct xv_vif_readings *r)
 static int add_reading(struct xv_vif_readings *r, uint32_t domid,
 		       xenstat_network *net)
 {
-	struct xv_vif_reading *v;
+	struct xv_vif_reading *v = xv_grow(r->v, &r->cap, r->n, sizeof *v, 64);
 
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 64;
-
-		if (!(v = realloc(r->v, cap * sizeof *v)))
-			return -ENOMEM;
-		r->v = v;
-		r->cap = cap;
-	}
+	if (!v)
+		return -ENOMEM;
+	r->v = v;
 	v = &r->v[r->n++];
 	v->domid = domid;
 	v->devid = xenstat_network_id(net);

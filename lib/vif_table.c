@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "xenvif/growth.h"
 #include "xenvif/text.h"
 
 /* What sysfs said about a device, remembered for the device's life. */
@@ -174,17 +175,13 @@ static int apply_meta(struct xv_row *row, const struct xv_domain_meta *dom,
 static int name_map_add(struct name_map *m, const char *name, bool emu,
 			struct xv_row *row)
 {
+	struct name_entry *v;
+
 	if (strlen(name) >= IF_NAMESIZE)
 		return 0; /* no kernel device can have it */
-	if (m->n == m->cap) {
-		size_t cap = m->cap ? m->cap * 2 : 64;
-		struct name_entry *v = realloc(m->v, cap * sizeof *v);
-
-		if (!v)
-			return -ENOMEM;
-		m->v = v;
-		m->cap = cap;
-	}
+	if (!(v = xv_grow(m->v, &m->cap, m->n, sizeof *v, 64)))
+		return -ENOMEM;
+	m->v = v;
 	snprintf(m->v[m->n].name, IF_NAMESIZE, "%s", name);
 	m->v[m->n].emu = emu;
 	m->v[m->n].row = row;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "xenvif/growth.h"
 #include "xenvif/text.h"
 
 /* Domain ids are 15 bits; the rest of the range is reserved by Xen. */
@@ -252,16 +253,12 @@ static int place_domain(struct xv_meta *meta, struct xv_domain_meta *fresh)
 		meta->doms[i] = *fresh;
 		return changed;
 	}
-	if (meta->n == meta->cap) {
-		size_t cap = meta->cap ? meta->cap * 2 : 16;
-		struct xv_domain_meta *doms =
-			realloc(meta->doms, cap * sizeof *doms);
+	struct xv_domain_meta *doms = xv_grow(meta->doms, &meta->cap, meta->n,
+					      sizeof *doms, 16);
 
-		if (!doms)
-			return -ENOMEM;
-		meta->doms = doms;
-		meta->cap = cap;
-	}
+	if (!doms)
+		return -ENOMEM;
+	meta->doms = doms;
 	memmove(&meta->doms[i + 1], &meta->doms[i],
 		(meta->n - i) * sizeof *meta->doms);
 	meta->doms[i] = *fresh;

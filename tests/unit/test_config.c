@@ -128,6 +128,17 @@ static void test_policies(void)
 	tap_ok(xv_config_rate(&cfg, "", "web1", XV_DIR_OUT) == &cfg.rates[1] &&
 		       xv_config_rate(&cfg, "", "db", XV_DIR_IN) == NULL,
 	       "rate rules by VM and direction");
+	/* Listed least close first: the closest wins wherever it stands. */
+	tap_ok(set(&cfg, "rateAlarm", "* in 10M 5") == 0 &&
+		       set(&cfg, "rateAlarm", "6f1c2a9e-0d3b-4c8e-9a51-3b2f7d0e4a11 "
+				  "in 2G 5") == 0, "rate rules for * and a UUID");
+	tap_ok(xv_config_rate(&cfg, U, "web1", XV_DIR_IN) == &cfg.rates[3],
+	       "a UUID rate rule wins over a name rule");
+	tap_ok(xv_config_rate(&cfg, "", "web1", XV_DIR_IN) == &cfg.rates[0],
+	       "a name rate rule over '*'");
+	tap_ok(xv_config_rate(&cfg, "", "db", XV_DIR_IN) == &cfg.rates[2] &&
+		       xv_config_rate(&cfg, "", "db", XV_DIR_OUT) == NULL,
+	       "else '*', in its direction");
 	xv_config_free(&cfg);
 	tap_ok(cfg.nquotas == 0 && cfg.quotas == NULL, "freed");
 }
