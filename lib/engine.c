@@ -256,40 +256,23 @@ static bool from_xenstat(const struct xv_engine *e)
 /* counterSource xenstat: libxenstat's network statistics as links. */
 static int read_xenstat_links(struct xv_engine *e, char *err, size_t errlen)
 {
-	struct xv_vif_readings readings = {0};
-	struct xv_linkset before = {0};
 	struct xv_kernel_probe probe = {.fd = e->probe_fd,
 					.sysfs_root = e->cfg.sysfs_root};
 	char chatter[sizeof e->chatter];
+	size_t withheld;
 	int rc;
 
 	if (!e->xenstat && !(e->xenstat = xv_xenstat_new())) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	/* The devices, looked at before libxenstat reads and after: only
-	 * those the same in both looks get its counters. */
-	if (xv_xenstat_links(&readings, &e->meta, xv_kernel_probe, &probe,
-			     &before) < 0) {
-		snprintf(err, errlen, "out of memory");
-		rc = -ENOMEM;
-		goto out;
-	}
-	rc = xv_xenstat_networks(e->xenstat, &readings, err, errlen, chatter,
-				 sizeof chatter);
-	heard(e, chatter);
-	if (rc == 0 && xv_xenstat_links(&readings, &e->meta, xv_kernel_probe,
-					&probe, &e->links) < 0) {
-		snprintf(err, errlen, "out of memory");
-		rc = -ENOMEM;
-	}
-	if (rc == 0 && xv_xenstat_links_confirm(&e->links, &before) > 0)
-		say(e, XV_LOG_DEBUG, "devices replaced while libxenstat read: "
-		    "their counters wait for the next refresh");
-out:
+	rc = xv_xenstat_read_links(e->xenstat, &e->meta, &probe, &e->links,
+				   &withheld, err, errlen, chatter, sizeof chatter);
 	e->probe_fd = probe.fd;
-	xv_linkset_free(&before);
-	xv_vif_readings_free(&readings);
+	heard(e, chatter);
+	if (withheld)
+		say(e, XV_LOG_DEBUG, "%zu device(s) replaced while libxenstat "
+		    "read: their counters wait for the next refresh", withheld);
 	return rc;
 }
 

@@ -210,6 +210,39 @@ size_t xv_xenstat_links_confirm(struct xv_linkset *links,
 	return withheld;
 }
 
+int xv_xenstat_read_links(struct xv_xenstat *x, const struct xv_meta *meta,
+			  struct xv_kernel_probe *probe, struct xv_linkset *out,
+			  size_t *withheld, char *err, size_t errlen,
+			  char *chatter, size_t chattersz)
+{
+	struct xv_vif_readings readings = {0};
+	struct xv_linkset before = {0};
+	int rc;
+
+	*withheld = 0;
+	if (chattersz)
+		chatter[0] = '\0';
+	/* With no readings, every device is listed without counters. */
+	if (xv_xenstat_links(&readings, meta, xv_kernel_probe, probe,
+			     &before) < 0) {
+		rc = -ENOMEM;
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	rc = xv_xenstat_networks(x, &readings, err, errlen, chatter, chattersz);
+	if (rc == 0 && xv_xenstat_links(&readings, meta, xv_kernel_probe, probe,
+					out) < 0) {
+		rc = -ENOMEM;
+		snprintf(err, errlen, "out of memory");
+	}
+	if (rc == 0)
+		*withheld = xv_xenstat_links_confirm(out, &before);
+out:
+	xv_linkset_free(&before);
+	xv_vif_readings_free(&readings);
+	return rc;
+}
+
 /* ---- the kernel's answer --------------------------------------------- */
 
 static bool read_master(const char *sysfs_root, const char *name, char *out,

@@ -61,4 +61,16 @@ struct xv_kernel_probe {
 
 xv_device_probe_fn xv_kernel_probe;
 
+/*
+ * One refresh of the collector: the devices meta names looked up in the
+ * kernel, libxenstat's readings, the devices looked up again, and *out
+ * replaced with the links, confirmed against the first look (*withheld:
+ * how many lost their counters to it).  0, or a negative errno with err
+ * set; libxenstat's stderr goes to chatter as for xv_xenstat_networks().
+ */
+int xv_xenstat_read_links(struct xv_xenstat *x, const struct xv_meta *meta,
+			  struct xv_kernel_probe *probe, struct xv_linkset *out,
+			  size_t *withheld, char *err, size_t errlen,
+			  char *chatter, size_t chattersz);
+
 #endif
