@@ -1278,13 +1278,7 @@ class Dom0:
         if not os.path.exists(MODULE):
             raise RigError("no module at %s (build it, or set XVA_MODULE)"
                            % MODULE)
-        if config_lines is False:
-            # No file at all: the module's defaults.
-            if os.path.exists(self.agent_config_file):
-                os.remove(self.agent_config_file)
-        elif config_lines is not None or not os.path.exists(
-                self.agent_config_file):
-            self._write_agent_config(config_lines or ())
+        self._place_agent_config(config_lines)
         self.snmpd_config = list(extra_config)
         self.snmpd_module = True
         os.makedirs(self.module_conf_dir, exist_ok=True)
@@ -1499,6 +1493,17 @@ class Dom0:
         xenstat when XVA_COUNTER_SOURCE says so (tests run both)."""
         return os.environ.get("XVA_COUNTER_SOURCE", "netlink")
 
+    def _place_agent_config(self, config_lines):
+        """xen-vif-agent.conf for a run: config_lines written (with the
+        rig's defaults), None keeps the current file (or writes the
+        defaults if there is none), False leaves no file at all."""
+        if config_lines is False:
+            if os.path.exists(self.agent_config_file):
+                os.remove(self.agent_config_file)
+        elif config_lines is not None or not os.path.exists(
+                self.agent_config_file):
+            self._write_agent_config(config_lines or ())
+
     def _write_agent_config(self, config_lines):
         lines = list(config_lines)
         tokens = {ln.split()[0].lower() for ln in lines if ln.split()}
@@ -1608,14 +1613,8 @@ class Dom0:
         """Run the agent in dom0 with exactly args and wait for it:
         (exit status, stdout, stderr).  config_lines replaces the config
         file (defaults added as for start_agent); None keeps the current
-        one (or writes the defaults if there is none)."""
-        if config_lines is False:
-            # No file at all: the module's defaults.
-            if os.path.exists(self.agent_config_file):
-                os.remove(self.agent_config_file)
-        elif config_lines is not None or not os.path.exists(
-                self.agent_config_file):
-            self._write_agent_config(config_lines or ())
+        one (or writes the defaults if there is none); False leaves none."""
+        self._place_agent_config(config_lines)
         res = subprocess.run(in_ns(self.ns, [AGENT] + list(args)),
                              capture_output=True, text=True,
                              errors="surrogateescape", timeout=timeout,
