@@ -87,6 +87,7 @@ static void after_engine(void)
 	follow_fd(&xenstore_fd, xv_engine_xenstore_fd(engine), on_xenstore);
 	follow_fd(&netlink_fd, xv_engine_netlink_fd(engine), on_netlink);
 	xv_notify_pass(&engine->vms);
+	xv_notify_ports(&engine->sw);
 	follow_alarms();
 }
 
@@ -127,18 +128,20 @@ static void on_boundary(unsigned int reg, void *data)
 	after_engine();
 }
 
-void xv_glue_start(struct xv_engine *e)
+void xv_glue_start(struct xv_engine *e, const struct xv_mib_switch_ctx *sw)
 {
 	engine = e;
-	xv_notify_init(&e->vms);
+	xv_notify_init(&e->vms, sw);
 	after_engine();
 }
 
 void xv_glue_finish(bool send)
 {
 	xv_engine_refresh(engine);
-	if (send)
+	if (send) {
 		xv_notify_pass(&engine->vms);
+		xv_notify_ports(&engine->sw);
+	}
 }
 
 void xv_glue_reconfigure(struct xv_config *cfg)

@@ -10,9 +10,11 @@
 
 #include <stdbool.h>
 
+#include "mib_switch.h"
 #include "xenvif/engine.h"
 
-void xv_glue_start(struct xv_engine *e);
+/* sw: the switch view served (its linkUp/linkDown), or NULL. */
+void xv_glue_start(struct xv_engine *e, const struct xv_mib_switch_ctx *sw);
 void xv_glue_stop(void);
 
 /* Reads the counters a last time and, if send, sends what notices there

@@ -142,6 +142,18 @@ static int bound_agentx_waits(int major, int minor, void *server, void *client)
 	return SNMP_ERR_NOERROR;
 }
 
+/* The configuration being read (net-snmp frees a callback's client
+ * argument at shutdown: it cannot carry this). */
+static const struct xv_config *config_read;
+
+/* The configuration is read; the master is not connected yet. */
+static int before_connecting(int major, int minor, void *server, void *client)
+{
+	(void)major, (void)minor, (void)server, (void)client;
+	xv_module_prepare_context(config_read);
+	return SNMP_ERR_NOERROR;
+}
+
 /* FILE[,FILE...] with each file made absolute. */
 static char *absolute_paths(const char *list)
 {
@@ -279,6 +291,12 @@ static int init_net_snmp(const struct options *o, struct xv_config *cfg, int lis
 
 	xv_config_defaults(cfg);
 	xv_agent_config_register(cfg, o->config_file);
+	/* Before init_agent(): its subagent connects in a callback of the
+	 * same kind, which must come after this one. */
+	config_read = cfg;
+	netsnmp_register_callback(SNMP_CALLBACK_LIBRARY, SNMP_CALLBACK_POST_READ_CONFIG,
+				  before_connecting, NULL,
+				  NETSNMP_CALLBACK_HIGHEST_PRIORITY);
 	init_agent(XV_APP_NAME);
 	xv_master_follow();
 	/* init_agent sets net-snmp's default; the configuration may

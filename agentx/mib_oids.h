@@ -12,6 +12,8 @@
 #define XV_OID_VIF_ENTRY XV_OID_OBJECTS, 3, 1
 #define XV_OID_VM_NUMBER XV_OID_OBJECTS, 4
 #define XV_OID_VM_ENTRY XV_OID_OBJECTS, 5, 1
+/* sysObjectID of the switch view (xenVifSwitch in the MIB). */
+#define XV_OID_SWITCH XV_OID_MIB, 3, 1
 
 /* Columns of xenVifEntry. */
 enum xv_vif_column {

@@ -34,37 +34,124 @@ void xv_mib_set_octets(struct xv_mib_value *v, const void *p, size_t len)
 	v->len = len;
 }
 
+void xv_mib_set_oid(struct xv_mib_value *v, const oid *o, size_t len)
+{
+	if (len > OID_LENGTH(v->buf.oids))
+		len = OID_LENGTH(v->buf.oids);
+	memcpy(v->buf.oids, o, len * sizeof *o);
+	v->type = ASN_OBJECT_ID;
+	v->data = v->buf.oids;
+	v->len = len * sizeof *o;
+}
+
 void xv_mib_table_init(struct xv_mib_table *t, const char *name, const oid *entry,
 		       size_t len, int first_column, int last_column,
-		       const struct xv_registry *reg, xv_mib_column_fn *column,
-		       const void *ctx)
+		       xv_mib_rows_fn *rows, const void *rows_ctx,
+		       xv_mib_index_fn *index, size_t index_len,
+		       xv_mib_column_fn *column, const void *ctx)
 {
 	memset(t, 0, sizeof *t);
 	t->name = name;
 	memcpy(t->entry, entry, len * sizeof *entry);
 	t->entry_len = len;
+	memcpy(t->root, entry, (len - 1) * sizeof *entry);
+	t->root_len = len - 1;
 	t->first_column = first_column;
 	t->last_column = last_column;
-	t->reg = reg;
+	t->rows = rows;
+	t->rows_ctx = rows_ctx;
+	t->index = index;
+	t->index_len = index_len;
 	t->column = column;
 	t->ctx = ctx;
 }
 
-/* The first instance (column, entry) with a value at or after column
- * and the first served entry whose index is >= min_index. */
-static bool first_instance_from(const struct xv_mib_table *t, int column,
-				uint64_t min_index, const struct xv_entry **entry,
-				int *column_out, struct xv_mib_value *value)
+static size_t registry_rows(const void *ctx, const void *const **rows)
 {
-	const struct xv_registry *r = t->reg;
+	const struct xv_registry *r = ctx;
 
-	for (; column <= t->last_column; column++, min_index = 0) {
-		if (min_index > XV_INDEX_MAX)
-			continue;
-		for (size_t i = xv_registry_active_from(r, (uint32_t)min_index);
-		     i < r->nactive; i++) {
-			if (t->column(t->ctx, r->active[i], column, value)) {
-				*entry = r->active[i];
+	*rows = (const void *const *)r->active;
+	return r->nactive;
+}
+
+static void registry_index(const void *row, oid *out)
+{
+	out[0] = ((const struct xv_entry *)row)->index;
+}
+
+void xv_mib_table_init_registry(struct xv_mib_table *t, const char *name,
+				const oid *entry, size_t len, int first_column,
+				int last_column, const struct xv_registry *reg,
+				xv_mib_column_fn *column, const void *ctx)
+{
+	xv_mib_table_init(t, name, entry, len, first_column, last_column,
+			  registry_rows, reg, registry_index, 1, column, ctx);
+}
+
+/* A scalar's one row: its pointer is never looked at. */
+static const void *const scalar_row[1] = {scalar_row};
+
+static size_t scalar_rows(const void *ctx, const void *const **rows)
+{
+	(void)ctx;
+	*rows = scalar_row;
+	return 1;
+}
+
+static void scalar_index(const void *row, oid *out)
+{
+	(void)row;
+	out[0] = 0;
+}
+
+void xv_mib_scalar_init(struct xv_mib_table *t, const char *name,
+			const oid *group, size_t len, int column,
+			xv_mib_column_fn *value, const void *ctx)
+{
+	xv_mib_table_init(t, name, group, len, column, column, scalar_rows, NULL,
+			  scalar_index, 1, value, ctx);
+	memcpy(t->root, group, len * sizeof *group);
+	t->root[len] = (oid)column;
+	t->root_len = len + 1;
+}
+
+/* The position of the first row whose index is after the sub-ids
+ * given (at or after them if inclusive). */
+static size_t first_from(const struct xv_mib_table *t, const void *const *rows,
+			 size_t n, const oid *suffix, size_t slen, bool inclusive)
+{
+	size_t lo = 0, hi = n;
+	oid idx[XV_MIB_INDEX_MAX];
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c;
+
+		t->index(rows[mid], idx);
+		c = snmp_oid_compare(idx, t->index_len, suffix, slen);
+		if (c < 0 || (c == 0 && !inclusive))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* The first instance (column, row) with a value at or after column and
+ * the index suffix given (strictly after it in that column). */
+static bool first_instance_from(const struct xv_mib_table *t, int column,
+				const oid *suffix, size_t slen,
+				const void **row, int *column_out,
+				struct xv_mib_value *value)
+{
+	const void *const *rows;
+	size_t n = t->rows(t->rows_ctx, &rows);
+
+	for (; column <= t->last_column; column++, slen = 0) {
+		for (size_t i = slen ? first_from(t, rows, n, suffix, slen, false) : 0;
+		     i < n; i++) {
+			if (t->column(t->ctx, rows[i], column, value)) {
+				*row = rows[i];
 				*column_out = column;
 				return true;
 			}
@@ -75,41 +162,48 @@ static bool first_instance_from(const struct xv_mib_table *t, int column,
 
 /* The instance that follows name in the table, if any. */
 static bool next_instance(const struct xv_mib_table *t, const oid *name,
-			  size_t len, const struct xv_entry **entry, int *column,
+			  size_t len, const void **row, int *column,
 			  struct xv_mib_value *value)
 {
 	size_t e = t->entry_len;
 	int cmp = snmp_oid_ncompare(name, len, t->entry, e, e);
 
 	if (cmp < 0 || len <= e) /* before or at the entry */
-		return cmp <= 0 && first_instance_from(t, t->first_column, 0, entry,
-						       column, value);
+		return cmp <= 0 && first_instance_from(t, t->first_column, NULL, 0,
+						       row, column, value);
 	if (cmp > 0) /* past the table */
 		return false;
 	if (name[e] < (oid)t->first_column)
-		return first_instance_from(t, t->first_column, 0, entry, column, value);
+		return first_instance_from(t, t->first_column, NULL, 0, row, column,
+					   value);
 	if (name[e] > (oid)t->last_column)
 		return false;
-	/* Within a column: entries after the index given, if one is. */
-	uint64_t min_index = len > e + 1 ? (uint64_t)name[e + 1] + 1 : 0;
-	return first_instance_from(t, (int)name[e], min_index, entry, column, value);
+	/* Within a column: rows after the index given, if one is. */
+	return first_instance_from(t, (int)name[e], name + e + 1, len - e - 1, row,
+				   column, value);
 }
 
-/* The entry a GET names exactly, with the column's value. */
+/* The row a GET names exactly, with the column's value. */
 static int exact_instance(const struct xv_mib_table *t, const oid *name,
 			  size_t len, struct xv_mib_value *value)
 {
 	size_t e = t->entry_len;
-	const struct xv_registry *r = t->reg;
+	const void *const *rows;
+	size_t n, i;
+	oid idx[XV_MIB_INDEX_MAX];
 
 	if (len < e + 1 || snmp_oid_ncompare(name, len, t->entry, e, e) != 0 ||
 	    name[e] < (oid)t->first_column || name[e] > (oid)t->last_column)
 		return SNMP_NOSUCHOBJECT;
-	if (len != e + 2 || name[e + 1] == 0 || name[e + 1] > XV_INDEX_MAX)
+	if (len != e + 1 + t->index_len)
 		return SNMP_NOSUCHINSTANCE;
-	size_t i = xv_registry_active_from(r, (uint32_t)name[e + 1]);
-	if (i >= r->nactive || r->active[i]->index != name[e + 1] ||
-	    !t->column(t->ctx, r->active[i], (int)name[e], value))
+	n = t->rows(t->rows_ctx, &rows);
+	i = first_from(t, rows, n, name + e + 1, t->index_len, true);
+	if (i >= n)
+		return SNMP_NOSUCHINSTANCE;
+	t->index(rows[i], idx);
+	if (snmp_oid_compare(idx, t->index_len, name + e + 1, t->index_len) != 0 ||
+	    !t->column(t->ctx, rows[i], (int)name[e], value))
 		return SNMP_NOSUCHINSTANCE;
 	return SNMP_ERR_NOERROR;
 }
@@ -118,7 +212,7 @@ int xv_mib_table_resolve(const struct xv_mib_table *t, bool getnext,
 			 bool inclusive, const oid *name, size_t len, oid *out,
 			 size_t *outlen, struct xv_mib_value *value)
 {
-	const struct xv_entry *entry;
+	const void *row;
 	int column;
 
 	if (!getnext || inclusive) {
@@ -132,12 +226,12 @@ int xv_mib_table_resolve(const struct xv_mib_table *t, bool getnext,
 		if (!getnext)
 			return rc;
 	}
-	if (!next_instance(t, name, len, &entry, &column, value))
+	if (!next_instance(t, name, len, &row, &column, value))
 		return SNMP_ENDOFMIBVIEW;
 	memcpy(out, t->entry, t->entry_len * sizeof *out);
 	out[t->entry_len] = (oid)column;
-	out[t->entry_len + 1] = entry->index;
-	*outlen = t->entry_len + 2;
+	t->index(row, out + t->entry_len + 1);
+	*outlen = t->entry_len + 1 + t->index_len;
 	return 0;
 }
 
@@ -155,7 +249,7 @@ static int table_handler(netsnmp_mib_handler *handler,
 	for (netsnmp_request_info *req = requests; req; req = req->next) {
 		netsnmp_variable_list *vb = req->requestvb;
 		struct xv_mib_value value;
-		oid name[XV_MIB_ENTRY_MAX + 2];
+		oid name[XV_MIB_ENTRY_MAX + 1 + XV_MIB_INDEX_MAX];
 		size_t len;
 		int rc;
 
@@ -176,83 +270,60 @@ static int table_handler(netsnmp_mib_handler *handler,
 	return SNMP_ERR_NOERROR;
 }
 
-int xv_mib_table_register(struct xv_mib_table *t)
+int xv_mib_table_register(struct xv_mib_table *t, const char *context)
 {
 	netsnmp_mib_handler *h = netsnmp_create_handler(t->name, table_handler);
 
 	if (!h)
 		return MIB_REGISTRATION_FAILED;
 	h->myvoid = t;
+	snprintf(t->context, sizeof t->context, "%s", context ? context : "");
 	t->registration = netsnmp_handler_registration_create(
-		t->name, h, t->entry, t->entry_len - 1, HANDLER_CAN_RONLY);
+		t->name, h, t->root, t->root_len, HANDLER_CAN_RONLY);
 	if (!t->registration) {
 		netsnmp_handler_free(h);
 		return MIB_REGISTRATION_FAILED;
 	}
-	return netsnmp_register_handler(t->registration);
+	if (t->context[0])
+		t->registration->contextName = strdup(t->context);
+	int rc = netsnmp_register_handler(t->registration);
+	if (rc != MIB_REGISTERED_OK)
+		/* net-snmp has freed the registration. */
+		t->registration = NULL;
+	return rc;
 }
 
 void xv_mib_table_unregister(struct xv_mib_table *t)
 {
-	if (t->registration)
-		netsnmp_unregister_handler(t->registration);
+	netsnmp_handler_registration *r = t->registration;
+	oid root[XV_MIB_ENTRY_MAX + 1];
+
+	if (!r)
+		return;
 	t->registration = NULL;
+	/* As netsnmp_unregister_handler(), but net-snmp 5.9 frees the
+	 * registration midway and then reads its context name and OID:
+	 * hand it copies (the context is ours already). */
+	memcpy(root, r->rootoid, r->rootoid_len * sizeof *root);
+	unregister_mib_context(root, r->rootoid_len, r->priority, r->range_subid,
+			       r->range_ubound, t->context[0] ? t->context : NULL);
 }
 
-struct scalar {
-	u_char type;
-	xv_mib_scalar_fn *value;
-	const void *ctx;
-};
-
-static int scalar_handler(netsnmp_mib_handler *handler,
-			  netsnmp_handler_registration *reginfo,
-			  netsnmp_agent_request_info *reqinfo,
-			  netsnmp_request_info *requests)
+int xv_mib_register_all(struct xv_mib_table *t, size_t n, const char *context)
 {
-	const struct scalar *s = handler->myvoid;
+	for (size_t i = 0; i < n; i++) {
+		int rc = xv_mib_table_register(&t[i], context);
 
-	(void)reginfo;
-	if (reqinfo->mode != MODE_GET)
-		return SNMP_ERR_NOERROR;
-	for (netsnmp_request_info *req = requests; req; req = req->next) {
-		u_long v = s->value(s->ctx);
-
-		snmp_set_var_typed_value(req->requestvb, s->type, &v, sizeof v);
+		if (rc != MIB_REGISTERED_OK) {
+			xv_mib_unregister_all(t, i);
+			return rc;
+		}
 	}
-	return SNMP_ERR_NOERROR;
+	return MIB_REGISTERED_OK;
 }
 
-static void free_scalar(void *p)
+void xv_mib_unregister_all(struct xv_mib_table *t, size_t n)
 {
-	free(p);
-}
-
-netsnmp_handler_registration *xv_mib_scalar_register(const char *name,
-						     const oid *o, size_t len,
-						     u_char type,
-						     xv_mib_scalar_fn *value,
-						     const void *ctx)
-{
-	struct scalar *s = calloc(1, sizeof *s);
-	netsnmp_mib_handler *h;
-	netsnmp_handler_registration *reg;
-
-	if (!s)
-		return NULL;
-	*s = (struct scalar){type, value, ctx};
-	if (!(h = netsnmp_create_handler(name, scalar_handler))) {
-		free(s);
-		return NULL;
-	}
-	h->myvoid = s;
-	h->data_free = free_scalar;
-	reg = netsnmp_handler_registration_create(name, h, o, len, HANDLER_CAN_RONLY);
-	if (!reg) {
-		netsnmp_handler_free(h);
-		return NULL;
-	}
-	if (netsnmp_register_read_only_scalar(reg) != MIB_REGISTERED_OK)
-		return NULL;
-	return reg;
+	for (size_t i = 0; i < n; i++)
+		xv_mib_table_unregister(&t[i]);
 }

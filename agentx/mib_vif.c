@@ -5,9 +5,6 @@
 #include "mib_oids.h"
 #include "xenvif/text.h"
 
-static struct xv_mib_table vif_table;
-static netsnmp_handler_registration *number_reg, *last_change_reg;
-
 static uint32_t vm_ref(const struct xv_vm_table *vms, const struct xv_row *row)
 {
 	char key[XV_TEXT_MAX + 64];
@@ -19,7 +16,13 @@ static uint32_t vm_ref(const struct xv_vm_table *vms, const struct xv_row *row)
 	return vm->entry.index;
 }
 
-bool xv_mib_vif_column(const struct xv_vm_table *vms, const struct xv_row *row,
+/* A TimeStamp in the clock of the context served. */
+static uint32_t stamp(const struct xv_mib_vif_ctx *ctx, uint32_t master_stamp)
+{
+	return ctx->clock ? xv_switch_stamp(ctx->clock, master_stamp) : master_stamp;
+}
+
+bool xv_mib_vif_column(const struct xv_mib_vif_ctx *ctx, const struct xv_row *row,
 		       int column, struct xv_mib_value *out)
 {
 	static const enum xv_counter counter_of[] = {
@@ -77,10 +80,10 @@ bool xv_mib_vif_column(const struct xv_vm_table *vms, const struct xv_row *row,
 		xv_mib_set_c64(out, row->total.v[counter_of[column]]);
 		return true;
 	case XV_COL_DISCONTINUITY_TIME:
-		xv_mib_set_u32(out, ASN_TIMETICKS, row->discontinuity);
+		xv_mib_set_u32(out, ASN_TIMETICKS, stamp(ctx, row->discontinuity));
 		return true;
 	case XV_COL_VM_REF: {
-		uint32_t ref = vm_ref(vms, row);
+		uint32_t ref = vm_ref(ctx->vms, row);
 
 		if (!ref)
 			return false; /* the VM table has not seen it yet */
@@ -92,56 +95,44 @@ bool xv_mib_vif_column(const struct xv_vm_table *vms, const struct xv_row *row,
 	}
 }
 
-static bool column(const void *ctx, const struct xv_entry *e, int col,
+static bool column(const void *ctx, const void *row, int col,
 		   struct xv_mib_value *out)
 {
-	return xv_mib_vif_column(ctx, xv_row_of((struct xv_entry *)e), col, out);
+	return xv_mib_vif_column(ctx, xv_row_of((struct xv_entry *)row), col, out);
 }
 
-void xv_mib_vif_describe(struct xv_mib_table *t, const struct xv_table *vifs,
-			 const struct xv_vm_table *vms)
+void xv_mib_vif_describe(struct xv_mib_table *t, const struct xv_mib_vif_ctx *ctx)
 {
 	static const oid entry[] = {XV_OID_VIF_ENTRY};
 
-	xv_mib_table_init(t, "xenVifTable", entry, OID_LENGTH(entry),
-			  XV_COL_FIRST_READABLE, XV_COL_LAST, &vifs->rows, column, vms);
+	xv_mib_table_init_registry(t, "xenVifTable", entry, OID_LENGTH(entry),
+				   XV_COL_FIRST_READABLE, XV_COL_LAST,
+				   &ctx->vifs->rows, column, ctx);
 }
 
-static u_long vif_number(const void *ctx)
+/* xenVifNumber.0 (column 1 of xenVifObjects) and
+ * xenVifTableLastChange.0 (column 2). */
+static bool scalar(const void *vctx, const void *row, int col,
+		   struct xv_mib_value *out)
 {
-	return ((const struct xv_table *)ctx)->rows.nactive;
+	const struct xv_mib_vif_ctx *ctx = vctx;
+
+	(void)row;
+	if (col == 1)
+		xv_mib_set_u32(out, ASN_UNSIGNED, (uint32_t)ctx->vifs->rows.nactive);
+	else
+		xv_mib_set_u32(out, ASN_TIMETICKS, stamp(ctx, ctx->vifs->last_change));
+	return true;
 }
 
-static u_long last_change(const void *ctx)
+size_t xv_mib_vif_objects(struct xv_mib_table *out, const struct xv_mib_vif_ctx *ctx)
 {
-	return ((const struct xv_table *)ctx)->last_change;
-}
+	static const oid objects[] = {XV_OID_OBJECTS};
 
-int xv_mib_vif_register(const struct xv_table *vifs, const struct xv_vm_table *vms)
-{
-	static const oid number_oid[] = {XV_OID_VIF_NUMBER};
-	static const oid last_change_oid[] = {XV_OID_VIF_TABLE_LAST_CHANGE};
-	int rc;
-
-	xv_mib_vif_describe(&vif_table, vifs, vms);
-	if ((rc = xv_mib_table_register(&vif_table)) != MIB_REGISTERED_OK)
-		return rc;
-	number_reg = xv_mib_scalar_register("xenVifNumber", number_oid,
-					    OID_LENGTH(number_oid), ASN_UNSIGNED,
-					    vif_number, vifs);
-	last_change_reg = xv_mib_scalar_register(
-		"xenVifTableLastChange", last_change_oid, OID_LENGTH(last_change_oid),
-		ASN_TIMETICKS, last_change, vifs);
-	return number_reg && last_change_reg ? MIB_REGISTERED_OK
-					     : MIB_REGISTRATION_FAILED;
-}
-
-void xv_mib_vif_unregister(void)
-{
-	xv_mib_table_unregister(&vif_table);
-	if (number_reg)
-		netsnmp_unregister_handler(number_reg);
-	if (last_change_reg)
-		netsnmp_unregister_handler(last_change_reg);
-	number_reg = last_change_reg = NULL;
+	xv_mib_vif_describe(&out[0], ctx);
+	xv_mib_scalar_init(&out[1], "xenVifNumber", objects, OID_LENGTH(objects),
+			   1, scalar, ctx);
+	xv_mib_scalar_init(&out[2], "xenVifTableLastChange", objects,
+			   OID_LENGTH(objects), 2, scalar, ctx);
+	return XV_MIB_VIF_OBJECTS;
 }

@@ -4,9 +4,6 @@
 
 #include "mib_oids.h"
 
-static struct xv_mib_table vm_table;
-static netsnmp_handler_registration *number_reg;
-
 static enum xv_alarm_status alarm_status(const struct xv_rate_state *r)
 {
 	if (r->alarm)
@@ -111,44 +108,38 @@ bool xv_mib_vm_column(const struct xv_vm *vm, int column, struct xv_mib_value *o
 	}
 }
 
-static bool column(const void *ctx, const struct xv_entry *e, int col,
+static bool column(const void *ctx, const void *row, int col,
 		   struct xv_mib_value *out)
 {
 	(void)ctx;
-	return xv_mib_vm_column(xv_vm_of((struct xv_entry *)e), col, out);
+	return xv_mib_vm_column(xv_vm_of((struct xv_entry *)row), col, out);
 }
 
 void xv_mib_vm_describe(struct xv_mib_table *t, const struct xv_vm_table *vms)
 {
 	static const oid entry[] = {XV_OID_VM_ENTRY};
 
-	xv_mib_table_init(t, "xenVifVmTable", entry, OID_LENGTH(entry),
-			  XV_VMCOL_FIRST_READABLE, XV_VMCOL_LAST, &vms->vms, column, NULL);
+	xv_mib_table_init_registry(t, "xenVifVmTable", entry, OID_LENGTH(entry),
+				   XV_VMCOL_FIRST_READABLE, XV_VMCOL_LAST,
+				   &vms->vms, column, NULL);
 }
 
-static u_long vm_number(const void *ctx)
+/* xenVifVmNumber.0: column 4 of xenVifObjects. */
+static bool vm_number(const void *ctx, const void *row, int col,
+		      struct xv_mib_value *out)
 {
-	return ((const struct xv_vm_table *)ctx)->vms.nactive;
+	(void)row, (void)col;
+	xv_mib_set_u32(out, ASN_UNSIGNED,
+		       (uint32_t)((const struct xv_vm_table *)ctx)->vms.nactive);
+	return true;
 }
 
-int xv_mib_vm_register(const struct xv_vm_table *vms)
+size_t xv_mib_vm_objects(struct xv_mib_table *out, const struct xv_vm_table *vms)
 {
-	static const oid number_oid[] = {XV_OID_VM_NUMBER};
-	int rc;
+	static const oid objects[] = {XV_OID_OBJECTS};
 
-	xv_mib_vm_describe(&vm_table, vms);
-	if ((rc = xv_mib_table_register(&vm_table)) != MIB_REGISTERED_OK)
-		return rc;
-	number_reg = xv_mib_scalar_register("xenVifVmNumber", number_oid,
-					    OID_LENGTH(number_oid), ASN_UNSIGNED,
-					    vm_number, vms);
-	return number_reg ? MIB_REGISTERED_OK : MIB_REGISTRATION_FAILED;
-}
-
-void xv_mib_vm_unregister(void)
-{
-	xv_mib_table_unregister(&vm_table);
-	if (number_reg)
-		netsnmp_unregister_handler(number_reg);
-	number_reg = NULL;
+	xv_mib_vm_describe(&out[0], vms);
+	xv_mib_scalar_init(&out[1], "xenVifVmNumber", objects, OID_LENGTH(objects),
+			   4, vm_number, vms);
+	return XV_MIB_VM_OBJECTS;
 }

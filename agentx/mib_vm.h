@@ -13,7 +13,8 @@ bool xv_mib_vm_column(const struct xv_vm *vm, int column, struct xv_mib_value *o
 
 void xv_mib_vm_describe(struct xv_mib_table *t, const struct xv_vm_table *vms);
 
-int xv_mib_vm_register(const struct xv_vm_table *vms);
-void xv_mib_vm_unregister(void);
+#define XV_MIB_VM_OBJECTS 2
+/* The table and xenVifVmNumber, into out[XV_MIB_VM_OBJECTS]. */
+size_t xv_mib_vm_objects(struct xv_mib_table *out, const struct xv_vm_table *vms);
 
 #endif

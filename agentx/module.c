@@ -10,6 +10,7 @@
 #include "agent_config.h"
 #include "event_glue.h"
 #include "master_link.h"
+#include "mib_switch.h"
 #include "mib_vif.h"
 #include "mib_vm.h"
 #include "notify.h"
@@ -18,6 +19,63 @@
 static struct xv_engine engine;
 static bool running;
 static enum xv_module_host host_running;
+
+/* XEN-VIF-MIB in the default context. */
+static const struct xv_mib_vif_ctx vif_ctx = {&engine.table, &engine.vms, NULL};
+static struct xv_mib_table objects[XV_MIB_VIF_OBJECTS + XV_MIB_VM_OBJECTS];
+static size_t nobjects;
+
+/* The switch view: a whole device in a context of its own, with
+ * XEN-VIF-MIB again in the switch's clock. */
+static const struct xv_mib_vif_ctx switch_vif_ctx = {&engine.table, &engine.vms,
+						     &engine.sw};
+static const struct xv_mib_switch_ctx switch_ctx = {&engine.sw, &engine.cfg.sw,
+						    xv_master_uptime};
+static struct xv_mib_table switch_objects[XV_MIB_SYSTEM_OBJECTS +
+					  XV_MIB_IFMIB_OBJECTS +
+					  XV_MIB_BRIDGE_OBJECTS +
+					  XV_MIB_VIF_OBJECTS + XV_MIB_VM_OBJECTS];
+static size_t nswitch_objects;
+static char switch_context[XV_CONTEXT_MAX + 1];
+
+static int register_objects(const struct xv_config *cfg, char *err, size_t errlen)
+{
+	nobjects = xv_mib_vif_objects(objects, &vif_ctx);
+	nobjects += xv_mib_vm_objects(objects + nobjects, &engine.vms);
+	if (xv_mib_register_all(objects, nobjects, NULL) != MIB_REGISTERED_OK) {
+		snprintf(err, errlen, "cannot register the XEN-VIF-MIB objects "
+			 "(is another instance serving them?)");
+		nobjects = 0;
+		return -1;
+	}
+	snprintf(switch_context, sizeof switch_context, "%s", cfg->sw.context);
+	nswitch_objects = 0;
+	if (!switch_context[0])
+		return 0;
+	struct xv_mib_table *o = switch_objects;
+	o += xv_mib_system_objects(o, &switch_ctx);
+	o += xv_mib_ifmib_objects(o, &switch_ctx);
+	o += xv_mib_bridge_objects(o, &switch_ctx);
+	o += xv_mib_vif_objects(o, &switch_vif_ctx);
+	o += xv_mib_vm_objects(o, &engine.vms);
+	nswitch_objects = (size_t)(o - switch_objects);
+	if (xv_mib_register_all(switch_objects, nswitch_objects, switch_context) !=
+	    MIB_REGISTERED_OK) {
+		snprintf(err, errlen, "cannot register the switch view in context "
+			 "'%s' (is another instance serving it?)", switch_context);
+		xv_mib_unregister_all(objects, nobjects);
+		nobjects = nswitch_objects = 0;
+		return -1;
+	}
+	return 0;
+}
+
+static void unregister_objects(void)
+{
+	xv_mib_unregister_all(switch_objects, nswitch_objects);
+	xv_mib_unregister_all(objects, nobjects);
+	nobjects = nswitch_objects = 0;
+}
 
 static void engine_log(void *ctx, enum xv_log_level level, const char *msg)
 {
@@ -79,12 +137,7 @@ int xv_module_start(enum xv_module_host host, struct xv_config *cfg, char *err,
 	/* The objects first: if another instance serves them (the daemon
 	 * beside the module in snmpd), this one must not touch the state
 	 * file they share by default. */
-	if (xv_mib_vif_register(&engine.table, &engine.vms) != MIB_REGISTERED_OK ||
-	    xv_mib_vm_register(&engine.vms) != MIB_REGISTERED_OK) {
-		snprintf(err, errlen, "cannot register the XEN-VIF-MIB objects "
-			 "(is another instance serving them?)");
-		xv_mib_vm_unregister();
-		xv_mib_vif_unregister();
+	if (register_objects(cfg, err, errlen) < 0) {
 		xv_config_free(cfg);
 		memset(cfg, 0, sizeof *cfg);
 		return -1;
@@ -98,16 +151,27 @@ int xv_module_start(enum xv_module_host host, struct xv_config *cfg, char *err,
 	memset(cfg, 0, sizeof *cfg);
 	if (rc < 0) {
 		snprintf(err, errlen, "%s", why);
-		xv_mib_vm_unregister();
-		xv_mib_vif_unregister();
+		unregister_objects();
 		return -1;
 	}
 	xv_master_on_origin_moved(on_origin_moved, &engine);
 	xv_notify_route(host == XV_HOST_SNMPD ? XV_NOTIFY_LOCAL : XV_NOTIFY_AGENTX);
-	xv_glue_start(&engine);
+	xv_glue_start(&engine, nswitch_objects ? &switch_ctx : NULL);
 	host_running = host;
 	running = true;
 	return 0;
+}
+
+void xv_module_prepare_context(const struct xv_config *cfg)
+{
+	static const oid ccitt[] = {0};
+
+	if (!cfg->sw.context[0])
+		return;
+	/* Registering a root node creates the context with all three;
+	 * this one is then a duplicate, refused and freed by net-snmp. */
+	netsnmp_register_null_context(snmp_duplicate_objid(ccitt, 1), 1,
+				      cfg->sw.context);
 }
 
 bool xv_module_running(void)
@@ -143,8 +207,7 @@ void xv_module_stop(void)
 			 "file for the next start\n", XV_APP_NAME,
 			 engine.vms.nnotices);
 	xv_glue_stop();
-	xv_mib_vm_unregister();
-	xv_mib_vif_unregister();
+	unregister_objects();
 	xv_master_on_origin_moved(NULL, NULL);
 	xv_engine_stop(&engine);
 	running = false;

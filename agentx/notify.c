@@ -7,8 +7,10 @@
 #include "master_link.h"
 #include "mib_oids.h"
 #include "mib_vm.h"
+#include "std_oids.h"
 
 static const struct xv_vm_table *vm_table;
+static const struct xv_mib_switch_ctx *switch_ctx;
 static enum xv_notify_way route = XV_NOTIFY_AGENTX;
 
 /* The objects of each notification, as XEN-VIF-MIB lists them. */
@@ -23,9 +25,11 @@ static const int rate_objects[] = {
 	XV_VMCOL_IN_RATE_ALARM, XV_VMCOL_OUT_RATE_ALARM, XV_VMCOL_DEVICES, 0,
 };
 
-void xv_notify_init(const struct xv_vm_table *vms)
+void xv_notify_init(const struct xv_vm_table *vms,
+		    const struct xv_mib_switch_ctx *sw)
 {
 	vm_table = vms;
+	switch_ctx = sw;
 }
 
 void xv_notify_route(enum xv_notify_way way)
@@ -53,6 +57,38 @@ netsnmp_variable_list *xv_notify_varbinds(const struct xv_vm *vm,
 		name[OID_LENGTH(entry)] = (oid)*col;
 		name[OID_LENGTH(entry) + 1] = vm->entry.index;
 		if (!xv_mib_vm_column(vm, *col, &v) ||
+		    !snmp_varlist_add_variable(&vars, name, OID_LENGTH(name), v.type,
+					       v.data, v.len)) {
+			snmp_free_varbind(vars);
+			return NULL;
+		}
+	}
+	return vars;
+}
+
+netsnmp_variable_list *xv_notify_port_varbinds(const struct xv_mib_switch_ctx *ctx,
+					       const struct xv_port *port,
+					       enum xv_port_notice_kind kind)
+{
+	static const oid trap_oid_oid[] = {XV_OID_SNMP_TRAP_OID};
+	static const oid if_entry[] = {XV_OID_IF_ENTRY};
+	/* IF-MIB's linkDown and linkUp carry these, in this order. */
+	static const int objects[] = {XV_IF_INDEX, XV_IF_ADMIN_STATUS,
+				      XV_IF_OPER_STATUS};
+	const oid notification[] = {XV_OID_SNMP_TRAPS, (oid)kind};
+	netsnmp_variable_list *vars = NULL;
+
+	if (!snmp_varlist_add_variable(&vars, trap_oid_oid, OID_LENGTH(trap_oid_oid),
+				       ASN_OBJECT_ID, notification, sizeof notification))
+		return NULL;
+	for (size_t i = 0; i < sizeof objects / sizeof *objects; i++) {
+		oid name[OID_LENGTH(if_entry) + 2];
+		struct xv_mib_value v;
+
+		memcpy(name, if_entry, sizeof if_entry);
+		name[OID_LENGTH(if_entry)] = (oid)objects[i];
+		name[OID_LENGTH(if_entry) + 1] = port->index;
+		if (!xv_mib_if_column(ctx, port, false, objects[i], &v) ||
 		    !snmp_varlist_add_variable(&vars, name, OID_LENGTH(name), v.type,
 					       v.data, v.len)) {
 			snmp_free_varbind(vars);
@@ -148,6 +184,19 @@ static void send_in_snmpd(netsnmp_variable_list *vars)
 	nheld = 0;
 }
 
+/* Sends a notification's varbinds (snmpTrapOID.0 first); takes them. */
+static void send_vars(netsnmp_variable_list *vars)
+{
+	if (route == XV_NOTIFY_LOCAL) {
+		/* snmpd's own sinks (an SNMPv1 trapsink gets nothing:
+		 * SNMPv1 cannot carry a Counter64). */
+		send_in_snmpd(vars);
+		snmp_free_varbind(vars);
+		return;
+	}
+	send_to_master(vars);
+}
+
 static void send_one(const struct xv_notice *n)
 {
 	const struct xv_vm *vm = xv_vm_table_find_index(vm_table, n->vm_index);
@@ -160,14 +209,42 @@ static void send_one(const struct xv_notice *n)
 			 n->kind, n->vm_index);
 		return;
 	}
-	if (route == XV_NOTIFY_LOCAL) {
-		/* snmpd's own sinks (an SNMPv1 trapsink gets nothing:
-		 * SNMPv1 cannot carry a Counter64). */
-		send_in_snmpd(vars);
-		snmp_free_varbind(vars);
+	send_vars(vars);
+}
+
+void xv_notify_ports(struct xv_switch *sw)
+{
+	static size_t dropped_reported;
+
+	if (sw->dropped > dropped_reported) {
+		snmp_log(LOG_WARNING, "%zu linkUp/linkDown notification(s) dropped: "
+			 "more than %d waited\n", sw->dropped - dropped_reported,
+			 XV_PORT_NOTICE_BACKLOG);
+		dropped_reported = sw->dropped;
+	}
+	/* No switch view, no ifIndex to speak of: nothing is sent.  No
+	 * master, no sink: they wait (not across restarts: a link's state
+	 * then is what a poller reads). */
+	if (!switch_ctx) {
+		xv_switch_sent(sw, sw->nnotices);
 		return;
 	}
-	send_to_master(vars);
+	if (!sw->nnotices || !xv_master_connected())
+		return;
+	for (size_t i = 0; i < sw->nnotices; i++) {
+		const struct xv_port *p = xv_switch_find(sw, sw->notices[i].index);
+		netsnmp_variable_list *vars;
+
+		if (!p)
+			continue;
+		if (!(vars = xv_notify_port_varbinds(switch_ctx, p, sw->notices[i].kind))) {
+			snmp_log(LOG_ERR, "out of memory: link notification for "
+				 "ifIndex %u not sent\n", p->index);
+			continue;
+		}
+		send_vars(vars);
+	}
+	xv_switch_sent(sw, sw->nnotices);
 }
 
 void xv_notify_pass(struct xv_vm_table *vms)
@@ -192,5 +269,6 @@ void xv_notify_pass(struct xv_vm_table *vms)
 void xv_notify_shutdown(void)
 {
 	vm_table = NULL;
+	switch_ctx = NULL;
 	route = XV_NOTIFY_AGENTX;
 }

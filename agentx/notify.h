@@ -12,9 +12,13 @@
 #include <net-snmp/net-snmp-config.h>
 #include <net-snmp/net-snmp-includes.h>
 
+#include "mib_switch.h"
+#include "xenvif/switch_view.h"
 #include "xenvif/vm_table.h"
 
-void xv_notify_init(const struct xv_vm_table *vms);
+/* sw: the switch view served, for linkUp and linkDown; NULL if none. */
+void xv_notify_init(const struct xv_vm_table *vms,
+		    const struct xv_mib_switch_ctx *sw);
 
 enum xv_notify_way {
 	XV_NOTIFY_AGENTX, /* an AgentX Notify to the master, for its sinks */
@@ -32,6 +36,15 @@ void xv_notify_pass(struct xv_vm_table *vms);
  * the caller frees them with snmp_free_varbind.  NULL if out of memory. */
 netsnmp_variable_list *xv_notify_varbinds(const struct xv_vm *vm,
 					  enum xv_notice_kind kind);
+
+/* Sends the switch's waiting linkUp and linkDown notifications (if
+ * the switch view is served and the master is there). */
+void xv_notify_ports(struct xv_switch *sw);
+
+/* IF-MIB's linkUp or linkDown for a port, from the ifTable getters. */
+netsnmp_variable_list *xv_notify_port_varbinds(const struct xv_mib_switch_ctx *ctx,
+					       const struct xv_port *port,
+					       enum xv_port_notice_kind kind);
 
 void xv_notify_shutdown(void);
 

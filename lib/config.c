@@ -32,6 +32,20 @@ const struct xv_config_token xv_config_tokens[] = {
 	 "a VM's (name, UUID or *) traffic allowance per period"},
 	{"rateAlarm", "VM in|out RATE SECONDS",
 	 "alarm when a VM's rate (bits/s) stays above RATE for SECONDS"},
+	{"switchContext", "NAME|none",
+	 "the SNMP context serving dom0 as a switch: system group, IF-MIB, "
+	 "BRIDGE-MIB and XEN-VIF-MIB (default xen; none: not served)"},
+	{"switchName", "TEXT",
+	 "the switch's sysName (default CONTEXT.HOSTNAME)"},
+	{"switchContact", "TEXT", "the switch's sysContact (default empty)"},
+	{"switchLocation", "TEXT", "the switch's sysLocation (default empty)"},
+	{"portSpeed", "BITS",
+	 "ifSpeed of a port whose vif has no rate limit (default 10G)"},
+	{"portRetention", "DURATION",
+	 "how long a stopped VM's port stays, down, in the switch "
+	 "(0-3650d, default 35d)"},
+	{"portLinkNotifications", "yes|no",
+	 "send linkUp and linkDown for the switch's ports (default no)"},
 	{NULL, NULL, NULL},
 };
 
@@ -46,6 +60,11 @@ void xv_config_defaults(struct xv_config *cfg)
 	cfg->period.kind = XV_PERIOD_MONTHLY;
 	cfg->period.day = 1;
 	snprintf(cfg->period.tz, sizeof cfg->period.tz, "UTC");
+	snprintf(cfg->sw.context, sizeof cfg->sw.context, "xen");
+	cfg->sw.port_speed = 10000000000ULL;
+	/* A port whose VM stopped on a period's first day stays until its
+	 * usage has been billed, whatever the month's length. */
+	cfg->sw.port_retention = 35 * 86400;
 }
 
 void xv_config_free(struct xv_config *cfg)
@@ -192,6 +211,31 @@ bool xv_parse_amount(const char *word, uint64_t *out)
 	if (whole > UINT64_MAX - part)
 		return false;
 	*out = whole + part;
+	return true;
+}
+
+bool xv_parse_duration(const char *word, uint32_t max, uint32_t *out)
+{
+	static const struct {
+		char suffix;
+		uint32_t seconds;
+	} units[] = {{'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}};
+	size_t len = strlen(word);
+	uint32_t unit = 1, n;
+	char digits[16];
+
+	if (len == 0 || len >= sizeof digits)
+		return false;
+	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+		if (word[len - 1] == units[i].suffix) {
+			unit = units[i].seconds;
+			len--;
+		}
+	memcpy(digits, word, len);
+	digits[len] = '\0';
+	if (!xv_parse_u32(digits, 0, max / unit, &n))
+		return false;
+	*out = n * unit;
 	return true;
 }
 
@@ -457,6 +501,125 @@ static int set_period(struct xv_config *cfg, const char *value, char *err,
 	return 0;
 }
 
+/* ---- the switch view ---------------------------------------------- */
+
+/* The rest of the line as one text of at most outsz - 1 octets, blanks
+ * at either end dropped; "" is allowed. */
+static int set_text(const char *value, char *out, size_t outsz, char *err,
+		    size_t errlen)
+{
+	size_t len;
+
+	while (*value == ' ' || *value == '\t')
+		value++;
+	len = strlen(value);
+	while (len > 0 && strchr(" \t\r\n", value[len - 1]))
+		len--;
+	if (len >= outsz) {
+		snprintf(err, errlen, "longer than %zu octets", outsz - 1);
+		return -1;
+	}
+	for (size_t i = 0; i < len; i++) {
+		if ((unsigned char)value[i] < ' ' || value[i] == 0x7f) {
+			snprintf(err, errlen, "control characters are not allowed");
+			return -1;
+		}
+	}
+	memcpy(out, value, len);
+	out[len] = '\0';
+	return 0;
+}
+
+static int set_context(struct xv_switch_config *sw, const char *value,
+		       char *err, size_t errlen)
+{
+	struct words w;
+	const char *name;
+
+	if (split(value, &w, err, errlen) < 0 || want_words(&w, 1, 1, err, errlen) < 0)
+		return -1;
+	name = w.w[0];
+	if (strcasecmp(name, "none") == 0) {
+		sw->context[0] = '\0';
+		return 0;
+	}
+	/* The default context is snmpd's, with its own system group and
+	 * IF-MIB: the switch needs one of its own. */
+	if (strcmp(name, "\"\"") == 0) {
+		snprintf(err, errlen, "the switch needs a context of its own (the "
+			 "default, empty one is snmpd's); 'none' serves no switch");
+		return -1;
+	}
+	if (strlen(name) > XV_CONTEXT_MAX) {
+		snprintf(err, errlen, "'%s' is longer than the %d octets of an "
+			 "SNMP context name", name, XV_CONTEXT_MAX);
+		return -1;
+	}
+	for (const char *p = name; *p; p++) {
+		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f) {
+			snprintf(err, errlen, "a context name is printable ASCII");
+			return -1;
+		}
+	}
+	snprintf(sw->context, sizeof sw->context, "%s", name);
+	return 0;
+}
+
+/* Speeds up to what ifHighSpeed (a Gauge32 of Mbit/s) can carry. */
+#define XV_PORT_SPEED_MAX (4294967295ULL * 1000000ULL)
+
+static int set_port_speed(struct xv_switch_config *sw, const char *value,
+			  char *err, size_t errlen)
+{
+	struct words w;
+	uint64_t bps;
+
+	if (split(value, &w, err, errlen) < 0 || want_words(&w, 1, 1, err, errlen) < 0)
+		return -1;
+	if (!xv_parse_amount(w.w[0], &bps) || bps == 0 || bps > XV_PORT_SPEED_MAX) {
+		snprintf(err, errlen, "'%s' is not a speed in bits per second above "
+			 "zero (a number with K, M, G or T; at most 4294967295M)",
+			 w.w[0]);
+		return -1;
+	}
+	sw->port_speed = bps;
+	return 0;
+}
+
+#define XV_RETENTION_MAX (3650U * 86400U)
+
+static int set_retention(struct xv_switch_config *sw, const char *value,
+			 char *err, size_t errlen)
+{
+	struct words w;
+
+	if (split(value, &w, err, errlen) < 0 || want_words(&w, 1, 1, err, errlen) < 0)
+		return -1;
+	if (!xv_parse_duration(w.w[0], XV_RETENTION_MAX, &sw->port_retention)) {
+		snprintf(err, errlen, "'%s' is not a duration from 0 to 3650d (a "
+			 "number of seconds, or with s, m, h or d)", w.w[0]);
+		return -1;
+	}
+	return 0;
+}
+
+static int set_yes_no(const char *value, bool *out, char *err, size_t errlen)
+{
+	struct words w;
+
+	if (split(value, &w, err, errlen) < 0 || want_words(&w, 1, 1, err, errlen) < 0)
+		return -1;
+	if (strcasecmp(w.w[0], "yes") == 0 || strcasecmp(w.w[0], "on") == 0)
+		*out = true;
+	else if (strcasecmp(w.w[0], "no") == 0 || strcasecmp(w.w[0], "off") == 0)
+		*out = false;
+	else {
+		snprintf(err, errlen, "'%s': expected yes or no", w.w[0]);
+		return -1;
+	}
+	return 0;
+}
+
 /* ---- lookups ------------------------------------------------------- */
 
 const struct xv_quota_rule *xv_config_quota(const struct xv_config *cfg,
@@ -547,6 +710,22 @@ int xv_config_set(struct xv_config *cfg, const char *token, const char *value,
 		return add_quota(cfg, value, err, errlen);
 	} else if (strcasecmp(token, "rateAlarm") == 0) {
 		return add_rate(cfg, value, err, errlen);
+	} else if (strcasecmp(token, "switchContext") == 0) {
+		return set_context(&cfg->sw, value, err, errlen);
+	} else if (strcasecmp(token, "switchName") == 0) {
+		return set_text(value, cfg->sw.name, sizeof cfg->sw.name, err, errlen);
+	} else if (strcasecmp(token, "switchContact") == 0) {
+		return set_text(value, cfg->sw.contact, sizeof cfg->sw.contact, err,
+				errlen);
+	} else if (strcasecmp(token, "switchLocation") == 0) {
+		return set_text(value, cfg->sw.location, sizeof cfg->sw.location,
+				err, errlen);
+	} else if (strcasecmp(token, "portSpeed") == 0) {
+		return set_port_speed(&cfg->sw, value, err, errlen);
+	} else if (strcasecmp(token, "portRetention") == 0) {
+		return set_retention(&cfg->sw, value, err, errlen);
+	} else if (strcasecmp(token, "portLinkNotifications") == 0) {
+		return set_yes_no(value, &cfg->sw.link_notifications, err, errlen);
 	} else {
 		snprintf(err, errlen, "unknown token '%s'", token);
 		return -1;

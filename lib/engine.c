@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "xenvif/text.h"
@@ -54,8 +55,8 @@ static int load_state(struct xv_engine *e, char *err, size_t errlen)
 {
 	struct xv_state_info info;
 	char msg[1024], aside[PATH_MAX + 64];
-	int rc = xv_state_load(e->state_path, &e->table, &e->vms, e->boot_id, &info,
-			       msg, sizeof msg);
+	int rc = xv_state_load(e->state_path, &e->table, &e->vms, &e->sw, e->boot_id,
+			       &info, msg, sizeof msg);
 
 	if (rc == -ENOENT) {
 		say(e, XV_LOG_NOTICE, "no state file %s: starting without saved counters",
@@ -99,7 +100,9 @@ int xv_engine_save(struct xv_engine *e)
 	int rc;
 
 	memcpy(info.boot_id, e->boot_id, sizeof info.boot_id);
-	rc = xv_state_save(e->state_path, &e->table, &e->vms, &info, err, sizeof err);
+	e->sw.saved_uptime = xv_switch_uptime(&e->sw, now_ticks(e));
+	rc = xv_state_save(e->state_path, &e->table, &e->vms, &e->sw, &info, err,
+			   sizeof err);
 	if (rc < 0) {
 		if (!e->save_failed)
 			say(e, XV_LOG_ERR, "cannot save state: %s", err);
@@ -110,6 +113,7 @@ int xv_engine_save(struct xv_engine *e)
 		say(e, XV_LOG_NOTICE, "state saved again to %s", e->state_path);
 	e->save_failed = false;
 	e->save_soon = false;
+	e->sw.save_soon = false;
 	e->last_save = monotonic_seconds();
 	return 0;
 }
@@ -288,6 +292,27 @@ static void drain_links(struct xv_engine *e)
 	}
 }
 
+/* The switch's ports follow the rows. */
+static void follow_switch(struct xv_engine *e, uint32_t now)
+{
+	char host[256] = "";
+	struct xv_switch_input in = {
+		.table = &e->table,
+		.cfg = &e->cfg.sw,
+		.now = time(NULL),
+		.ticks = xv_switch_uptime(&e->sw, now),
+		.host = host,
+		.system = e->system,
+	};
+
+	/* Renamed hosts are seen at the next refresh. */
+	if (gethostname(host, sizeof host - 1) < 0)
+		host[0] = '\0';
+	if (xv_switch_update(&e->sw, &in) < 0)
+		say(e, XV_LOG_ERR, "out of memory while updating the switch's "
+		    "ports; trying again at the next refresh");
+}
+
 /* Reads the kernel and folds it and the metadata into the table. */
 static void sync_table(struct xv_engine *e)
 {
@@ -326,13 +351,14 @@ static void sync_table(struct xv_engine *e)
 		    "trying again at the next refresh");
 	if (xv_vm_table_update(&e->vms, &e->table, &e->cfg, time(NULL)) < 0)
 		say(e, XV_LOG_ERR, "out of memory while updating the VM table");
+	follow_switch(e, now);
 	say(e, XV_LOG_DEBUG, "reconciled %zu links, %zu gone, %zu domains: "
 	    "%zu rows served of %zu known", e->links.n, e->events.gone.n,
 	    e->meta.n, e->table.rows.nactive, e->table.rows.n);
 	/* New indexes, and devices started or finished, must reach the
 	 * state file before a crash could lose them. */
 	if (e->table.rows.n != rows_before || e->table.sources_changed ||
-	    e->vms.save_soon)
+	    e->vms.save_soon || e->sw.save_soon)
 		e->save_soon = true;
 	e->vms.save_soon = false;
 	if (e->events.overrun && !e->overrun_logged) {
@@ -359,6 +385,24 @@ static void follow_xenstore(struct xv_engine *e)
 
 static void release(struct xv_engine *e);
 
+/* The switch's address follows the host: its machine id, else its
+ * name. */
+static void switch_address(struct xv_engine *e)
+{
+	char seed[256] = "";
+	FILE *f = fopen("/etc/machine-id", "re");
+
+	if (f) {
+		if (!fgets(seed, sizeof seed, f))
+			seed[0] = '\0';
+		fclose(f);
+	}
+	seed[strcspn(seed, "\n")] = '\0';
+	if (!seed[0] && gethostname(seed, sizeof seed - 1) < 0)
+		seed[0] = '\0';
+	xv_switch_set_address(&e->sw, seed);
+}
+
 /* ---- entry points -------------------------------------------------- */
 
 int xv_engine_start(struct xv_engine *e, const struct xv_config *cfg,
@@ -375,6 +419,11 @@ int xv_engine_start(struct xv_engine *e, const struct xv_config *cfg,
 	xv_table_init(&e->table);
 	xv_xsconn_init(&e->xs, e->meta.backend_dir);
 	xv_vm_table_init(&e->vms);
+	xv_switch_init(&e->sw);
+	struct utsname uts;
+	if (uname(&uts) == 0)
+		snprintf(e->system, sizeof e->system, "%.40s %.40s %.20s", uts.sysname,
+			 uts.release, uts.machine);
 	e->nl.dump_fd = e->nl.event_fd = -1;
 	e->probe_fd = -1;
 	xv_state_boot_id(e->boot_id);
@@ -389,6 +438,14 @@ int xv_engine_start(struct xv_engine *e, const struct xv_config *cfg,
 		release(e);
 		return rc;
 	}
+	{
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		xv_switch_start_clock(&e->sw, e->uptime_origin, now_ticks(e),
+				      (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+	}
+	switch_address(e);
 	xenstore_connect(e);
 	follow_xenstore(e);
 	sync_table(e);
@@ -412,7 +469,7 @@ void xv_engine_refresh(struct xv_engine *e)
 	follow_xenstore(e);
 	sync_table(e);
 	xv_vm_table_sample(&e->vms, &e->cfg, monotonic_ms());
-	if (e->vms.save_soon)
+	if (e->vms.save_soon || e->sw.save_soon)
 		e->save_soon = true;
 	e->vms.save_soon = false;
 	if (e->save_soon ||
@@ -468,12 +525,14 @@ void xv_engine_xenstore_ready(struct xv_engine *e)
 void xv_engine_reconfigure(struct xv_engine *e, struct xv_config *cfg)
 {
 	static const char *const fixed[] = {"backendDomain", "stateFile",
-					    "sysfsRoot", "counterSource"};
+					    "sysfsRoot", "counterSource",
+					    "switchContext"};
 	const bool same[] = {
 		cfg->backend_domid == e->cfg.backend_domid,
 		strcmp(cfg->state_file, e->cfg.state_file) == 0,
 		strcmp(cfg->sysfs_root, e->cfg.sysfs_root) == 0,
 		cfg->counter_source == e->cfg.counter_source,
+		strcmp(cfg->sw.context, e->cfg.sw.context) == 0,
 	};
 
 	for (size_t i = 0; i < sizeof same / sizeof *same; i++)
@@ -484,6 +543,7 @@ void xv_engine_reconfigure(struct xv_engine *e, struct xv_config *cfg)
 	memcpy(cfg->state_file, e->cfg.state_file, sizeof cfg->state_file);
 	memcpy(cfg->sysfs_root, e->cfg.sysfs_root, sizeof cfg->sysfs_root);
 	cfg->counter_source = e->cfg.counter_source;
+	memcpy(cfg->sw.context, e->cfg.sw.context, sizeof cfg->sw.context);
 	xv_config_free(&e->cfg);
 	e->cfg = *cfg;
 	memset(cfg, 0, sizeof *cfg);
@@ -552,6 +612,8 @@ void xv_engine_rebase_clock(struct xv_engine *e, int64_t delta_ticks,
 	}
 	e->table.last_change = rebase(e->table.last_change, delta_ticks);
 	e->uptime_origin = origin_ms;
+	/* The switch's own TimeStamps stay: its clock follows. */
+	xv_switch_follow_master(&e->sw, origin_ms);
 }
 
 /* Frees everything the engine holds (its configuration included). */
@@ -568,6 +630,7 @@ static void release(struct xv_engine *e)
 	xv_link_events_free(&e->events);
 	xv_table_free(&e->table);
 	xv_vm_table_free(&e->vms);
+	xv_switch_free(&e->sw);
 	xv_meta_free(&e->meta);
 	xv_config_free(&e->cfg);
 	free(e->dirty);

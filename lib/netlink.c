@@ -131,6 +131,10 @@ bool xv_link_parse(const void *msg, size_t len, struct xv_link *out)
 			if (plen >= 4)
 				memcpy(&out->master, RTA_DATA(rta), 4);
 			break;
+		case IFLA_MTU:
+			if (plen >= 4)
+				memcpy(&out->mtu, RTA_DATA(rta), 4);
+			break;
 		case IFLA_PARENT_DEV_NAME:
 			copy_attr_string(out->parent_dev, sizeof out->parent_dev, rta);
 			break;

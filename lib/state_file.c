@@ -14,8 +14,8 @@
 #include "xenvif/text.h"
 
 #define XV_STATE_MAGIC "xen-vif-agent-state"
-/* Format 1 had no VM records. */
-#define XV_STATE_FORMAT 3
+/* Format 1 had no VM records, 3 no switch. */
+#define XV_STATE_FORMAT 4
 #define XV_STATE_LINE_MAX 2048
 
 static uint32_t crc32_update(uint32_t crc, const void *data, size_t len)
@@ -133,8 +133,28 @@ static void write_vms(struct writer *w, const struct xv_vm_table *vms)
 		     vms->notices[i].vm_index);
 }
 
+static void write_switch(struct writer *w, const struct xv_switch *sw)
+{
+	emit(w, "switch %" PRId64 " %u %u\n", sw->origin_ms, sw->saved_uptime,
+	     sw->last_change);
+	for (size_t i = 0; i < sw->n; i++) {
+		const struct xv_port *p = sw->ports[i];
+		char mac[18] = "-", uuid[128], name[800];
+
+		if (p->has_mac)
+			snprintf(mac, sizeof mac, "%02x:%02x:%02x:%02x:%02x:%02x", p->mac[0],
+				 p->mac[1], p->mac[2], p->mac[3], p->mac[4], p->mac[5]);
+		escape_field(uuid, sizeof uuid, p->uuid);
+		escape_field(name, sizeof name, p->vm_name);
+		emit(w, "port %u %d %d %u %u %" PRId64 " %u %s %" PRIu64 " %u %s %s\n",
+		     p->index, p->in_view ? 1 : 0, p->up ? 1 : 0, p->number,
+		     p->last_change, p->left, p->devid, mac, p->rate_bps, p->mtu,
+		     uuid, name);
+	}
+}
+
 static void write_records(struct writer *w, const struct xv_table *t,
-			  const struct xv_vm_table *vms,
+			  const struct xv_vm_table *vms, const struct xv_switch *sw,
 			  const struct xv_state_info *info)
 {
 	emit(w, "%s %d\n", XV_STATE_MAGIC, XV_STATE_FORMAT);
@@ -158,6 +178,8 @@ static void write_records(struct writer *w, const struct xv_table *t,
 		}
 	}
 	write_vms(w, vms);
+	if (sw)
+		write_switch(w, sw);
 }
 
 static int sync_directory(const char *path)
@@ -177,8 +199,8 @@ static int sync_directory(const char *path)
 }
 
 int xv_state_save(const char *path, const struct xv_table *t,
-		  const struct xv_vm_table *vms, const struct xv_state_info *info,
-		  char *err, size_t errlen)
+		  const struct xv_vm_table *vms, const struct xv_switch *sw,
+		  const struct xv_state_info *info, char *err, size_t errlen)
 {
 	char tmp[4096];
 	struct writer w = {0};
@@ -196,10 +218,10 @@ int xv_state_save(const char *path, const struct xv_table *t,
 			close(fd);
 		return -e;
 	}
-	write_records(&w, t, vms, info);
+	write_records(&w, t, vms, sw, info);
 	if (!w.failed)
-		fprintf(w.f, "end %zu %zu %zu %08x\n", t->rows.n, vms->vms.n,
-			vms->nnotices, w.crc);
+		fprintf(w.f, "end %zu %zu %zu %zu %08x\n", t->rows.n, vms->vms.n,
+			vms->nnotices, sw ? sw->n : 0, w.crc);
 	if (w.failed || fflush(w.f) == EOF || fsync(fd) < 0) {
 		e = w.failed && errno == 0 ? EIO : errno;
 		snprintf(err, errlen, "%s: write failed: %s", tmp, strerror(e));
@@ -403,6 +425,104 @@ static int parse_notice(struct reader *r, char **save, struct xv_vm_table *vms)
 	return 0;
 }
 
+static int parse_switch(struct reader *r, char **save, struct xv_switch *sw,
+			bool *seen)
+{
+	int64_t origin;
+	uint64_t uptime, change;
+
+	if (*seen)
+		return bad(r, "switch: appears twice");
+	if (!parse_i64(strtok_r(NULL, " ", save), &origin) || origin < 0 ||
+	    !parse_u64(strtok_r(NULL, " ", save), &uptime) || uptime > UINT32_MAX ||
+	    !parse_u64(strtok_r(NULL, " ", save), &change) || change > UINT32_MAX ||
+	    strtok_r(NULL, " ", save))
+		return bad(r, "switch: bad clock or last change");
+	*seen = true;
+	if (sw) {
+		sw->origin_ms = origin;
+		sw->saved_uptime = (uint32_t)uptime;
+		sw->last_change = (uint32_t)change;
+	}
+	return 0;
+}
+
+static bool parse_flag(char *word, bool *out)
+{
+	if (!word || (strcmp(word, "0") != 0 && strcmp(word, "1") != 0))
+		return false;
+	*out = word[0] == '1';
+	return true;
+}
+
+static int parse_port(struct reader *r, char **save, const struct xv_table *t,
+		      struct xv_switch *sw, size_t *nports)
+{
+	uint64_t index, number, change, devid, rate, mtu;
+	int64_t left;
+	bool in_view, up, has_mac = false;
+	uint8_t mac[6];
+	char *macw, *uuidw, *namew, *uuid = NULL, *name = NULL;
+	struct xv_port *p;
+	int rc;
+
+	if (!parse_u64(strtok_r(NULL, " ", save), &index) || index == 0 ||
+	    index > XV_INDEX_MAX)
+		return bad(r, "port: bad index");
+	if (!parse_flag(strtok_r(NULL, " ", save), &in_view) ||
+	    !parse_flag(strtok_r(NULL, " ", save), &up) ||
+	    !parse_u64(strtok_r(NULL, " ", save), &number) ||
+	    number > XV_PORT_NUMBER_MAX ||
+	    !parse_u64(strtok_r(NULL, " ", save), &change) || change > UINT32_MAX ||
+	    !parse_i64(strtok_r(NULL, " ", save), &left) || left < 0)
+		return bad(r, "port: bad state, number, last change or leaving time");
+	if (!parse_u64(strtok_r(NULL, " ", save), &devid) || devid > UINT32_MAX)
+		return bad(r, "port: bad device id");
+	macw = strtok_r(NULL, " ", save);
+	if (!macw || (strcmp(macw, "-") != 0 &&
+		      !(has_mac = xv_parse_mac(macw, strlen(macw), mac))))
+		return bad(r, "port: bad MAC address");
+	if (!parse_u64(strtok_r(NULL, " ", save), &rate) ||
+	    !parse_u64(strtok_r(NULL, " ", save), &mtu) || mtu > 65535)
+		return bad(r, "port: bad rate or MTU");
+	uuidw = strtok_r(NULL, " ", save);
+	namew = strtok_r(NULL, " ", save);
+	if (!uuidw || !namew || strtok_r(NULL, " ", save) ||
+	    uuidw[0] != ':' || !unescape_word(uuidw + 1) ||
+	    (uuidw[1] && strlen(uuidw + 1) != 36) || namew[0] != ':' ||
+	    !unescape_word(namew + 1) || strlen(namew + 1) > XV_TEXT_MAX)
+		return bad(r, "port: bad UUID or name");
+	uuid = uuidw + 1;
+	name = namew + 1;
+	(*nports)++;
+	if (!sw)
+		return 0;
+	rc = xv_switch_add(sw, t, (uint32_t)index, &p);
+	if (rc == -EEXIST)
+		return bad(r, "port: appears twice");
+	if (rc == -ENOENT)
+		return bad(r, "port: no row with this index");
+	if (rc < 0)
+		return no_memory(r);
+	char *copy = strdup(name);
+	if (!copy)
+		return no_memory(r);
+	free(p->vm_name);
+	p->vm_name = copy;
+	p->in_view = in_view;
+	p->up = up;
+	p->number = (uint32_t)number;
+	p->last_change = (uint32_t)change;
+	p->left = left;
+	p->devid = (uint32_t)devid;
+	p->has_mac = has_mac;
+	memcpy(p->mac, mac, has_mac ? 6 : 0);
+	p->rate_bps = rate;
+	p->mtu = (uint32_t)mtu;
+	snprintf(p->uuid, sizeof p->uuid, "%s", uuid);
+	return 0;
+}
+
 static int parse_header(struct reader *r, char *line, struct xv_state_info *info)
 {
 	char *save, *word = strtok_r(line, " ", &save), *value;
@@ -414,7 +534,8 @@ static int parse_header(struct reader *r, char *line, struct xv_state_info *info
 	case 1:
 		if (strcmp(word, XV_STATE_MAGIC) != 0)
 			return bad(r, "not a xen-vif-agent state file");
-		if (strcmp(value, "1") != 0 && strcmp(value, "3") != 0)
+		if (strcmp(value, "1") != 0 && strcmp(value, "3") != 0 &&
+		    strcmp(value, "4") != 0)
 			return bad(r, "unknown state file format");
 		r->format = value[0] - '0';
 		return 0;
@@ -437,12 +558,15 @@ static int parse_header(struct reader *r, char *line, struct xv_state_info *info
 }
 
 static int parse_end(struct reader *r, char *line, uint32_t crc, size_t rows,
-		     const struct xv_vm_table *vms)
+		     const struct xv_vm_table *vms, size_t ports)
 {
-	char expect[96];
+	char expect[128];
 
 	if (r->format == 1)
 		snprintf(expect, sizeof expect, "end %zu %08x", rows, crc);
+	else if (r->format >= 4)
+		snprintf(expect, sizeof expect, "end %zu %zu %zu %zu %08x", rows,
+			 vms->vms.n, vms->nnotices, ports, crc);
 	else
 		snprintf(expect, sizeof expect, "end %zu %zu %zu %08x", rows,
 			 vms->vms.n, vms->nnotices, crc);
@@ -452,13 +576,14 @@ static int parse_end(struct reader *r, char *line, uint32_t crc, size_t rows,
 }
 
 static int parse_file(struct reader *r, FILE *f, struct xv_table *t,
-		      struct xv_vm_table *vms, const char *boot_id,
-		      struct xv_state_info *info)
+		      struct xv_vm_table *vms, struct xv_switch *sw,
+		      const char *boot_id, struct xv_state_info *info)
 {
 	char line[XV_STATE_LINE_MAX + 2];
 	struct xv_row *row = NULL;
 	uint32_t crc = 0;
-	bool keep_sources = true, ended = false;
+	size_t nports = 0;
+	bool keep_sources = true, ended = false, switch_seen = false;
 	int rc;
 
 	while (fgets(line, sizeof line, f)) {
@@ -473,7 +598,7 @@ static int parse_file(struct reader *r, FILE *f, struct xv_table *t,
 							       : "truncated line");
 		if (strncmp(line, "end ", 4) == 0) {
 			line[len - 1] = '\0';
-			if ((rc = parse_end(r, line, crc, t->rows.n, vms)) < 0)
+			if ((rc = parse_end(r, line, crc, t->rows.n, vms, nports)) < 0)
 				return rc;
 			ended = true;
 			continue;
@@ -500,6 +625,10 @@ static int parse_file(struct reader *r, FILE *f, struct xv_table *t,
 			rc = parse_vm(r, &save, vms);
 		else if (word && strcmp(word, "notice") == 0 && r->format >= 3)
 			rc = parse_notice(r, &save, vms);
+		else if (word && strcmp(word, "switch") == 0 && r->format >= 4)
+			rc = parse_switch(r, &save, sw, &switch_seen);
+		else if (word && strcmp(word, "port") == 0 && r->format >= 4)
+			rc = parse_port(r, &save, t, sw, &nports);
 		else
 			rc = bad(r, "unknown record");
 		if (rc < 0)
@@ -518,8 +647,8 @@ static int parse_file(struct reader *r, FILE *f, struct xv_table *t,
 }
 
 int xv_state_load(const char *path, struct xv_table *t, struct xv_vm_table *vms,
-		  const char *boot_id, struct xv_state_info *info, char *err,
-		  size_t errlen)
+		  struct xv_switch *sw, const char *boot_id,
+		  struct xv_state_info *info, char *err, size_t errlen)
 {
 	struct reader r = {.path = path, .err = err, .errlen = errlen};
 	FILE *f = fopen(path, "re");
@@ -531,9 +660,13 @@ int xv_state_load(const char *path, struct xv_table *t, struct xv_vm_table *vms,
 		snprintf(err, errlen, "%s: %s", path, strerror(e));
 		return -e;
 	}
-	rc = parse_file(&r, f, t, vms, boot_id, info);
+	rc = parse_file(&r, f, t, vms, sw, boot_id, info);
 	fclose(f);
 	if (rc < 0) {
+		if (sw) {
+			xv_switch_free(sw);
+			xv_switch_init(sw);
+		}
 		xv_table_free(t);
 		xv_table_init(t);
 		xv_vm_table_free(vms);

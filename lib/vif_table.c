@@ -163,6 +163,7 @@ static int apply_meta(struct xv_row *row, const struct xv_domain_meta *dom,
 	memcpy(row->uuid, dom->uuid, sizeof row->uuid);
 	row->has_mac = vif->has_mac;
 	memcpy(row->mac, vif->mac, 6);
+	row->rate_bps = vif->rate_bps;
 	rc |= set_text(&row->domain_name, dom->name, changed);
 	rc |= set_text(&row->ips, vif->ips, changed);
 	/* The device name and bridge are settled after the links are
@@ -544,6 +545,7 @@ static int settle_row(struct xv_row *row, const struct xv_linkset *links,
 		*changed = true;
 	row->ifindex = ifindex;
 	row->oper_up = up;
+	row->mtu = main_link && main_link->mtu ? main_link->mtu : vif->mtu;
 	return set_text(&row->bridge, bridge, changed);
 }
 

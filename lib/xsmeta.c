@@ -120,7 +120,7 @@ static int read_text(const struct xv_store *store, const char *path,
 static int read_vif(const struct xv_store *store, const char *dir,
 		    struct xv_vif_meta *vif)
 {
-	char path[256], *mac;
+	char path[256], *mac, *raw;
 	size_t len;
 	int rc;
 
@@ -138,12 +138,51 @@ static int read_vif(const struct xv_store *store, const char *dir,
 		return rc;
 	vif->has_mac = mac && xv_parse_mac(mac, len, vif->mac);
 	free(mac);
+	snprintf(path, sizeof path, "%s/rate", dir);
+	if ((rc = read_node(store, path, &raw, &len)) < 0)
+		return rc;
+	if (!raw || !xv_parse_rate(raw, len, &vif->rate_bps))
+		vif->rate_bps = 0;
+	free(raw);
+	snprintf(path, sizeof path, "%s/mtu", dir);
+	if ((rc = read_node(store, path, &raw, &len)) < 0)
+		return rc;
+	/* 68 is the least IPv4 allows; 65535 the most any link has. */
+	if (!raw || strlen(raw) != len || !xv_parse_u32(raw, 68, 65535, &vif->mtu))
+		vif->mtu = 0;
+	free(raw);
 	/* An empty vifname means "use the default name". */
 	if (vif->vifname && vif->vifname[0] == '\0') {
 		free(vif->vifname);
 		vif->vifname = NULL;
 	}
 	return 0;
+}
+
+bool xv_parse_rate(const char *text, size_t len, uint64_t *bps)
+{
+	const char *comma = memchr(text, ',', len);
+	char bytes[24], usecs[24];
+	uint32_t interval;
+	uint64_t b = 0;
+
+	if (!comma || strlen(text) != len || (size_t)(comma - text) >= sizeof bytes ||
+	    len - (size_t)(comma - text) - 1 >= sizeof usecs)
+		return false;
+	memcpy(bytes, text, (size_t)(comma - text));
+	bytes[comma - text] = '\0';
+	snprintf(usecs, sizeof usecs, "%s", comma + 1);
+	for (const char *p = bytes; *p; p++) {
+		if (*p < '0' || *p > '9' || b > (UINT64_MAX - 9) / 10)
+			return false;
+		b = b * 10 + (uint64_t)(*p - '0');
+	}
+	if (!bytes[0] || b == 0 || !xv_parse_u32(usecs, 1, UINT32_MAX, &interval))
+		return false;
+	/* bits per second = bytes * 8 * 10^6 / interval, without overflow */
+	unsigned __int128 r = (unsigned __int128)b * 8000000U / interval;
+	*bps = r > UINT64_MAX ? UINT64_MAX : (uint64_t)r;
+	return *bps > 0;
 }
 
 static int compare_devid(const void *a, const void *b)
@@ -225,6 +264,7 @@ static bool same_domain(const struct xv_domain_meta *a,
 
 		if (x->devid != y->devid || x->has_mac != y->has_mac ||
 		    (x->has_mac && memcmp(x->mac, y->mac, 6) != 0) ||
+		    x->rate_bps != y->rate_bps || x->mtu != y->mtu ||
 		    !same_text(x->vifname, y->vifname) ||
 		    !same_text(x->bridge, y->bridge) || !same_text(x->ips, y->ips))
 			return false;

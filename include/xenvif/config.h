@@ -56,6 +56,19 @@ enum xv_counter_source {
 	XV_COUNTERS_XENSTAT, /* libxenstat's network statistics */
 };
 
+/* The switch view: dom0 served as a switch, the VMs' vifs its ports, in
+ * an SNMP context of its own. */
+#define XV_CONTEXT_MAX 32 /* octets of an SNMP context name */
+struct xv_switch_config {
+	char context[XV_CONTEXT_MAX + 1]; /* "" = no switch view */
+	uint64_t port_speed;      /* bits/s of a port without a rate limit */
+	uint32_t port_retention;  /* seconds a stopped VM's port stays */
+	char name[256];           /* sysName; "" = CONTEXT.HOSTNAME */
+	char contact[256];        /* sysContact */
+	char location[256];       /* sysLocation */
+	bool link_notifications;  /* linkUp/linkDown for the ports */
+};
+
 struct xv_config {
 	unsigned int refresh_interval;    /* seconds between counter reads */
 	unsigned int state_save_interval; /* seconds between state saves */
@@ -70,6 +83,8 @@ struct xv_config {
 	size_t nquotas;
 	struct xv_rate_rule *rates;
 	size_t nrates;
+
+	struct xv_switch_config sw;
 };
 
 struct xv_config_token {
@@ -97,6 +112,9 @@ const struct xv_quota_rule *xv_config_quota(const struct xv_config *cfg,
 const struct xv_rate_rule *xv_config_rate(const struct xv_config *cfg,
 					  const char *uuid, const char *name,
 					  enum xv_direction dir);
+
+/* "90", "90s", "15m", "12h", "35d": seconds, at most max. */
+bool xv_parse_duration(const char *word, uint32_t max, uint32_t *out);
 
 /* "500G", "1.5Ti", "1000": a whole number of units, K M G T (powers of
  * 1000) or Ki Mi Gi Ti (powers of 1024). */

@@ -22,6 +22,7 @@
 #include "xenvif/netlink.h"
 #include "xenvif/resources.h"
 #include "xenvif/state_file.h"
+#include "xenvif/switch_view.h"
 #include "xenvif/vif_table.h"
 #include "xenvif/vm_table.h"
 #include "xenvif/xsconn.h"
@@ -52,6 +53,8 @@ struct xv_engine {
 	struct xv_meta meta;
 	struct xv_table table;
 	struct xv_vm_table vms;
+	struct xv_switch sw;    /* dom0 as a switch: the ports */
+	char system[128];       /* the kernel and machine, for sysDescr */
 	struct xv_xsconn xs;
 	struct xv_netlink nl;
 	struct xv_linkset links;

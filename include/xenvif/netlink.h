@@ -20,6 +20,7 @@ struct xv_link {
 	unsigned int flags;     /* IFF_* */
 	unsigned char operstate; /* IF_OPER_* */
 	int master;             /* ifindex of the bridge or 0 */
+	unsigned int mtu;       /* 0 if not told */
 	char parent_bus[32];    /* "xen-backend" for a netback vif */
 	char parent_dev[32];    /* "vif-D-N" for a netback vif */
 	struct xv_counters stats;

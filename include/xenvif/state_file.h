@@ -15,6 +15,7 @@
 
 #include <stdint.h>
 
+#include "xenvif/switch_view.h"
 #include "xenvif/vif_table.h"
 #include "xenvif/vm_table.h"
 
@@ -25,20 +26,21 @@ struct xv_state_info {
 };
 
 /*
- * Loads path into t and vms, which must be empty.  Sources are dropped if the
+ * Loads path into t, vms and sw (if not NULL), which must be empty.  Sources are dropped if the
  * file is from another kernel boot (boot_id differs): their devices
  * cannot exist any more.  Returns 0; -ENOENT if there is no file;
  * -EINVAL if it is damaged (err says "PATH:LINE: what"); another -errno
  * (-ENOMEM included) if it cannot be read.  Both stay empty on failure.
  */
 int xv_state_load(const char *path, struct xv_table *t, struct xv_vm_table *vms,
-		  const char *boot_id, struct xv_state_info *info, char *err,
-		  size_t errlen);
+		  struct xv_switch *sw, const char *boot_id,
+		  struct xv_state_info *info, char *err, size_t errlen);
 
-/* Writes the table crash-safely.  0, or -errno with err set. */
+/* Writes the tables (and the switch, if sw is not NULL) crash-safely.
+ * 0, or -errno with err set. */
 int xv_state_save(const char *path, const struct xv_table *t,
-		  const struct xv_vm_table *vms, const struct xv_state_info *info,
-		  char *err, size_t errlen);
+		  const struct xv_vm_table *vms, const struct xv_switch *sw,
+		  const struct xv_state_info *info, char *err, size_t errlen);
 
 /* Renames a damaged file to PATH.damaged-YYYYMMDDTHHMMSS so it is kept
  * for inspection; the new name goes to aside.  0 or -errno. */

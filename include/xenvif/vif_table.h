@@ -54,6 +54,8 @@ struct xv_row {
 	char *ips;
 	uint8_t mac[6];
 	bool has_mac;
+	uint64_t rate_bps;        /* the backend's rate limit, 0 if none */
+	uint32_t mtu;             /* the device's, else the backend's; 0 unknown */
 	int ifindex;              /* of the main device, 0 if absent */
 	bool oper_up;
 };

@@ -34,6 +34,10 @@ struct xv_vif_meta {
 	char *ips;     /* the backend 'ip' key, or NULL */
 	uint8_t mac[6];
 	bool has_mac;  /* the backend 'mac' key was a well-formed MAC */
+	/* The backend 'rate' key ("BYTES,MICROSECONDS", as netback reads
+	 * it) in bits per second; 0 if there is none or it is malformed. */
+	uint64_t rate_bps;
+	uint32_t mtu;  /* the backend 'mtu' key; 0 if absent or malformed */
 };
 
 struct xv_domain_meta {
@@ -89,6 +93,10 @@ enum xv_watch_scope {
 };
 enum xv_watch_scope xv_meta_watch_scope(const struct xv_meta *meta,
 					const char *path, uint32_t *domid);
+
+/* netback's rate limit "BYTES,MICROSECONDS" in bits per second, at
+ * most UINT64_MAX; false if malformed or zero. */
+bool xv_parse_rate(const char *text, size_t len, uint64_t *bps);
 
 /* The name the dom0 device of a vif has: the 'vifname' key or vifD.N. */
 void xv_vif_device_name(const struct xv_domain_meta *dom,

@@ -9,7 +9,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "rig"))
 
 import tap                                              # noqa: E402,F401
 from dom0 import (Dom0, Vif, NO_SUCH_INSTANCE,          # noqa: E402,F401
-                  NO_SUCH_OBJECT, wait_until, link_info)
+                  NO_SUCH_OBJECT, wait_until, link_info, SWITCH_V2C,
+                  SWITCH_V3, SWITCH_CONTEXT, SWITCH_COMMUNITY)
 
 COLUMNS = ("xenVifDomainId", "xenVifDomainName", "xenVifDomainUuid",
            "xenVifDeviceId", "xenVifName", "xenVifIfIndex",
@@ -168,3 +169,109 @@ def objects(notification):
         column, _, index = rest.partition(".")
         out[names[int(column)]] = value
     return out
+
+
+# ---- the switch view: dom0 as a switch in its own context ----------------
+# Numeric OIDs: Debian ships neither SNMPv2-MIB's nor IF-MIB's nor
+# BRIDGE-MIB's files.
+
+SYSTEM = ".1.3.6.1.2.1.1"
+SYSTEM_COLUMNS = {name: n for n, name in enumerate((
+    "sysDescr", "sysObjectID", "sysUpTime", "sysContact", "sysName",
+    "sysLocation", "sysServices"), start=1)}
+IF_NUMBER = ".1.3.6.1.2.1.2.1.0"
+IF_ENTRY = ".1.3.6.1.2.1.2.2.1"
+IF_COLUMNS = {name: n for n, name in enumerate((
+    "ifIndex", "ifDescr", "ifType", "ifMtu", "ifSpeed", "ifPhysAddress",
+    "ifAdminStatus", "ifOperStatus", "ifLastChange", "ifInOctets",
+    "ifInUcastPkts", "ifInNUcastPkts", "ifInDiscards", "ifInErrors",
+    "ifInUnknownProtos", "ifOutOctets", "ifOutUcastPkts", "ifOutNUcastPkts",
+    "ifOutDiscards", "ifOutErrors", "ifOutQLen", "ifSpecific"), start=1)}
+IFX_ENTRY = ".1.3.6.1.2.1.31.1.1.1"
+IFX_COLUMNS = {name: n for n, name in enumerate((
+    "ifName", "ifInMulticastPkts", "ifInBroadcastPkts", "ifOutMulticastPkts",
+    "ifOutBroadcastPkts", "ifHCInOctets", "ifHCInUcastPkts",
+    "ifHCInMulticastPkts", "ifHCInBroadcastPkts", "ifHCOutOctets",
+    "ifHCOutUcastPkts", "ifHCOutMulticastPkts", "ifHCOutBroadcastPkts",
+    "ifLinkUpDownTrapEnable", "ifHighSpeed", "ifPromiscuousMode",
+    "ifConnectorPresent", "ifAlias", "ifCounterDiscontinuityTime"),
+    start=1)}
+IF_TABLE_LAST_CHANGE = ".1.3.6.1.2.1.31.1.5.0"
+DOT1D_BASE = ".1.3.6.1.2.1.17.1"
+DOT1D_BASE_PORT_ENTRY = DOT1D_BASE + ".4.1"
+DOT1D_FDB_ENTRY = ".1.3.6.1.2.1.17.4.3.1"
+SWITCH_OBJECT_ID = ".1.3.6.1.4.1.8072.9999.98.3.1"
+LINK_DOWN, LINK_UP = ".1.3.6.1.6.3.1.1.5.3", ".1.3.6.1.6.3.1.1.5.4"
+XEN_VIF_ENTRY = ".1.3.6.1.4.1.8072.9999.98.1.3.1"
+XEN_VIF_NUMBER = ".1.3.6.1.4.1.8072.9999.98.1.1.0"
+
+
+def if_oid(column, index):
+    """The instance of an ifTable or ifXTable column (by name)."""
+    if column in IF_COLUMNS:
+        return "%s.%d.%d" % (IF_ENTRY, IF_COLUMNS[column], index)
+    return "%s.%d.%d" % (IFX_ENTRY, IFX_COLUMNS[column], index)
+
+
+def system(dom0, auth=SWITCH_V2C):
+    """{column: Value} of the switch's system group."""
+    return dict(zip(SYSTEM_COLUMNS, dom0.snmpget(
+        *["%s.%d.0" % (SYSTEM, n) for n in SYSTEM_COLUMNS.values()],
+        auth=auth)))
+
+
+def port(dom0, index, columns=tuple(IF_COLUMNS) + tuple(IFX_COLUMNS),
+         auth=SWITCH_V2C):
+    """{column: Value} of one port of the switch, by GET."""
+    values = []
+    columns = list(columns)
+    # A PDU of at most 20 varbinds keeps to snmpd's default limits.
+    for i in range(0, len(columns), 20):
+        values += dom0.snmpget(*[if_oid(c, index) for c in columns[i:i + 20]],
+                               auth=auth)
+    return dict(zip(columns, values))
+
+
+def port_indexes(dom0, auth=SWITCH_V2C):
+    """Every ifIndex of the switch, from a walk of ifIndex."""
+    return sorted(int(v) for _, v in dom0.snmpwalk(IF_ENTRY + ".1", auth=auth))
+
+
+def switch_uptime(dom0, auth=SWITCH_V2C):
+    return int(dom0.snmpget(SYSTEM + ".3.0", auth=auth)[0])
+
+
+def bridge_ports(dom0, auth=SWITCH_V2C):
+    """{dot1dBasePort: its ifIndex}."""
+    return {int(o.rsplit(".", 1)[1]): int(v) for o, v in
+            dom0.snmpwalk(DOT1D_BASE_PORT_ENTRY + ".2", auth=auth)}
+
+
+def fdb(dom0, auth=SWITCH_V2C):
+    """{MAC as bytes: dot1dTpFdbPort}."""
+    out = {}
+    for o, v in dom0.snmpwalk(DOT1D_FDB_ENTRY + ".2", auth=auth):
+        octets = o[len(DOT1D_FDB_ENTRY) + 3:].split(".")
+        out[bytes(int(x) for x in octets)] = int(v)
+    return out
+
+
+def mac_bytes(text):
+    return bytes.fromhex(text.replace(":", ""))
+
+
+def bridge_address():
+    """dot1dBaseBridgeAddress as the agent makes it: 02 and five octets
+    of the FNV-1a (64-bit) hash of the machine id (else the host name)."""
+    seed = ""
+    try:
+        with open("/etc/machine-id") as f:
+            seed = f.readline().rstrip("\n")
+    except OSError:
+        pass
+    if not seed:
+        seed = os.uname().nodename
+    h = 14695981039346656037
+    for byte in seed.encode():
+        h = ((h ^ byte) * 1099511628211) & 0xffffffffffffffff
+    return bytes([2] + [(h >> (8 * i)) & 0xff for i in range(5)])

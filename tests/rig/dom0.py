@@ -81,6 +81,30 @@ TRAP_SINK = "trap2sink %s public" % TRAP_ADDRESS
 XEN_VIF_NOTIFICATIONS = ".1.3.6.1.4.1.8072.9999.98.0"
 SNMP_TRAP_OID = ".1.3.6.1.6.3.1.1.4.1.0"
 COMMUNITY = "public"
+# The switch view's context, and how snmpd lets pollers into it: a v2c
+# community mapped to the context, and an SNMPv3 authPriv user.
+SWITCH_CONTEXT = "xen"
+SWITCH_COMMUNITY = "xenswitch"
+SWITCH_USER = ("xenv3", "xenauthpass1", "xenprivpass1")
+SWITCH_V2C = ("-v2c", "-c", SWITCH_COMMUNITY)
+SWITCH_V3 = ("-v3", "-l", "authPriv", "-u", SWITCH_USER[0], "-a", "SHA",
+             "-A", SWITCH_USER[1], "-x", "AES", "-X", SWITCH_USER[2],
+             "-n", SWITCH_CONTEXT)
+
+
+def switch_access(context=SWITCH_CONTEXT):
+    """snmpd.conf lines that map SWITCH_COMMUNITY and SWITCH_USER to the
+    switch's context (as the README's example does)."""
+    user, auth, priv = SWITCH_USER
+    return [
+        "com2sec -Cn %s switchsec 127.0.0.1 %s" % (context, SWITCH_COMMUNITY),
+        "group switchgroup v2c switchsec",
+        "view switchview included .1",
+        "access switchgroup %s any noauth exact switchview none none" % context,
+        'createUser %s SHA "%s" AES "%s"' % (user, auth, priv),
+        "group switchv3 usm %s" % user,
+        "access switchv3 %s usm priv exact switchview none none" % context,
+    ]
 SYS_UPTIME = ".1.3.6.1.2.1.1.3.0"
 XEN_VIF_NUMBER = ".1.3.6.1.4.1.8072.9999.98.1.1.0"
 
@@ -505,6 +529,9 @@ class Vif:
     bridge None: no bridge node in xenstore and no bridge attachment.
     vifname: the dom0 device name instead of vifD.N.
     emu: an HVM guest's emulated NIC too (dom0 device NAME-emu).
+    rate: the backend 'rate' node, "BYTES,MICROSECONDS" as libxl writes
+    it for rate="..." (netback limits the vif to it); None: no limit.
+    mtu: the backend 'mtu' node (libxl writes the configured MTU).
     """
     devid: int = 0
     mac: str = None
@@ -513,6 +540,8 @@ class Vif:
     vifname: str = None
     emu: bool = False
     script: str = "vif-bridge"
+    rate: str = None
+    mtu: int = None
 
 
 @dataclasses.dataclass
@@ -948,6 +977,10 @@ class Dom0:
             back.append(("ip", vif.ip))
         if vif.bridge:
             back.append(("bridge", vif.bridge))
+        if vif.rate:
+            back.append(("rate", vif.rate))
+        if vif.mtu:
+            back.append(("mtu", vif.mtu))
         back += [("handle", n), ("type", "vif_ioemu" if vif.emu else "vif"),
                  ("hotplug-status", "")]
         front = [("backend-id", 0), ("state", XENBUS_INITIALISING),
@@ -1237,7 +1270,7 @@ class Dom0:
                 "agentXSocket unix:%s" % self.agentx_socket,
                 "agentXPerms 0600 0700",
                 "rocommunity %s 127.0.0.1" % COMMUNITY,
-            ] + self.snmpd_config) + "\n")
+            ] + switch_access() + self.snmpd_config) + "\n")
         self.snmpd.start(in_ns(self.ns, [
             # -A: append to the log, which restarts would truncate.
             "snmpd", "-f", "-A", "-C", "-c", conf,
@@ -1286,7 +1319,7 @@ class Dom0:
             f.write("\n".join([
                 "rocommunity %s 127.0.0.1" % COMMUNITY,
                 "dlmod xen_vif_mib %s" % MODULE,
-            ] + self.snmpd_config) + "\n")
+            ] + switch_access() + self.snmpd_config) + "\n")
         # A second log, of warnings and worse, as a distribution's
         # unit adds one (Debian's: -LOw): the module must leave
         # snmpd's handlers as it found them.
@@ -1417,12 +1450,14 @@ class Dom0:
     # -- SNMP queries -------------------------------------------------------
 
     def snmp_tool(self, tool, args, mibs=True, timeout=2, retries=1,
-                  check=True):
+                  check=True, auth=None):
         """Run a net-snmp tool in dom0 against our snmpd; returns the
         CompletedProcess.  mibs=False loads no MIB at all, so output is
-        shaped by the wire types only (no DISPLAY-HINTs, no enums)."""
-        cmd = [tool, "-v2c", "-c", COMMUNITY, "-t", str(timeout),
-               "-r", str(retries)]
+        shaped by the wire types only (no DISPLAY-HINTs, no enums).
+        auth: the version and credentials (default v2c, COMMUNITY, the
+        default context; SWITCH_V2C or SWITCH_V3 for the switch)."""
+        cmd = [tool] + list(auth or ("-v2c", "-c", COMMUNITY)) + [
+            "-t", str(timeout), "-r", str(retries)]
         cmd += (["-M", self.mib_dir, "-m", "ALL"] if mibs
                 else ["-M", self.path("nomibs"), "-m", ""])
         cmd += list(args)
@@ -1451,13 +1486,14 @@ class Dom0:
         return [("." + n.lstrip(".")) if _NUMERIC_OID_RE.match(n)
                 else self._oid_cache[n] for n in names]
 
-    def snmpget(self, *oids, timeout=2, retries=1):
+    def snmpget(self, *oids, timeout=2, retries=1, auth=None):
         """[Value] for oids, in order (exceptions such as NO_SUCH_OBJECT
         are Values too).  SnmpError on any tool failure."""
         numeric = self.translate(*oids)
         res = self.snmp_tool("snmpget", ["-On", "-Ox", "-Oe", "-OU",
                                          SNMP_ADDRESS] + numeric,
-                             mibs=False, timeout=timeout, retries=retries)
+                             mibs=False, timeout=timeout, retries=retries,
+                             auth=auth)
         pairs = parse_varbinds(res.stdout)
         if [oid for oid, _ in pairs] != numeric:
             raise SnmpError(["snmpget"] + numeric, res.returncode,
@@ -1465,13 +1501,14 @@ class Dom0:
                             + res.stdout + res.stderr)
         return [value for _, value in pairs]
 
-    def snmpwalk(self, oid, timeout=2, retries=1):
+    def snmpwalk(self, oid, timeout=2, retries=1, auth=None):
         """[(oid, Value)] below oid, by GETBULK.  Exceptions are left out,
         so an empty subtree gives []."""
         root = self.translate(oid)[0]
         res = self.snmp_tool("snmpbulkwalk", ["-On", "-Ox", "-Oe", "-OU",
                                               SNMP_ADDRESS, root],
-                             mibs=False, timeout=timeout, retries=retries)
+                             mibs=False, timeout=timeout, retries=retries,
+                             auth=auth)
         return [(o, v) for o, v in parse_varbinds(res.stdout)
                 if not v.is_exception]
 

@@ -12,6 +12,7 @@ static const oid entry[] = {XV_OID_VIF_ENTRY};
 static struct xv_table t;
 static struct xv_vm_table vms;
 static struct xv_mib_table desc;
+static const struct xv_mib_vif_ctx ctx = {&t, &vms, NULL};
 
 static void add_row(uint32_t index, bool has_mac)
 {
@@ -52,7 +53,7 @@ static bool is_instance(const oid *o, size_t len, int column, uint32_t index)
 
 int main(void)
 {
-	oid name[32], out[XV_MIB_ENTRY_MAX + 2];
+	oid name[32], out[XV_MIB_ENTRY_MAX + 1 + XV_MIB_INDEX_MAX];
 	size_t outlen;
 	struct xv_mib_value v;
 
@@ -63,7 +64,7 @@ int main(void)
 	add_row(2147483647, true);
 	struct xv_vm *vm;
 	xv_vm_table_add(&vms, 555, "vm7", &vm);
-	xv_mib_vif_describe(&desc, &t, &vms);
+	xv_mib_vif_describe(&desc, &ctx);
 	memcpy(name, entry, sizeof entry);
 
 	name[E] = XV_COL_DOMAIN_ID;
@@ -144,7 +145,7 @@ int main(void)
 
 	/* A full walk visits every instance once, in order. */
 	size_t count = 0, len = E;
-	oid cur[XV_MIB_ENTRY_MAX + 2];
+	oid cur[XV_MIB_ENTRY_MAX + 1 + XV_MIB_INDEX_MAX];
 	memcpy(cur, entry, sizeof entry);
 	while (next(cur, len, out, &outlen, &v) == 0) {
 		if (snmp_oid_compare(out, outlen, cur, len) <= 0)

@@ -159,7 +159,7 @@ static void test_state_load(void)
 	struct xv_vm *vm;
 	xv_vm_table_init(&vms);
 	xv_vm_table_add(&vms, 4, UUID, &vm);
-	xv_state_save(path, &t, &vms, &info, err, sizeof err);
+	xv_state_save(path, &t, &vms, NULL, &info, err, sizeof err);
 	xv_vm_table_free(&vms);
 	xv_table_free(&t);
 	for (k = 0;; k++) {
@@ -170,7 +170,7 @@ static void test_state_load(void)
 		xv_vm_table_init(&vms);
 		calls = 0;
 		fail_at = k;
-		rc = xv_state_load(path, &t, &vms, "b", &got, err, sizeof err);
+		rc = xv_state_load(path, &t, &vms, NULL, "b", &got, err, sizeof err);
 		int reached = calls > k;
 		fail_at = -1;
 		xv_table_free(&t);

@@ -71,7 +71,7 @@ static int load(struct xv_table *t, const char *boot, char *err, size_t errlen)
 	xv_table_init(t);
 	xv_vm_table_free(&vms_back);
 	xv_vm_table_init(&vms_back);
-	return xv_state_load(path, t, &vms_back, boot, &info, err, errlen);
+	return xv_state_load(path, t, &vms_back, NULL, boot, &info, err, errlen);
 }
 
 static void make_vms(struct xv_vm_table *vms)
@@ -108,13 +108,13 @@ int main(void)
 	struct xv_vm_table vms;
 	make_table(&t);
 	make_vms(&vms);
-	tap_is_u64(xv_state_save(path, &t, &vms, &info, err, sizeof err), 0, "saved");
+	tap_is_u64(xv_state_save(path, &t, &vms, NULL, &info, err, sizeof err), 0, "saved");
 
 	struct xv_state_info got;
 	struct xv_vm_table vms2;
 	xv_table_init(&back);
 	xv_vm_table_init(&vms2);
-	tap_is_u64(xv_state_load(path, &back, &vms2, "boot-a", &got, err, sizeof err), 0,
+	tap_is_u64(xv_state_load(path, &back, &vms2, NULL, "boot-a", &got, err, sizeof err), 0,
 		   "loaded");
 	struct xv_vm *vm = xv_vm_table_find_index(&vms2, 99);
 	tap_ok(vm && vm->period_start == 1793491200 && vm->period_end == 1796083200 &&
@@ -170,7 +170,7 @@ int main(void)
 	char *good = slurp(&len);
 	spit(good, len - 20);
 	tap_ok(load(&back, "boot-a", err, sizeof err) == -EINVAL, "truncated file refused");
-	snprintf(expect, sizeof expect, "%s:12: truncated line", path);
+	snprintf(expect, sizeof expect, "%s:13: truncated line", path);
 	tap_is_str(err, expect, "error names file and line");
 	tap_is_u64(back.rows.n, 0, "nothing half-loaded");
 
@@ -220,7 +220,7 @@ int main(void)
 	}
 	chmod(dir, 0500);
 	if (geteuid() != 0) {
-		tap_ok(xv_state_save(path, &t, &vms, &info, err, sizeof err) < 0,
+		tap_ok(xv_state_save(path, &t, &vms, NULL, &info, err, sizeof err) < 0,
 		       "unwritable directory is an error");
 	}
 	chmod(dir, 0700);

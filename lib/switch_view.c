@@ -1,0 +1,533 @@
+#include "config.h"
+
+#include "xenvif/switch_view.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xenvif/text.h"
+
+void xv_switch_init(struct xv_switch *sw)
+{
+	memset(sw, 0, sizeof *sw);
+}
+
+static void port_free(struct xv_port *p)
+{
+	free(p->vm_name);
+	free(p);
+}
+
+void xv_switch_free(struct xv_switch *sw)
+{
+	for (size_t i = 0; i < sw->n; i++)
+		port_free(sw->ports[i]);
+	free(sw->ports);
+	free(sw->view);
+	free(sw->numbered);
+	free(sw->fdb);
+	free(sw->notices);
+	memset(sw, 0, sizeof *sw);
+}
+
+/* ---- the clock ----------------------------------------------------- */
+
+void xv_switch_follow_master(struct xv_switch *sw, int64_t master_origin_ms)
+{
+	sw->offset_ticks = (master_origin_ms - sw->origin_ms) / 10;
+}
+
+void xv_switch_start_clock(struct xv_switch *sw, int64_t master_origin_ms,
+			   uint32_t master_now, int64_t now_ms)
+{
+	if (sw->origin_ms == 0)
+		sw->origin_ms = now_ms;
+	xv_switch_follow_master(sw, master_origin_ms);
+	/* The wall clock went back while the agent was away: the switch
+	 * must not look rebooted for it. */
+	int64_t uptime = (int64_t)master_now + sw->offset_ticks;
+	if (uptime < (int64_t)sw->saved_uptime) {
+		sw->origin_ms -= ((int64_t)sw->saved_uptime - uptime) * 10;
+		xv_switch_follow_master(sw, master_origin_ms);
+	}
+}
+
+uint32_t xv_switch_uptime(const struct xv_switch *sw, uint32_t master_ticks)
+{
+	int64_t t = (int64_t)master_ticks + sw->offset_ticks;
+
+	/* TimeTicks wrap after 497 days, as any switch's do. */
+	return t <= 0 ? 0 : (uint32_t)(t & 0xffffffff);
+}
+
+uint32_t xv_switch_stamp(const struct xv_switch *sw, uint32_t master_stamp)
+{
+	if (master_stamp == 0)
+		return 0;
+	uint32_t t = xv_switch_uptime(sw, master_stamp);
+	return t ? t : 1;
+}
+
+/* ---- ports --------------------------------------------------------- */
+
+static size_t port_slot(struct xv_port *const *v, size_t n, uint32_t index)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (v[mid]->index < index)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+struct xv_port *xv_switch_find(const struct xv_switch *sw, uint32_t index)
+{
+	size_t i = port_slot(sw->ports, sw->n, index);
+
+	return i < sw->n && sw->ports[i]->index == index ? sw->ports[i] : NULL;
+}
+
+static int insert_port(struct xv_switch *sw, uint32_t index, struct xv_row *row,
+		       struct xv_port **out)
+{
+	size_t i = port_slot(sw->ports, sw->n, index);
+	struct xv_port *p;
+
+	if (i < sw->n && sw->ports[i]->index == index)
+		return -EEXIST;
+	if (sw->n == sw->cap) {
+		size_t cap = sw->cap ? sw->cap * 2 : 64;
+		struct xv_port **a = realloc(sw->ports, cap * sizeof *a);
+
+		if (!a)
+			return -ENOMEM;
+		sw->ports = a;
+		/* The views can hold every port: rebuilding them never
+		 * needs memory. */
+		if (!(a = realloc(sw->view, cap * sizeof *a)))
+			return -ENOMEM;
+		sw->view = a;
+		if (!(a = realloc(sw->numbered, cap * sizeof *a)))
+			return -ENOMEM;
+		sw->numbered = a;
+		sw->cap = cap;
+	}
+	if (!(p = calloc(1, sizeof *p)) || !(p->vm_name = strdup(""))) {
+		free(p);
+		return -ENOMEM;
+	}
+	p->index = index;
+	p->row = row;
+	memmove(&sw->ports[i + 1], &sw->ports[i], (sw->n - i) * sizeof *sw->ports);
+	sw->ports[i] = p;
+	sw->n++;
+	*out = p;
+	return 0;
+}
+
+int xv_switch_add(struct xv_switch *sw, const struct xv_table *table,
+		  uint32_t index, struct xv_port **out)
+{
+	struct xv_row *row = xv_table_find_index(table, index);
+
+	if (!row)
+		return -ENOENT;
+	return insert_port(sw, index, row, out);
+}
+
+uint64_t xv_port_speed(const struct xv_port *p, const struct xv_switch_config *cfg)
+{
+	return p->rate_bps ? p->rate_bps : cfg->port_speed;
+}
+
+/* ---- what a port shows ------------------------------------------- */
+
+/* Takes the row's metadata; true if anything shown changed. */
+static bool snapshot(struct xv_port *p, const struct xv_row *row, bool *nomem)
+{
+	const char *name = row->domain_name ? row->domain_name : "";
+	bool changed = false;
+
+	if (strcmp(p->vm_name, name) != 0) {
+		char *copy = strdup(name);
+
+		if (!copy) {
+			*nomem = true;
+		} else {
+			free(p->vm_name);
+			p->vm_name = copy;
+			changed = true;
+		}
+	}
+	if (strcmp(p->uuid, row->uuid) != 0 || p->devid != row->devid ||
+	    p->has_mac != row->has_mac ||
+	    (row->has_mac && memcmp(p->mac, row->mac, 6) != 0) ||
+	    p->rate_bps != row->rate_bps || p->mtu != row->mtu)
+		changed = true;
+	memcpy(p->uuid, row->uuid, sizeof p->uuid);
+	p->devid = row->devid;
+	p->has_mac = row->has_mac;
+	memcpy(p->mac, row->mac, 6);
+	p->rate_bps = row->rate_bps;
+	p->mtu = row->mtu;
+	return changed;
+}
+
+/* Who the port is for, in words: the VM's name, else its UUID. */
+static const char *owner(const struct xv_port *p, char *buf, size_t bufsz)
+{
+	if (p->vm_name[0])
+		return p->vm_name;
+	if (p->uuid[0])
+		return p->uuid;
+	snprintf(buf, bufsz, "port %u", p->index);
+	return buf;
+}
+
+/* ifName before it is made unique: the VM's name in characters every
+ * poller and file name takes, and the device id. */
+static void base_name(const struct xv_port *p, char *out, size_t outsz)
+{
+	char clean[XV_TEXT_MAX + 1], who[32];
+	size_t len;
+
+	if (p->vm_name[0])
+		xv_text_clean(clean, sizeof clean, p->vm_name, strlen(p->vm_name),
+			      XV_TEXT_ASCII);
+	else if (p->uuid[0])
+		snprintf(clean, sizeof clean, "%.8s", p->uuid);
+	else
+		snprintf(clean, sizeof clean, "%s", owner(p, who, sizeof who));
+	for (char *c = clean; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		      (*c >= '0' && *c <= '9') || *c == '-' || *c == '_' || *c == '.'))
+			*c = '_';
+	len = strlen(clean);
+	if (len > 24)
+		clean[24] = '\0';
+	snprintf(out, outsz, "%s.%u", clean, p->devid);
+}
+
+static void describe(struct xv_port *p)
+{
+	char who[32];
+	const char *o = owner(p, who, sizeof who);
+
+	/* At most 64 octets (IF-MIB's ifAlias), on a character boundary. */
+	xv_text_clean(p->alias, sizeof p->alias, o, strlen(o), XV_TEXT_UTF8);
+	xv_text_clean(p->descr, sizeof p->descr - 16, o, strlen(o), XV_TEXT_UTF8);
+	snprintf(p->descr + strlen(p->descr), 16, " vif %u", p->devid);
+}
+
+/* ---- the switch's views ----------------------------------------------- */
+
+static int compare_number(const void *a, const void *b)
+{
+	const struct xv_port *x = *(struct xv_port *const *)a;
+	const struct xv_port *y = *(struct xv_port *const *)b;
+
+	return (x->number > y->number) - (x->number < y->number);
+}
+
+static int compare_name(const void *a, const void *b)
+{
+	const struct xv_port *x = *(struct xv_port *const *)a;
+	const struct xv_port *y = *(struct xv_port *const *)b;
+	int c = strcmp(x->name, y->name);
+
+	return c ? c : (x->index > y->index) - (x->index < y->index);
+}
+
+/* Port numbers: those in the switch keep theirs; one coming (back)
+ * takes the one it had if it is free, else the smallest free. */
+static void number_ports(struct xv_switch *sw, const bool *was_in)
+{
+	size_t cap = (XV_PORT_NUMBER_MAX + 1 + 63) / 64;
+	uint64_t *taken = calloc(cap, sizeof *taken);
+	uint32_t next = 1;
+
+	if (!taken)
+		return; /* numbers stay as they were; served again next time */
+#define TAKEN(n) (taken[(n) / 64] >> ((n) % 64) & 1)
+#define TAKE(n) (taken[(n) / 64] |= 1ULL << ((n) % 64))
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < sw->nview; i++) {
+			struct xv_port *p = sw->view[i];
+			bool settled = pass == 0 ? was_in[i] : !was_in[i];
+
+			if (!settled || !p->number)
+				continue;
+			if (TAKEN(p->number))
+				p->number = 0;
+			else
+				TAKE(p->number);
+		}
+	}
+	for (size_t i = 0; i < sw->nview; i++) {
+		struct xv_port *p = sw->view[i];
+
+		if (p->number)
+			continue;
+		while (next <= XV_PORT_NUMBER_MAX && TAKEN(next))
+			next++;
+		if (next > XV_PORT_NUMBER_MAX)
+			break; /* more ports than BRIDGE-MIB can number */
+		p->number = next;
+		TAKE(next);
+		sw->save_soon = true;
+	}
+#undef TAKEN
+#undef TAKE
+	free(taken);
+}
+
+/* ifName: the base name, and the port number after it where two ports
+ * of the switch would share one (two VMs of the same name). */
+static void name_ports(struct xv_switch *sw)
+{
+	struct xv_port **byname = sw->numbered; /* scratch, rebuilt after */
+
+	for (size_t i = 0; i < sw->nview; i++) {
+		base_name(sw->view[i], sw->view[i]->name, sizeof sw->view[i]->name);
+		byname[i] = sw->view[i];
+	}
+	if (sw->nview > 1)
+		qsort(byname, sw->nview, sizeof *byname, compare_name);
+	for (size_t i = 0; i < sw->nview;) {
+		size_t j = i + 1;
+
+		while (j < sw->nview && strcmp(byname[j]->name, byname[i]->name) == 0)
+			j++;
+		if (j - i > 1)
+			for (size_t k = i; k < j; k++) {
+				struct xv_port *p = byname[k];
+				size_t len = strlen(p->name);
+
+				snprintf(p->name + len, sizeof p->name - len, "#%u",
+					 p->number ? p->number : p->index);
+			}
+		i = j;
+	}
+}
+
+static int compare_fdb(const void *a, const void *b)
+{
+	const struct xv_port *x = *(const struct xv_port *const *)a;
+	const struct xv_port *y = *(const struct xv_port *const *)b;
+	int c = memcmp(x->mac, y->mac, 6);
+
+	if (c)
+		return c;
+	/* One port per MAC: an up port before a down one, then the lower
+	 * number. */
+	if (x->up != y->up)
+		return x->up ? -1 : 1;
+	return (x->number > y->number) - (x->number < y->number);
+}
+
+/* Each running VM's MAC on its port. */
+static int learn(struct xv_switch *sw)
+{
+	size_t n = 0;
+
+	/* Room first: the table served stays whole if there is none. */
+	if (sw->capfdb < sw->nview) {
+		const struct xv_port **v = realloc(sw->fdb, sw->nview * sizeof *v);
+
+		if (!v)
+			return -ENOMEM;
+		sw->fdb = v;
+		sw->capfdb = sw->nview;
+	}
+	for (size_t i = 0; i < sw->nview; i++) {
+		const struct xv_port *p = sw->view[i];
+
+		if (p->has_mac && p->number && p->row->entry.active)
+			sw->fdb[n++] = p;
+	}
+	if (n > 1)
+		qsort(sw->fdb, n, sizeof *sw->fdb, compare_fdb);
+	sw->nfdb = 0;
+	for (size_t i = 0; i < n; i++)
+		if (sw->nfdb == 0 || memcmp(sw->fdb[sw->nfdb - 1]->mac, sw->fdb[i]->mac, 6))
+			sw->fdb[sw->nfdb++] = sw->fdb[i];
+	return 0;
+}
+
+static void notice(struct xv_switch *sw, const struct xv_switch_config *cfg,
+		   enum xv_port_notice_kind kind, uint32_t index)
+{
+	if (!cfg->link_notifications)
+		return;
+	if (sw->nnotices == XV_PORT_NOTICE_BACKLOG) {
+		sw->dropped++;
+		return;
+	}
+	if (!sw->notices &&
+	    !(sw->notices = calloc(XV_PORT_NOTICE_BACKLOG, sizeof *sw->notices))) {
+		sw->dropped++;
+		return;
+	}
+	sw->notices[sw->nnotices].kind = kind;
+	sw->notices[sw->nnotices++].index = index;
+}
+
+void xv_switch_set_address(struct xv_switch *sw, const char *seed)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (const unsigned char *p = (const unsigned char *)seed; *p; p++)
+		h = (h ^ *p) * 1099511628211ULL;
+	sw->address[0] = 0x02; /* locally administered, unicast */
+	for (int i = 1; i < 6; i++)
+		sw->address[i] = (uint8_t)(h >> (8 * (i - 1)));
+}
+
+void xv_switch_sent(struct xv_switch *sw, size_t n)
+{
+	if (n > sw->nnotices)
+		n = sw->nnotices;
+	memmove(sw->notices, sw->notices + n, (sw->nnotices - n) * sizeof *sw->notices);
+	sw->nnotices -= n;
+}
+
+/* ---- following the table ---------------------------------------------- */
+
+/* One port's state from its row: whether it is in the switch, up, and
+ * what it shows.  Returns true if the port came or left. */
+static bool follow_row(struct xv_switch *sw, struct xv_port *p,
+		       const struct xv_switch_input *in, bool *nomem)
+{
+	bool was_in = p->in_view, was_up = p->up;
+	struct xv_row *row = p->row;
+
+	if (row->entry.active) {
+		if (snapshot(p, row, nomem))
+			sw->save_soon = true;
+		if (p->left)
+			sw->save_soon = true;
+		p->in_view = true;
+		p->left = 0;
+		p->up = row->oper_up;
+	} else if (p->in_view) {
+		if (!p->left) {
+			p->left = in->now;
+			sw->save_soon = true;
+		}
+		p->up = false;
+		/* A clock set back must not keep a port for ever, nor one
+		 * set forward drop it early: the retention counts from when
+		 * the VM left, as long as that is not in the future. */
+		if (p->left > in->now)
+			p->left = in->now;
+		if (in->now - p->left >= (int64_t)in->cfg->port_retention) {
+			p->in_view = false;
+			sw->save_soon = true;
+		}
+	}
+	if (p->up != was_up || p->in_view != was_in)
+		p->last_change = in->ticks;
+	if (p->in_view && was_in && p->up != was_up)
+		notice(sw, in->cfg, p->up ? XV_PORT_UP : XV_PORT_DOWN, p->index);
+	else if (p->in_view && !was_in && p->up)
+		notice(sw, in->cfg, XV_PORT_UP, p->index);
+	else if (!p->in_view && was_in && was_up)
+		notice(sw, in->cfg, XV_PORT_DOWN, p->index);
+	return p->in_view != was_in;
+}
+
+static void system_texts(struct xv_switch *sw, const struct xv_switch_input *in)
+{
+	const char *host = in->host && in->host[0] ? in->host : "dom0";
+
+	xv_text_clean(sw->host, sizeof sw->host, host, strlen(host), XV_TEXT_ASCII);
+	if (in->cfg->name[0])
+		snprintf(sw->sys_name, sizeof sw->sys_name, "%s", in->cfg->name);
+	else
+		/* Not the host name alone: that is dom0's own sysName, and
+		 * pollers refuse a second device with it (LibreNMS). */
+		snprintf(sw->sys_name, sizeof sw->sys_name, "%s.%.200s",
+			 in->cfg->context[0] ? in->cfg->context : "xen", sw->host);
+	snprintf(sw->sys_descr, sizeof sw->sys_descr,
+		 "Xen virtual switch of dom0 %.100s: %s %s, %.100s", sw->host,
+		 PACKAGE_NAME, PACKAGE_VERSION, in->system ? in->system : "");
+}
+
+int xv_switch_update(struct xv_switch *sw, const struct xv_switch_input *in)
+{
+	const struct xv_table *t = in->table;
+	bool came_or_left = false, nomem = false;
+	bool *was_in;
+	size_t j = 0;
+
+	system_texts(sw, in);
+	/* Ports for the rows served, in index order like the rows. */
+	for (size_t i = 0; i < t->rows.n; i++) {
+		struct xv_row *row = xv_table_row(t, i);
+		struct xv_port *p;
+
+		while (j < sw->n && sw->ports[j]->index < row->entry.index)
+			j++;
+		if (j < sw->n && sw->ports[j]->index == row->entry.index) {
+			sw->ports[j]->row = row;
+			continue;
+		}
+		if (!row->entry.active)
+			continue;
+		if (insert_port(sw, row->entry.index, row, &p) < 0) {
+			nomem = true;
+			continue;
+		}
+		sw->save_soon = true;
+	}
+	/* Which of the new view's ports were in the old one. */
+	size_t nold = sw->nview;
+	uint32_t *old = malloc((nold ? nold : 1) * sizeof *old);
+	was_in = malloc((sw->n ? sw->n : 1) * sizeof *was_in);
+	if (!old || !was_in) {
+		free(old);
+		free(was_in);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < nold; i++)
+		old[i] = sw->view[i]->index;
+
+	for (size_t i = 0; i < sw->n; i++)
+		if (follow_row(sw, sw->ports[i], in, &nomem))
+			came_or_left = true;
+	sw->nview = 0;
+	for (size_t i = 0, k = 0; i < sw->n; i++) {
+		struct xv_port *p = sw->ports[i];
+
+		if (!p->in_view)
+			continue;
+		while (k < nold && old[k] < p->index)
+			k++;
+		was_in[sw->nview] = k < nold && old[k] == p->index;
+		sw->view[sw->nview++] = p;
+	}
+	free(old);
+	number_ports(sw, was_in);
+	free(was_in);
+	name_ports(sw);
+	for (size_t i = 0; i < sw->nview; i++)
+		describe(sw->view[i]);
+	sw->nnumbered = 0;
+	for (size_t i = 0; i < sw->nview; i++)
+		if (sw->view[i]->number)
+			sw->numbered[sw->nnumbered++] = sw->view[i];
+	if (sw->nnumbered > 1)
+		qsort(sw->numbered, sw->nnumbered, sizeof *sw->numbered, compare_number);
+	if (learn(sw) < 0)
+		nomem = true;
+	if (came_or_left)
+		sw->last_change = in->ticks;
+	return nomem ? -ENOMEM : 0;
+}
