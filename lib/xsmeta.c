@@ -173,9 +173,11 @@ bool xv_parse_rate(const char *text, size_t len, uint64_t *bps)
 	bytes[comma - text] = '\0';
 	snprintf(usecs, sizeof usecs, "%s", comma + 1);
 	for (const char *p = bytes; *p; p++) {
-		if (*p < '0' || *p > '9' || b > (UINT64_MAX - 9) / 10)
+		uint64_t d = (uint64_t)(*p - '0');
+
+		if (*p < '0' || *p > '9' || b > (UINT64_MAX - d) / 10)
 			return false;
-		b = b * 10 + (uint64_t)(*p - '0');
+		b = b * 10 + d;
 	}
 	if (!bytes[0] || b == 0 || !xv_parse_u32(usecs, 1, UINT32_MAX, &interval))
 		return false;

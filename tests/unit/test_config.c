@@ -143,12 +143,80 @@ static void test_policies(void)
 	tap_ok(cfg.nquotas == 0 && cfg.quotas == NULL, "freed");
 }
 
+static void test_switch(void)
+{
+	static const struct {
+		const char *text;
+		uint32_t seconds;
+	} durations[] = {{"0", 0}, {"90", 90}, {"90s", 90}, {"15m", 900},
+			 {"12h", 43200}, {"35d", 3024000}, {"3650d", 315360000}};
+	static const char *const bad_durations[] = {"", "d", "5w", "-1", "1.5d",
+						    "3651d", "05m", "1dd", "5 d"};
+	struct xv_config cfg;
+	uint32_t secs;
+
+	for (size_t i = 0; i < sizeof durations / sizeof *durations; i++)
+		tap_ok(xv_parse_duration(durations[i].text, 3650U * 86400U, &secs) &&
+			       secs == durations[i].seconds,
+		       "duration %s = %u s", durations[i].text, durations[i].seconds);
+	for (size_t i = 0; i < sizeof bad_durations / sizeof *bad_durations; i++)
+		tap_ok(!xv_parse_duration(bad_durations[i], 3650U * 86400U, &secs),
+		       "duration '%s' refused", bad_durations[i]);
+
+	xv_config_defaults(&cfg);
+	tap_is_str(cfg.sw.context, "xen", "switchContext defaults to xen");
+	tap_is_u64(cfg.sw.port_speed, 10000000000ULL, "portSpeed defaults to 10G");
+	tap_is_u64(cfg.sw.port_retention, 35 * 86400, "portRetention defaults to 35d");
+	tap_ok(!cfg.sw.link_notifications && !cfg.sw.name[0] && !cfg.sw.contact[0] &&
+		       !cfg.sw.location[0], "no link notifications, names from the host");
+	tap_ok(set(&cfg, "switchContext", "vswitch") == 0 &&
+		       strcmp(cfg.sw.context, "vswitch") == 0, "switchContext vswitch");
+	tap_ok(set(&cfg, "switchContext", "cccccccccccccccccccccccccccccccc") == 0,
+	       "32 octets: the longest context name");
+	tap_ok(set(&cfg, "switchContext", "ccccccccccccccccccccccccccccccccc") < 0,
+	       "33 refused");
+	tap_is_str(err, "'ccccccccccccccccccccccccccccccccc' is longer than the 32 "
+		   "octets of an SNMP context name", "and said why");
+	tap_ok(set(&cfg, "switchContext", "\"\"") < 0, "the default context refused");
+	tap_ok(set(&cfg, "switchContext", "xen\x01") < 0, "control characters refused");
+	tap_is_str(err, "a context name is printable ASCII", "and said why");
+	tap_ok(set(&cfg, "switchContext", "NONE") == 0 && cfg.sw.context[0] == '\0',
+	       "none: no switch view");
+	tap_ok(set(&cfg, "portSpeed", "2.5G") == 0 && cfg.sw.port_speed == 2500000000ULL,
+	       "portSpeed 2.5G");
+	tap_ok(set(&cfg, "portSpeed", "4294967295M") == 0, "the largest ifHighSpeed");
+	tap_ok(set(&cfg, "portSpeed", "4294967296M") < 0, "more refused");
+	tap_ok(set(&cfg, "portSpeed", "0") < 0, "0 refused (pollers ignore such ports)");
+	tap_ok(set(&cfg, "portRetention", "0") == 0 && cfg.sw.port_retention == 0,
+	       "portRetention 0: a stopped VM's port leaves at once");
+	tap_ok(set(&cfg, "portRetention", "40d") == 0 &&
+		       cfg.sw.port_retention == 40 * 86400, "portRetention 40d");
+	tap_ok(set(&cfg, "portLinkNotifications", "yes") == 0 &&
+		       cfg.sw.link_notifications, "portLinkNotifications yes");
+	tap_ok(set(&cfg, "portLinkNotifications", "off") == 0 &&
+		       !cfg.sw.link_notifications, "and off");
+	tap_ok(set(&cfg, "switchContact", "  NOC <noc@example.net>, +1 555 0100 ") == 0 &&
+		       strcmp(cfg.sw.contact, "NOC <noc@example.net>, +1 555 0100") == 0,
+	       "switchContact: the rest of the line, trimmed");
+	tap_ok(set(&cfg, "switchLocation", "") == 0 && cfg.sw.location[0] == '\0',
+	       "an empty switchLocation");
+	tap_ok(set(&cfg, "switchName", "tab\there") < 0, "control characters refused");
+	tap_is_str(err, "control characters are not allowed", "and said why");
+	char long_text[300];
+	memset(long_text, 'a', 256);
+	long_text[256] = '\0';
+	tap_ok(set(&cfg, "switchName", long_text) < 0, "256 octets refused");
+	tap_is_str(err, "longer than 255 octets", "and said why");
+	xv_config_free(&cfg);
+}
+
 int main(void)
 {
 	struct xv_config cfg;
 
 	test_amounts();
 	test_policies();
+	test_switch();
 
 	xv_config_defaults(&cfg);
 	tap_is_u64(cfg.refresh_interval, 5, "refresh interval defaults to 5 s");

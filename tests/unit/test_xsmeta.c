@@ -170,8 +170,66 @@ static void test_watch_scope(void)
 		   "dom0's tree is not ours then");
 }
 
+/* netback's rate limit and the MTU, from the backend only. */
+static void test_rate_and_mtu(void)
+{
+	static const struct {
+		const char *text;
+		uint64_t bps;
+	} good[] = {
+		{"125000,50000", 20000000},          /* 2.5 MB/s */
+		{"1250000000,1000000", 10000000000ULL},
+		{"1,1000000", 8},
+		{"18446744073709551615,1", UINT64_MAX}, /* capped, not wrapped */
+	};
+	static const char *const bad[] = {
+		"", "125000", ",50000", "125000,", "0,50000", "125000,0",
+		"125000,50000x", "-1,5", "1,5,6", "12 5,5", "1,4294967296",
+		"184467440737095516160,1",
+	};
+	struct fake_store fs;
+	struct xv_meta meta;
+	struct xv_store st;
+	const struct xv_vif_meta *v;
+	uint64_t bps;
+
+	for (size_t i = 0; i < sizeof good / sizeof *good; i++)
+		tap_ok(xv_parse_rate(good[i].text, strlen(good[i].text), &bps) &&
+			       bps == good[i].bps,
+		       "rate %s = %llu bit/s", good[i].text,
+		       (unsigned long long)good[i].bps);
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+		tap_ok(!xv_parse_rate(bad[i], strlen(bad[i]), &bps), "rate '%s' refused",
+		       bad[i]);
+	tap_ok(!xv_parse_rate("1,5\0" "0", 5, &bps), "a NUL inside refused");
+
+	fake_init(&fs);
+	st = fake_api(&fs);
+	xv_meta_init(&meta, 0);
+	fake_add_vm(&fs, 3, "web1", UUID, 0, "00:16:3e:01:02:03", "xenbr0");
+	fake_add_vm(&fs, 4, "db1", NULL, 0, NULL, NULL);
+	fake_write(&fs, BE "/3/0/rate", "125000,50000");
+	fake_write(&fs, BE "/3/0/mtu", "9000");
+	fake_write(&fs, BE "/4/0/rate", "fast");
+	fake_write(&fs, BE "/4/0/mtu", "65536");
+	/* What the guest writes about itself is never read. */
+	fake_write(&fs, "/local/domain/4/device/vif/0/mtu", "1400");
+	xv_meta_scan_all(&meta, &st);
+	v = xv_meta_find_vif(xv_meta_find(&meta, 3), 0);
+	tap_ok(v && v->rate_bps == 20000000 && v->mtu == 9000,
+	       "rate and mtu from the backend");
+	v = xv_meta_find_vif(xv_meta_find(&meta, 4), 0);
+	tap_ok(v && v->rate_bps == 0 && v->mtu == 0,
+	       "malformed ones: no limit, MTU unknown");
+	fake_write(&fs, BE "/4/0/rate", "1250000,50000");
+	tap_is_u64(xv_meta_scan_domain(&meta, &st, 4), 1, "a new rate is a change");
+	xv_meta_free(&meta);
+	fake_free(&fs);
+}
+
 int main(void)
 {
+	test_rate_and_mtu();
 	test_trusted_sources();
 	test_hostile_values();
 	test_lifecycle();
