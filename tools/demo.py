@@ -18,7 +18,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests", "rig"))
 
-from dom0 import TRAP_SINK, Dom0, Vif                 # noqa: E402
+from dom0 import (TRAP_SINK, SWITCH_COMMUNITY, SWITCH_CONTEXT,  # noqa: E402
+                  SWITCH_V2C, Dom0, Vif)
 
 COLUMNS = ("xenVifDomainId", "xenVifDomainName", "xenVifName",
            "xenVifMacAddress", "xenVifBridge", "xenVifOperStatus",
@@ -124,6 +125,36 @@ def render_notifications(dom0):
     return "\n".join(lines[-8:]) or "  (none yet)"
 
 
+IF_X = ".1.3.6.1.2.1.31.1.1.1"
+SWITCH_COLUMNS = {"ifName": IF_X + ".1", "ifAlias": IF_X + ".18",
+                  "ifHighSpeed": IF_X + ".15",
+                  "ifOperStatus": ".1.3.6.1.2.1.2.2.1.8",
+                  "ifHCInOctets": IF_X + ".6", "ifHCOutOctets": IF_X + ".10"}
+
+
+def render_switch(dom0):
+    """The switch view as any IF-MIB poller sees it: the context "xen",
+    through the community mapped to it."""
+    rows = {}
+    for column, oid in SWITCH_COLUMNS.items():
+        for o, value in dom0.snmpwalk(oid, auth=SWITCH_V2C):
+            rows.setdefault(int(o.rsplit(".", 1)[1]), {})[column] = value
+    ports = {int(v): int(o.rsplit(".", 1)[1]) for o, v in dom0.snmpwalk(
+        ".1.3.6.1.2.1.17.1.4.1.2", auth=SWITCH_V2C)}
+    lines = ["%-10s %4s %-10s %-8s %-4s %6s %12s %12s" % (
+        "ifIndex", "port", "ifName", "ifAlias", "oper", "Mbit/s",
+        "ifHCInOctets", "ifHCOutOctets")]
+    for index in sorted(rows, key=lambda i: ports.get(i, 0)):
+        r = rows[index]
+        lines.append("%-10d %4s %-10s %-8s %-4s %6d %12d %12d" % (
+            index, ports.get(index, "-"), text(r["ifName"])[:10],
+            text(r["ifAlias"])[:8],
+            "up" if int(r["ifOperStatus"]) == 1 else "down",
+            int(r["ifHighSpeed"]), int(r["ifHCInOctets"]),
+            int(r["ifHCOutOctets"])))
+    return "\n".join(lines)
+
+
 def send_round(dom0, vms):
     for vm in vms.values():
         sent, received, size = TRAFFIC[vm.name]
@@ -166,6 +197,9 @@ def main():
         print("Query it yourself meanwhile:\n  ip netns exec %s snmpwalk -v2c "
               "-c public -M %s -m ALL 127.0.0.1:1161 %s\n"
               % (dom0.ns, dom0.mib_dir, MIB_ROOT))
+        print("and the switch (its own context, \"%s\"):\n  ip netns exec %s "
+              "snmpwalk -v2c -c %s 127.0.0.1:1161 .1.3.6.1.2.1.31.1.1.1\n"
+              % (SWITCH_CONTEXT, dom0.ns, SWITCH_COMMUNITY))
         previous, last, note, rnd = {}, None, "", 0
         try:
             while args.iterations == 0 or rnd < args.iterations:
@@ -175,6 +209,10 @@ def main():
                     vms["db1"] = dom0.reboot_vm(vms["db1"], 12)
                     note = ("db1 rebooted: domid %d -> 12; same xenVifIndex, "
                             "counters carried on" % old)
+                if rnd == 5:
+                    dom0.destroy_vm(vms.pop("shop"))
+                    note = ("shop shut down: its row left xenVifTable; its "
+                            "switch port stays, down, counters held")
                 send_round(dom0, vms)
                 time.sleep(1.2)   # let the agent's 1 s refresh read it
                 now = time.monotonic()
@@ -186,6 +224,9 @@ def main():
                 print(render(rows, previous, now - last if last else 0))
                 print("\nxenVifVmTable (%s)" % ", ".join(QUOTAS))
                 print(render_vms(dom0))
+                print("\ndom0 as a switch: IF-MIB in the context \"%s\" "
+                      "(port: dot1dBasePort)" % SWITCH_CONTEXT)
+                print(render_switch(dom0))
                 print("\nnotifications received by snmptrapd:")
                 print(render_notifications(dom0))
                 if note:
