@@ -12,6 +12,7 @@
 void xv_switch_init(struct xv_switch *sw)
 {
 	memset(sw, 0, sizeof *sw);
+	sw->rebuild = true;
 }
 
 static void port_free(struct xv_port *p)
@@ -139,6 +140,7 @@ int xv_switch_add(struct xv_switch *sw, const struct xv_table *table,
 
 	if (!row)
 		return -ENOENT;
+	sw->rebuild = true;
 	return insert_port(sw, index, row, out);
 }
 
@@ -349,7 +351,7 @@ static int learn(struct xv_switch *sw)
 	for (size_t i = 0; i < sw->nview; i++) {
 		const struct xv_port *p = sw->view[i];
 
-		if (p->has_mac && p->number && p->row->entry.active)
+		if (p->has_mac && p->number && p->running)
 			sw->fdb[n++] = p;
 	}
 	if (n > 1)
@@ -392,8 +394,10 @@ void xv_switch_set_address(struct xv_switch *sw, const char *seed)
 
 void xv_switch_sent(struct xv_switch *sw, size_t n)
 {
-	if (n > sw->nnotices)
-		n = sw->nnotices;
+	if (n >= sw->nnotices) {
+		sw->nnotices = 0;
+		return;
+	}
 	memmove(sw->notices, sw->notices + n, (sw->nnotices - n) * sizeof *sw->notices);
 	sw->nnotices -= n;
 }
@@ -401,16 +405,23 @@ void xv_switch_sent(struct xv_switch *sw, size_t n)
 /* ---- following the table ---------------------------------------------- */
 
 /* One port's state from its row: whether it is in the switch, up, and
- * what it shows.  Returns true if the port came or left. */
+ * what it shows.  Returns true if the port came or left; *shown if
+ * anything the views are made from changed. */
 static bool follow_row(struct xv_switch *sw, struct xv_port *p,
-		       const struct xv_switch_input *in, bool *nomem)
+		       const struct xv_switch_input *in, bool *shown, bool *nomem)
 {
 	bool was_in = p->in_view, was_up = p->up;
 	struct xv_row *row = p->row;
 
+	/* Only a running VM's MAC is in the forwarding table. */
+	if (p->running != row->entry.active)
+		*shown = true;
+	p->running = row->entry.active;
 	if (row->entry.active) {
-		if (snapshot(p, row, nomem))
+		if (snapshot(p, row, nomem)) {
+			*shown = true;
 			sw->save_soon = true;
+		}
 		if (p->left)
 			sw->save_soon = true;
 		p->in_view = true;
@@ -432,8 +443,10 @@ static bool follow_row(struct xv_switch *sw, struct xv_port *p,
 			sw->save_soon = true;
 		}
 	}
-	if (p->up != was_up || p->in_view != was_in)
+	if (p->up != was_up || p->in_view != was_in) {
 		p->last_change = in->ticks;
+		*shown = true;
+	}
 	if (p->in_view && was_in && p->up != was_up)
 		notice(sw, in->cfg, p->up ? XV_PORT_UP : XV_PORT_DOWN, p->index);
 	else if (p->in_view && !was_in && p->up)
@@ -463,7 +476,7 @@ static void system_texts(struct xv_switch *sw, const struct xv_switch_input *in)
 int xv_switch_update(struct xv_switch *sw, const struct xv_switch_input *in)
 {
 	const struct xv_table *t = in->table;
-	bool came_or_left = false, nomem = false;
+	bool came_or_left = false, shown = false, nomem = false;
 	bool *was_in;
 	size_t j = 0;
 
@@ -487,21 +500,29 @@ int xv_switch_update(struct xv_switch *sw, const struct xv_switch_input *in)
 		}
 		sw->save_soon = true;
 	}
-	/* Which of the new view's ports were in the old one. */
+	for (size_t i = 0; i < sw->n; i++)
+		if (follow_row(sw, sw->ports[i], in, &shown, &nomem))
+			came_or_left = true;
+	if (came_or_left)
+		sw->last_change = in->ticks;
+	/* The views change only with the ports: most refreshes only
+	 * count. */
+	if (!shown && !sw->rebuild)
+		return nomem ? -ENOMEM : 0;
+	/* Which ports of the new view were in the old one: made from the
+	 * old view, whose array is about to be reused. */
 	size_t nold = sw->nview;
 	uint32_t *old = malloc((nold ? nold : 1) * sizeof *old);
 	was_in = malloc((sw->n ? sw->n : 1) * sizeof *was_in);
 	if (!old || !was_in) {
 		free(old);
 		free(was_in);
+		sw->rebuild = true;
 		return -ENOMEM;
 	}
+	sw->rebuild = false;
 	for (size_t i = 0; i < nold; i++)
 		old[i] = sw->view[i]->index;
-
-	for (size_t i = 0; i < sw->n; i++)
-		if (follow_row(sw, sw->ports[i], in, &nomem))
-			came_or_left = true;
 	sw->nview = 0;
 	for (size_t i = 0, k = 0; i < sw->n; i++) {
 		struct xv_port *p = sw->ports[i];
@@ -527,7 +548,8 @@ int xv_switch_update(struct xv_switch *sw, const struct xv_switch_input *in)
 		qsort(sw->numbered, sw->nnumbered, sizeof *sw->numbered, compare_number);
 	if (learn(sw) < 0)
 		nomem = true;
-	if (came_or_left)
-		sw->last_change = in->ticks;
+	/* What could not be made is made again next time. */
+	if (nomem)
+		sw->rebuild = true;
 	return nomem ? -ENOMEM : 0;
 }

@@ -38,6 +38,7 @@ struct xv_port {
 	uint32_t index;           /* ifIndex: the vif row's xenVifIndex */
 	struct xv_row *row;       /* its counters; rows are never freed */
 	bool in_view;             /* one of the switch's ports now */
+	bool running;             /* its VM runs: its row is served */
 	bool up;                  /* ifOperStatus up(1), else down(2) */
 	uint32_t number;          /* dot1dBasePort; kept as a preference
 				   * while out of the switch; 0: none */
@@ -97,6 +98,9 @@ struct xv_switch {
 	/* The state file must record a change soon (a port numbered,
 	 * a VM left): cleared by the engine when it saves. */
 	bool save_soon;
+	/* The views must be made again, though no port changed (loaded
+	 * from the state file, a reload, no memory last time). */
+	bool rebuild;
 };
 
 void xv_switch_init(struct xv_switch *sw);

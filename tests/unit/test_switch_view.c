@@ -162,7 +162,7 @@ static void test_names(void)
 	struct xv_row *y = add_row(70, "twin", 0, 0x07);
 	struct xv_row *z = add_row(80, "evil\x1b[31m name/with:odd chars and a very long tail", 2, 0x08);
 
-	(void)x, (void)y;
+	(void)y;
 	update();
 	tap_is_str(port(60)->name, "twin.0#5", "two VMs of one name: told apart "
 		   "by the port number");
@@ -185,6 +185,18 @@ static void test_names(void)
 	update();
 	tap_ok(strncmp(port(80)->name, z->uuid, 8) == 0 && strcmp(port(80)->alias, z->uuid) == 0,
 	       "no name: the UUID stands in");
+
+	/* The device goes down first, then the VM stops. */
+	size_t learned = sw.nfdb;
+	x->oper_up = false;
+	update();
+	tap_is_u64(sw.nfdb, learned, "a port down keeps its MAC while its VM runs");
+	x->entry.active = false;
+	update();
+	tap_is_u64(sw.nfdb, learned - 1, "the VM stopped: its MAC leaves");
+	x->entry.active = true;
+	x->oper_up = true;
+	update();
 }
 
 static void test_notices(void)
