@@ -56,7 +56,7 @@ static bool port_value(const void *ctx, const void *row, int column,
 		xv_mib_set_u32(out, ASN_INTEGER, p->number);
 		return true;
 	case 2: /* dot1dBasePortIfIndex */
-		xv_mib_set_u32(out, ASN_INTEGER, p->index);
+		xv_mib_set_u32(out, ASN_INTEGER, p->entry.index);
 		return true;
 	case 3: /* dot1dBasePortCircuit: none */
 		xv_mib_set_oid(out, zero_dot_zero, 2);

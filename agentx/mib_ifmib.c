@@ -32,7 +32,7 @@ static bool if_column(const struct xv_mib_switch_ctx *ctx,
 
 	switch (column) {
 	case XV_IF_INDEX:
-		xv_mib_set_u32(out, ASN_INTEGER, p->index);
+		xv_mib_set_u32(out, ASN_INTEGER, p->entry.index);
 		return true;
 	case XV_IF_DESCR:
 		xv_mib_set_text(out, p->descr);
@@ -180,18 +180,6 @@ static bool ifx_value(const void *ctx, const void *row, int column,
 	return ifx_column(ctx, row, column, out);
 }
 
-static size_t view_rows(const void *ctx, const void *const **rows)
-{
-	const struct xv_switch *sw = ctx;
-
-	*rows = (const void *const *)sw->view;
-	return sw->nview;
-}
-
-static void port_index(const void *row, oid *out)
-{
-	out[0] = ((const struct xv_port *)row)->index;
-}
 
 /* ifNumber.0 (interfaces.1) and ifTableLastChange.0 (ifMIBObjects.5). */
 static bool scalar(const void *vctx, const void *row, int column,
@@ -201,7 +189,7 @@ static bool scalar(const void *vctx, const void *row, int column,
 
 	(void)row;
 	if (column == 1)
-		xv_mib_set_u32(out, ASN_INTEGER, (uint32_t)ctx->sw->nview);
+		xv_mib_set_u32(out, ASN_INTEGER, (uint32_t)ctx->sw->ports.nactive);
 	else
 		xv_mib_set_u32(out, ASN_TIMETICKS, ctx->sw->last_change);
 	return true;
@@ -217,12 +205,14 @@ size_t xv_mib_ifmib_objects(struct xv_mib_table *out,
 
 	xv_mib_scalar_init(&out[0], "ifNumber", interfaces, OID_LENGTH(interfaces),
 			   1, scalar, ctx);
-	xv_mib_table_init(&out[1], "ifTable", if_entry, OID_LENGTH(if_entry),
-			  XV_IF_INDEX, XV_IF_SPECIFIC, view_rows, ctx->sw,
-			  port_index, 1, if_value, ctx);
-	xv_mib_table_init(&out[2], "ifXTable", ifx_entry, OID_LENGTH(ifx_entry),
-			  XV_IFX_NAME, XV_IFX_COUNTER_DISCONTINUITY_TIME,
-			  view_rows, ctx->sw, port_index, 1, ifx_value, ctx);
+	/* The switch's ports are its registry's served view. */
+	xv_mib_table_init_registry(&out[1], "ifTable", if_entry,
+				   OID_LENGTH(if_entry), XV_IF_INDEX,
+				   XV_IF_SPECIFIC, &ctx->sw->ports, if_value, ctx);
+	xv_mib_table_init_registry(&out[2], "ifXTable", ifx_entry,
+				   OID_LENGTH(ifx_entry), XV_IFX_NAME,
+				   XV_IFX_COUNTER_DISCONTINUITY_TIME,
+				   &ctx->sw->ports, ifx_value, ctx);
 	xv_mib_scalar_init(&out[3], "ifTableLastChange", ifmib_objects,
 			   OID_LENGTH(ifmib_objects), 5, scalar, ctx);
 	return XV_MIB_IFMIB_OBJECTS;

@@ -87,7 +87,7 @@ netsnmp_variable_list *xv_notify_port_varbinds(const struct xv_mib_switch_ctx *c
 
 		memcpy(name, if_entry, sizeof if_entry);
 		name[OID_LENGTH(if_entry)] = (oid)objects[i];
-		name[OID_LENGTH(if_entry) + 1] = port->index;
+		name[OID_LENGTH(if_entry) + 1] = port->entry.index;
 		if (!xv_mib_if_column(ctx, port, false, objects[i], &v) ||
 		    !snmp_varlist_add_variable(&vars, name, OID_LENGTH(name), v.type,
 					       v.data, v.len)) {
@@ -239,7 +239,7 @@ void xv_notify_ports(struct xv_switch *sw)
 			continue;
 		if (!(vars = xv_notify_port_varbinds(switch_ctx, p, sw->notices[i].kind))) {
 			snmp_log(LOG_ERR, "out of memory: link notification for "
-				 "ifIndex %u not sent\n", p->index);
+				 "ifIndex %u not sent\n", p->entry.index);
 			continue;
 		}
 		send_vars(vars);

@@ -137,8 +137,8 @@ static void write_switch(struct writer *w, const struct xv_switch *sw)
 {
 	emit(w, "switch %" PRId64 " %u %u\n", sw->origin_ms, sw->saved_uptime,
 	     sw->last_change);
-	for (size_t i = 0; i < sw->n; i++) {
-		const struct xv_port *p = sw->ports[i];
+	for (size_t i = 0; i < sw->ports.n; i++) {
+		const struct xv_port *p = xv_switch_port(sw, i);
 		char mac[18] = "-", uuid[128], name[800];
 
 		if (p->has_mac)
@@ -147,7 +147,7 @@ static void write_switch(struct writer *w, const struct xv_switch *sw)
 		escape_field(uuid, sizeof uuid, p->uuid);
 		escape_field(name, sizeof name, p->vm_name);
 		emit(w, "port %u %d %d %u %u %" PRId64 " %u %s %" PRIu64 " %u %s %s\n",
-		     p->index, p->in_view ? 1 : 0, p->up ? 1 : 0, p->number,
+		     p->entry.index, p->entry.active ? 1 : 0, p->up ? 1 : 0, p->number,
 		     p->last_change, p->left, p->devid, mac, p->rate_bps, p->mtu,
 		     uuid, name);
 	}
@@ -221,7 +221,7 @@ int xv_state_save(const char *path, const struct xv_table *t,
 	write_records(&w, t, vms, sw, info);
 	if (!w.failed)
 		fprintf(w.f, "end %zu %zu %zu %zu %08x\n", t->rows.n, vms->vms.n,
-			vms->nnotices, sw ? sw->n : 0, w.crc);
+			vms->nnotices, sw ? sw->ports.n : 0, w.crc);
 	if (w.failed || fflush(w.f) == EOF || fsync(fd) < 0) {
 		e = w.failed && errno == 0 ? EIO : errno;
 		snprintf(err, errlen, "%s: write failed: %s", tmp, strerror(e));
@@ -509,7 +509,7 @@ static int parse_port(struct reader *r, char **save, const struct xv_table *t,
 		return no_memory(r);
 	free(p->vm_name);
 	p->vm_name = copy;
-	p->in_view = in_view;
+	p->entry.active = in_view;
 	p->up = up;
 	p->number = (uint32_t)number;
 	p->last_change = (uint32_t)change;

@@ -12,21 +12,22 @@
 void xv_switch_init(struct xv_switch *sw)
 {
 	memset(sw, 0, sizeof *sw);
+	xv_registry_init(&sw->ports);
 	sw->rebuild = true;
 }
 
-static void port_free(struct xv_port *p)
+static void port_free(struct xv_entry *e)
 {
+	struct xv_port *p = xv_port_of(e);
+
+	free(p->entry.key);
 	free(p->vm_name);
 	free(p);
 }
 
 void xv_switch_free(struct xv_switch *sw)
 {
-	for (size_t i = 0; i < sw->n; i++)
-		port_free(sw->ports[i]);
-	free(sw->ports);
-	free(sw->view);
+	xv_registry_free(&sw->ports, port_free);
 	free(sw->numbered);
 	free(sw->fdb);
 	free(sw->notices);
@@ -73,62 +74,42 @@ uint32_t xv_switch_stamp(const struct xv_switch *sw, uint32_t master_stamp)
 
 /* ---- ports --------------------------------------------------------- */
 
-static size_t port_slot(struct xv_port *const *v, size_t n, uint32_t index)
-{
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (v[mid]->index < index)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
 struct xv_port *xv_switch_find(const struct xv_switch *sw, uint32_t index)
 {
-	size_t i = port_slot(sw->ports, sw->n, index);
+	struct xv_entry *e = xv_registry_find_index(&sw->ports, index);
 
-	return i < sw->n && sw->ports[i]->index == index ? sw->ports[i] : NULL;
+	return e ? xv_port_of(e) : NULL;
 }
 
-static int insert_port(struct xv_switch *sw, uint32_t index, struct xv_row *row,
+/* A port for a row, under the row's index and key. */
+static int insert_port(struct xv_switch *sw, struct xv_row *row,
 		       struct xv_port **out)
 {
-	size_t i = port_slot(sw->ports, sw->n, index);
-	struct xv_port *p;
+	struct xv_port *p = calloc(1, sizeof *p);
+	int rc;
 
-	if (i < sw->n && sw->ports[i]->index == index)
-		return -EEXIST;
-	if (sw->n == sw->cap) {
-		size_t cap = sw->cap ? sw->cap * 2 : 64;
-		struct xv_port **a = realloc(sw->ports, cap * sizeof *a);
-
-		if (!a)
-			return -ENOMEM;
-		sw->ports = a;
-		/* The views can hold every port: rebuilding them never
-		 * needs memory. */
-		if (!(a = realloc(sw->view, cap * sizeof *a)))
-			return -ENOMEM;
-		sw->view = a;
-		if (!(a = realloc(sw->numbered, cap * sizeof *a)))
-			return -ENOMEM;
-		sw->numbered = a;
-		sw->cap = cap;
-	}
-	if (!(p = calloc(1, sizeof *p)) || !(p->vm_name = strdup(""))) {
+	if (!p || !(p->vm_name = strdup("")) ||
+	    !(p->entry.key = strdup(row->entry.key))) {
+		if (p)
+			free(p->vm_name);
 		free(p);
 		return -ENOMEM;
 	}
-	p->index = index;
+	p->entry.index = row->entry.index;
 	p->row = row;
-	memmove(&sw->ports[i + 1], &sw->ports[i], (sw->n - i) * sizeof *sw->ports);
-	sw->ports[i] = p;
-	sw->n++;
+	if ((rc = xv_registry_add(&sw->ports, &p->entry)) < 0) {
+		port_free(&p->entry);
+		return rc;
+	}
+	/* Room to number and name every port without failing later. */
+	if (sw->capnumbered < sw->ports.n) {
+		struct xv_port **a = realloc(sw->numbered, sw->ports.cap * sizeof *a);
+
+		if (!a)
+			return -ENOMEM; /* the port is in; numbered next time */
+		sw->numbered = a;
+		sw->capnumbered = sw->ports.cap;
+	}
 	*out = p;
 	return 0;
 }
@@ -141,7 +122,7 @@ int xv_switch_add(struct xv_switch *sw, const struct xv_table *table,
 	if (!row)
 		return -ENOENT;
 	sw->rebuild = true;
-	return insert_port(sw, index, row, out);
+	return insert_port(sw, row, out);
 }
 
 uint64_t xv_port_speed(const struct xv_port *p, const struct xv_switch_config *cfg)
@@ -189,7 +170,7 @@ static const char *owner(const struct xv_port *p, char *buf, size_t bufsz)
 		return p->vm_name;
 	if (p->uuid[0])
 		return p->uuid;
-	snprintf(buf, bufsz, "port %u", p->index);
+	snprintf(buf, bufsz, "port %u", p->entry.index);
 	return buf;
 }
 
@@ -244,7 +225,8 @@ static int compare_name(const void *a, const void *b)
 	const struct xv_port *y = *(struct xv_port *const *)b;
 	int c = strcmp(x->name, y->name);
 
-	return c ? c : (x->index > y->index) - (x->index < y->index);
+	return c ? c : (x->entry.index > y->entry.index) -
+		       (x->entry.index < y->entry.index);
 }
 
 /* Port numbers: those in the switch keep theirs; one coming (back)
@@ -260,8 +242,8 @@ static void number_ports(struct xv_switch *sw, const bool *was_in)
 #define TAKEN(n) (taken[(n) / 64] >> ((n) % 64) & 1)
 #define TAKE(n) (taken[(n) / 64] |= 1ULL << ((n) % 64))
 	for (int pass = 0; pass < 2; pass++) {
-		for (size_t i = 0; i < sw->nview; i++) {
-			struct xv_port *p = sw->view[i];
+		for (size_t i = 0; i < sw->ports.nactive; i++) {
+			struct xv_port *p = xv_switch_served(sw, i);
 			bool settled = pass == 0 ? was_in[i] : !was_in[i];
 
 			if (!settled || !p->number)
@@ -272,8 +254,8 @@ static void number_ports(struct xv_switch *sw, const bool *was_in)
 				TAKE(p->number);
 		}
 	}
-	for (size_t i = 0; i < sw->nview; i++) {
-		struct xv_port *p = sw->view[i];
+	for (size_t i = 0; i < sw->ports.nactive; i++) {
+		struct xv_port *p = xv_switch_served(sw, i);
 
 		if (p->number)
 			continue;
@@ -295,17 +277,18 @@ static void number_ports(struct xv_switch *sw, const bool *was_in)
 static void name_ports(struct xv_switch *sw)
 {
 	struct xv_port **byname = sw->numbered; /* scratch, rebuilt after */
+	size_t n = sw->ports.nactive;
 
-	for (size_t i = 0; i < sw->nview; i++) {
-		base_name(sw->view[i], sw->view[i]->name, sizeof sw->view[i]->name);
-		byname[i] = sw->view[i];
+	for (size_t i = 0; i < n; i++) {
+		byname[i] = xv_switch_served(sw, i);
+		base_name(byname[i], byname[i]->name, sizeof byname[i]->name);
 	}
-	if (sw->nview > 1)
-		qsort(byname, sw->nview, sizeof *byname, compare_name);
-	for (size_t i = 0; i < sw->nview;) {
+	if (n > 1)
+		qsort(byname, n, sizeof *byname, compare_name);
+	for (size_t i = 0; i < n;) {
 		size_t j = i + 1;
 
-		while (j < sw->nview && strcmp(byname[j]->name, byname[i]->name) == 0)
+		while (j < n && strcmp(byname[j]->name, byname[i]->name) == 0)
 			j++;
 		if (j - i > 1)
 			for (size_t k = i; k < j; k++) {
@@ -313,7 +296,7 @@ static void name_ports(struct xv_switch *sw)
 				size_t len = strlen(p->name);
 
 				snprintf(p->name + len, sizeof p->name - len, "#%u",
-					 p->number ? p->number : p->index);
+					 p->number ? p->number : p->entry.index);
 			}
 		i = j;
 	}
@@ -340,16 +323,16 @@ static int learn(struct xv_switch *sw)
 	size_t n = 0;
 
 	/* Room first: the table served stays whole if there is none. */
-	if (sw->capfdb < sw->nview) {
-		const struct xv_port **v = realloc(sw->fdb, sw->nview * sizeof *v);
+	if (sw->capfdb < sw->ports.nactive) {
+		const struct xv_port **v = realloc(sw->fdb, sw->ports.nactive * sizeof *v);
 
 		if (!v)
 			return -ENOMEM;
 		sw->fdb = v;
-		sw->capfdb = sw->nview;
+		sw->capfdb = sw->ports.nactive;
 	}
-	for (size_t i = 0; i < sw->nview; i++) {
-		const struct xv_port *p = sw->view[i];
+	for (size_t i = 0; i < sw->ports.nactive; i++) {
+		const struct xv_port *p = xv_switch_served(sw, i);
 
 		if (p->has_mac && p->number && p->running)
 			sw->fdb[n++] = p;
@@ -410,7 +393,7 @@ void xv_switch_sent(struct xv_switch *sw, size_t n)
 static bool follow_row(struct xv_switch *sw, struct xv_port *p,
 		       const struct xv_switch_input *in, bool *shown, bool *nomem)
 {
-	bool was_in = p->in_view, was_up = p->up;
+	bool was_in = p->entry.active, was_up = p->up;
 	struct xv_row *row = p->row;
 
 	/* Only a running VM's MAC is in the forwarding table. */
@@ -424,10 +407,10 @@ static bool follow_row(struct xv_switch *sw, struct xv_port *p,
 		}
 		if (p->left)
 			sw->save_soon = true;
-		p->in_view = true;
+		p->entry.active = true;
 		p->left = 0;
 		p->up = row->oper_up;
-	} else if (p->in_view) {
+	} else if (p->entry.active) {
 		if (!p->left) {
 			p->left = in->now;
 			sw->save_soon = true;
@@ -439,21 +422,21 @@ static bool follow_row(struct xv_switch *sw, struct xv_port *p,
 		if (p->left > in->now)
 			p->left = in->now;
 		if (in->now - p->left >= (int64_t)in->cfg->port_retention) {
-			p->in_view = false;
+			p->entry.active = false;
 			sw->save_soon = true;
 		}
 	}
-	if (p->up != was_up || p->in_view != was_in) {
+	if (p->up != was_up || p->entry.active != was_in) {
 		p->last_change = in->ticks;
 		*shown = true;
 	}
-	if (p->in_view && was_in && p->up != was_up)
-		notice(sw, in->cfg, p->up ? XV_PORT_UP : XV_PORT_DOWN, p->index);
-	else if (p->in_view && !was_in && p->up)
-		notice(sw, in->cfg, XV_PORT_UP, p->index);
-	else if (!p->in_view && was_in && was_up)
-		notice(sw, in->cfg, XV_PORT_DOWN, p->index);
-	return p->in_view != was_in;
+	if (p->entry.active && was_in && p->up != was_up)
+		notice(sw, in->cfg, p->up ? XV_PORT_UP : XV_PORT_DOWN, p->entry.index);
+	else if (p->entry.active && !was_in && p->up)
+		notice(sw, in->cfg, XV_PORT_UP, p->entry.index);
+	else if (!p->entry.active && was_in && was_up)
+		notice(sw, in->cfg, XV_PORT_DOWN, p->entry.index);
+	return p->entry.active != was_in;
 }
 
 static void system_texts(struct xv_switch *sw, const struct xv_switch_input *in)
@@ -478,30 +461,25 @@ int xv_switch_update(struct xv_switch *sw, const struct xv_switch_input *in)
 	const struct xv_table *t = in->table;
 	bool came_or_left = false, shown = false, nomem = false;
 	bool *was_in;
-	size_t j = 0;
 
 	system_texts(sw, in);
-	/* Ports for the rows served, in index order like the rows. */
-	for (size_t i = 0; i < t->rows.n; i++) {
-		struct xv_row *row = xv_table_row(t, i);
-		struct xv_port *p;
+	/* A port for each row served that has none yet. */
+	for (size_t i = 0; i < t->rows.nactive; i++) {
+		struct xv_row *row = xv_table_served(t, i);
+		struct xv_port *p = xv_switch_find(sw, row->entry.index);
 
-		while (j < sw->n && sw->ports[j]->index < row->entry.index)
-			j++;
-		if (j < sw->n && sw->ports[j]->index == row->entry.index) {
-			sw->ports[j]->row = row;
+		if (p) {
+			p->row = row;
 			continue;
 		}
-		if (!row->entry.active)
-			continue;
-		if (insert_port(sw, row->entry.index, row, &p) < 0) {
+		if (insert_port(sw, row, &p) < 0) {
 			nomem = true;
 			continue;
 		}
 		sw->save_soon = true;
 	}
-	for (size_t i = 0; i < sw->n; i++)
-		if (follow_row(sw, sw->ports[i], in, &shown, &nomem))
+	for (size_t i = 0; i < sw->ports.n; i++)
+		if (follow_row(sw, xv_switch_port(sw, i), in, &shown, &nomem))
 			came_or_left = true;
 	if (came_or_left)
 		sw->last_change = in->ticks;
@@ -509,12 +487,12 @@ int xv_switch_update(struct xv_switch *sw, const struct xv_switch_input *in)
 	 * count. */
 	if (!shown && !sw->rebuild)
 		return nomem ? -ENOMEM : 0;
-	/* Which ports of the new view were in the old one: made from the
-	 * old view, whose array is about to be reused. */
-	size_t nold = sw->nview;
+	/* Which ports of the new view were in the old one, which the
+	 * registry is about to replace. */
+	size_t nold = sw->ports.nactive;
 	uint32_t *old = malloc((nold ? nold : 1) * sizeof *old);
-	was_in = malloc((sw->n ? sw->n : 1) * sizeof *was_in);
-	if (!old || !was_in) {
+	was_in = malloc((sw->ports.n ? sw->ports.n : 1) * sizeof *was_in);
+	if (!old || !was_in || sw->capnumbered < sw->ports.n) {
 		free(old);
 		free(was_in);
 		sw->rebuild = true;
@@ -522,28 +500,27 @@ int xv_switch_update(struct xv_switch *sw, const struct xv_switch_input *in)
 	}
 	sw->rebuild = false;
 	for (size_t i = 0; i < nold; i++)
-		old[i] = sw->view[i]->index;
-	sw->nview = 0;
-	for (size_t i = 0, k = 0; i < sw->n; i++) {
-		struct xv_port *p = sw->ports[i];
+		old[i] = sw->ports.active[i]->index;
+	xv_registry_rebuild_view(&sw->ports);
+	for (size_t i = 0, k = 0; i < sw->ports.nactive; i++) {
+		uint32_t index = sw->ports.active[i]->index;
 
-		if (!p->in_view)
-			continue;
-		while (k < nold && old[k] < p->index)
+		while (k < nold && old[k] < index)
 			k++;
-		was_in[sw->nview] = k < nold && old[k] == p->index;
-		sw->view[sw->nview++] = p;
+		was_in[i] = k < nold && old[k] == index;
 	}
 	free(old);
 	number_ports(sw, was_in);
 	free(was_in);
 	name_ports(sw);
-	for (size_t i = 0; i < sw->nview; i++)
-		describe(sw->view[i]);
 	sw->nnumbered = 0;
-	for (size_t i = 0; i < sw->nview; i++)
-		if (sw->view[i]->number)
-			sw->numbered[sw->nnumbered++] = sw->view[i];
+	for (size_t i = 0; i < sw->ports.nactive; i++) {
+		struct xv_port *p = xv_switch_served(sw, i);
+
+		describe(p);
+		if (p->number)
+			sw->numbered[sw->nnumbered++] = p;
+	}
 	if (sw->nnumbered > 1)
 		qsort(sw->numbered, sw->nnumbered, sizeof *sw->numbered, compare_number);
 	if (learn(sw) < 0)

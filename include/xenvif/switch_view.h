@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "xenvif/config.h"
+#include "xenvif/registry.h"
 #include "xenvif/vif_table.h"
 
 /* ifName: short, and unique among the switch's ports. */
@@ -35,9 +36,10 @@
 #define XV_PORT_NOTICE_BACKLOG 256
 
 struct xv_port {
-	uint32_t index;           /* ifIndex: the vif row's xenVifIndex */
+	/* index: ifIndex, the vif row's xenVifIndex; key: the row's;
+	 * active: one of the switch's ports now. */
+	struct xv_entry entry;
 	struct xv_row *row;       /* its counters; rows are never freed */
-	bool in_view;             /* one of the switch's ports now */
 	bool running;             /* its VM runs: its row is served */
 	bool up;                  /* ifOperStatus up(1), else down(2) */
 	uint32_t number;          /* dot1dBasePort; kept as a preference
@@ -70,12 +72,11 @@ struct xv_port_notice {
 };
 
 struct xv_switch {
-	struct xv_port **ports;   /* every port known, by index */
-	size_t n, cap;
-	struct xv_port **view;    /* in the switch, by index (room for n) */
-	size_t nview;
+	/* Every port known; those in the switch are the served view
+	 * (ports.active), by ifIndex. */
+	struct xv_registry ports;
 	struct xv_port **numbered; /* in the switch with a number, by number */
-	size_t nnumbered;
+	size_t nnumbered, capnumbered;
 	/* The forwarding table: a port for each running VM's MAC, by MAC
 	 * (one port per MAC). */
 	const struct xv_port **fdb;
@@ -141,6 +142,22 @@ struct xv_switch_input {
  * be made is tried again next time; nothing served is lost).
  */
 int xv_switch_update(struct xv_switch *sw, const struct xv_switch_input *in);
+
+static inline struct xv_port *xv_port_of(const struct xv_entry *e)
+{
+	return (struct xv_port *)e; /* the entry is the first member */
+}
+
+/* The i-th port known, by index, and the i-th port of the switch. */
+static inline struct xv_port *xv_switch_port(const struct xv_switch *sw, size_t i)
+{
+	return xv_port_of(sw->ports.by_index[i]);
+}
+
+static inline struct xv_port *xv_switch_served(const struct xv_switch *sw, size_t i)
+{
+	return xv_port_of(sw->ports.active[i]);
+}
 
 struct xv_port *xv_switch_find(const struct xv_switch *sw, uint32_t index);
 

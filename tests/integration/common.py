@@ -206,6 +206,26 @@ XEN_VIF_ENTRY = ".1.3.6.1.4.1.8072.9999.98.1.3.1"
 XEN_VIF_NUMBER = ".1.3.6.1.4.1.8072.9999.98.1.1.0"
 
 
+# The switch tests' two VMs: web1 with a rate limit of 20 Mbit/s, db1
+# with two vifs.
+SWITCH_WEB_UUID = "6f1c2a9e-0d3b-4c8e-9a51-3b2f7d0e4a11"
+SWITCH_DB_UUID = "3c9b1d2e-4f5a-4b6c-8d7e-9f0a1b2c3d4e"
+WEB_MAC, DB_MAC0, DB_MAC1 = ("00:16:3e:5a:01:02", "00:16:3e:5a:02:00",
+                             "00:16:3e:5a:02:01")
+
+
+def add_db1(dom0, domid):
+    return dom0.add_vm("db1", domid, SWITCH_DB_UUID,
+                       vifs=[Vif(0, mac=DB_MAC0), Vif(1, mac=DB_MAC1)])
+
+
+def add_switch_vms(dom0):
+    """web1 (domid 3) and db1 (domid 4)."""
+    web = dom0.add_vm("web1", 3, SWITCH_WEB_UUID, vifs=[
+        Vif(0, mac=WEB_MAC, rate="125000,50000")])
+    return web, add_db1(dom0, 4)
+
+
 def if_oid(column, index):
     """The instance of an ifTable or ifXTable column (by name)."""
     if column in IF_COLUMNS:

@@ -8,19 +8,16 @@ fall when the agent or snmpd restarts; retention; linkUp/linkDown."""
 import os
 import time
 
-from common import (DOT1D_BASE, FAST, IF_NUMBER, IF_TABLE_LAST_CHANGE, IFX_COLUMNS,
-                    IF_COLUMNS, LINK_DOWN, LINK_UP, SWITCH_OBJECT_ID,
-                    SWITCH_V2C, SWITCH_V3, SYSTEM, XEN_VIF_NUMBER, Dom0,
-                    NO_SUCH_INSTANCE, NO_SUCH_OBJECT, Vif, bridge_address,
-                    bridge_ports, fdb, kernel_ifindex, netlink_only,
-                    if_oid, index_of, mac_bytes, port, port_indexes, system,
-                    switch_uptime, tap, wait_until)
+from common import (DB_MAC0, DB_MAC1, DOT1D_BASE, FAST, IF_COLUMNS,
+                    IF_NUMBER, IF_TABLE_LAST_CHANGE, IFX_COLUMNS, LINK_DOWN,
+                    LINK_UP, NO_SUCH_INSTANCE, NO_SUCH_OBJECT,
+                    SWITCH_OBJECT_ID, SWITCH_V2C, SWITCH_V3, WEB_MAC,
+                    XEN_VIF_NUMBER, Dom0, add_db1, add_switch_vms,
+                    bridge_address, bridge_ports, fdb, if_oid, index_of,
+                    kernel_ifindex, mac_bytes, netlink_only, port,
+                    port_indexes, switch_uptime, system, tap, wait_until)
 from dom0 import SnmpTimeout, ip
 
-WEB_UUID = "6f1c2a9e-0d3b-4c8e-9a51-3b2f7d0e4a11"
-DB_UUID = "3c9b1d2e-4f5a-4b6c-8d7e-9f0a1b2c3d4e"
-WEB_MAC, DB_MAC0, DB_MAC1 = ("00:16:3e:5a:01:02", "00:16:3e:5a:02:00",
-                             "00:16:3e:5a:02:01")
 CONFIG = FAST + ("switchContact noc@example.net",
                  "switchLocation DC1, rack 4", "portSpeed 1G")
 HC_COUNTERS = ("ifHCInOctets", "ifHCInUcastPkts", "ifHCOutOctets",
@@ -101,10 +98,7 @@ def check_columns(t, dom0, web, auth, how):
 def main(t):
     tap.require_root(t)
     with Dom0() as dom0:
-        web = dom0.add_vm("web1", 3, WEB_UUID, vifs=[
-            Vif(0, mac=WEB_MAC, rate="125000,50000")])
-        db = dom0.add_vm("db1", 4, DB_UUID, vifs=[Vif(0, mac=DB_MAC0),
-                                                  Vif(1, mac=DB_MAC1)])
+        web, db = add_switch_vms(dom0)
         dom0.start_snmpd()
         dom0.start_agent(CONFIG)
         web_i, db0_i, db1_i = index_of(web), index_of(db, 0), index_of(db, 1)
@@ -218,8 +212,7 @@ def main(t):
         t.is_(bridge_ports(dom0), ports, "its ports keep their numbers")
 
         # ---- it comes back with a new domid ----------------------------
-        db = dom0.add_vm("db1", 14, DB_UUID, vifs=[Vif(0, mac=DB_MAC0),
-                                                   Vif(1, mac=DB_MAC1)])
+        db = add_db1(dom0, 14)
         wait_port(dom0, db0_i, {"ifOperStatus": 1}, "db1.0 up again")
         dom0.send_from_guest(db, 0, count=3, size=1000)
         held[db0_i]["ifHCInOctets"] += 3000
@@ -281,8 +274,7 @@ def main(t):
         t.is_(port(dom0, web_i, ("ifSpeed", "ifHighSpeed")),
               {"ifSpeed": 20000000, "ifHighSpeed": 20},
               "the rate limit still sets web1's speed")
-        db = dom0.add_vm("db1", 24, DB_UUID, vifs=[Vif(0, mac=DB_MAC0),
-                                                   Vif(1, mac=DB_MAC1)])
+        db = add_db1(dom0, 24)
         wait_port(dom0, db1_i, {"ifOperStatus": 1}, "db1.1 back")
         t.is_(port_indexes(dom0), sorted([web_i, db0_i, db1_i]),
               "the VM back: its ports back under the same ifIndex")

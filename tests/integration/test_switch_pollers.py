@@ -19,14 +19,10 @@ import subprocess
 import sys
 import time
 
-from common import (SWITCH_COMMUNITY, Dom0, Vif, index_of, port, tap,
-                    wait_until)
+from common import (SWITCH_COMMUNITY, Dom0, index_of, port, tap, wait_until,
+                    add_switch_vms, WEB_MAC, DB_MAC0, DB_MAC1)
 from dom0 import SNMP_ADDRESS, in_ns, run
 
-WEB_UUID = "6f1c2a9e-0d3b-4c8e-9a51-3b2f7d0e4a11"
-DB_UUID = "3c9b1d2e-4f5a-4b6c-8d7e-9f0a1b2c3d4e"
-WEB_MAC, DB_MAC0, DB_MAC1 = ("00:16:3e:5a:01:02", "00:16:3e:5a:02:00",
-                             "00:16:3e:5a:02:01")
 # Frames (count, size) from and to each guest: different on every port
 # and direction, so a value read from the wrong row or column shows.
 TRAFFIC = {("web1", 0): ((7, 1000), (3, 300)),
@@ -282,10 +278,7 @@ def check_exporter(t, dom0, web, db, want):
 def main(t):
     tap.require_root(t)
     with Dom0() as dom0:
-        web = dom0.add_vm("web1", 3, WEB_UUID, vifs=[
-            Vif(0, mac=WEB_MAC, rate="125000,50000")])
-        db = dom0.add_vm("db1", 4, DB_UUID, vifs=[Vif(0, mac=DB_MAC0),
-                                                  Vif(1, mac=DB_MAC1)])
+        web, db = add_switch_vms(dom0)
         dom0.start_snmpd()
         dom0.start_agent(("refreshInterval 1",))
 

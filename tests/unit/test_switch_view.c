@@ -60,9 +60,9 @@ static void test_ports(void)
 	add_row(20, "db1", 1, 0x03);
 	a->rate_bps = 20000000;
 	tap_is_u64(update(), 0, "update");
-	tap_is_u64(sw.nview, 3, "a port per served row");
-	tap_ok(sw.view[0]->index == 10 && sw.view[1]->index == 20 &&
-		       sw.view[2]->index == 30, "by ifIndex");
+	tap_is_u64(sw.ports.nactive, 3, "a port per served row");
+	tap_ok(sw.ports.active[0]->index == 10 && sw.ports.active[1]->index == 20 &&
+		       sw.ports.active[2]->index == 30, "by ifIndex");
 	tap_ok(port(10)->number == 1 && port(20)->number == 2 && port(30)->number == 3,
 	       "numbered 1..3 in ifIndex order");
 	tap_is_str(port(30)->name, "web1.0", "ifName: VM name and device id");
@@ -76,7 +76,7 @@ static void test_ports(void)
 	tap_ok(strstr(sw.sys_descr, "Xen virtual switch of dom0 host1: xen-vif-agent ") &&
 		       strstr(sw.sys_descr, ", Linux 6.1 x86_64"), "sysDescr");
 	tap_is_u64(sw.nfdb, 3, "three MACs learned");
-	tap_ok(sw.fdb[0]->index == 30 && sw.fdb[1]->index == 10 && sw.fdb[2]->index == 20,
+	tap_ok(sw.fdb[0]->entry.index == 30 && sw.fdb[1]->entry.index == 10 && sw.fdb[2]->entry.index == 20,
 	       "by MAC");
 	tap_ok(sw.save_soon, "new ports must be saved");
 
@@ -84,13 +84,13 @@ static void test_ports(void)
 	struct xv_row *d = add_row(40, "clone", 0, 0x01);
 	update();
 	tap_is_u64(sw.nfdb, 3, "a MAC is on one port only");
-	tap_ok(sw.fdb[0]->index == 30, "the lower port number keeps it");
+	tap_ok(sw.fdb[0]->entry.index == 30, "the lower port number keeps it");
 	d->entry.active = false;
 	d->live = false;
 	cfg.port_retention = 0;
 	now += 1;
 	update();
-	tap_ok(!port(40)->in_view, "retention 0: a stopped VM's port leaves at once");
+	tap_ok(!port(40)->entry.active, "retention 0: a stopped VM's port leaves at once");
 	cfg.port_retention = 3600;
 }
 
@@ -105,7 +105,7 @@ static void test_stop_and_return(void)
 	sw.save_soon = false;
 	update();
 	const struct xv_port *p = port(10);
-	tap_ok(p->in_view && !p->up, "the VM stopped: its port stays, down");
+	tap_ok(p->entry.active && !p->up, "the VM stopped: its port stays, down");
 	tap_is_u64(p->left, now, "since now");
 	tap_is_u64(p->last_change, 200, "ifLastChange moved");
 	tap_is_u64(sw.last_change, 100, "no port left: ifTableLastChange stays");
@@ -121,12 +121,12 @@ static void test_stop_and_return(void)
 
 	now += 3599;
 	update();
-	tap_ok(port(10)->in_view, "within the retention it stays");
+	tap_ok(port(10)->entry.active, "within the retention it stays");
 	now += 1;
 	ticks = 300;
 	update();
-	tap_ok(!port(10)->in_view, "then it leaves");
-	tap_is_u64(sw.nview, 2, "two ports now");
+	tap_ok(!port(10)->entry.active, "then it leaves");
+	tap_is_u64(sw.ports.nactive, 2, "two ports now");
 	tap_is_u64(sw.last_change, 300, "ifTableLastChange moved");
 	tap_is_u64(port(10)->number, 1, "its number is kept as a preference");
 
@@ -137,7 +137,7 @@ static void test_stop_and_return(void)
 	/* ...so the old one, back, takes another, and nobody else moves. */
 	b->entry.active = true;
 	update();
-	tap_ok(port(10)->in_view && port(10)->up, "the VM back: its port is back");
+	tap_ok(port(10)->entry.active && port(10)->up, "the VM back: its port is back");
 	tap_is_u64(port(10)->number, 4, "its number was taken: the next free one");
 	tap_ok(port(50)->number == 1 && port(20)->number == 2 && port(30)->number == 3,
 	       "ports in the switch keep theirs");
@@ -149,7 +149,7 @@ static void test_stop_and_return(void)
 	update();
 	now -= 7200;
 	update();
-	tap_ok(port(10)->in_view && port(10)->left == now,
+	tap_ok(port(10)->entry.active && port(10)->left == now,
 	       "a clock set back never keeps a port for ever");
 	now += 7200;
 	b->entry.active = true;
@@ -278,14 +278,16 @@ static void test_state_file(void)
 	xv_switch_init(&sw2);
 	tap_is_u64(xv_state_load(path, &t2, &vms2, &sw2, "b", &got, err, sizeof err), 0,
 		   "loaded");
-	tap_is_u64(sw2.n, sw.n, "every port");
+	tap_is_u64(sw2.ports.n, sw.ports.n, "every port");
 	tap_ok(sw2.origin_ms == sw.origin_ms && sw2.saved_uptime == 4242 &&
 		       sw2.last_change == sw.last_change, "the clock and ifTableLastChange");
 	bool same = true;
-	for (size_t i = 0; i < sw.n; i++) {
-		const struct xv_port *a = sw.ports[i], *b = sw2.ports[i];
+	for (size_t i = 0; i < sw.ports.n; i++) {
+		const struct xv_port *a = xv_switch_port(&sw, i), *b = xv_switch_port(&sw2, i);
 
-		same = same && a->index == b->index && a->in_view == b->in_view &&
+		same = same && a->entry.index == b->entry.index &&
+		       strcmp(a->entry.key, b->entry.key) == 0 &&
+		       a->entry.active == b->entry.active &&
 		       a->up == b->up && a->number == b->number &&
 		       a->last_change == b->last_change && a->left == b->left &&
 		       a->devid == b->devid && a->has_mac == b->has_mac &&
@@ -293,7 +295,7 @@ static void test_state_file(void)
 		       a->rate_bps == b->rate_bps && a->mtu == b->mtu &&
 		       strcmp(a->uuid, b->uuid) == 0 &&
 		       strcmp(a->vm_name, b->vm_name) == 0 &&
-		       b->row == xv_table_find_index(&t2, b->index);
+		       b->row == xv_table_find_index(&t2, b->entry.index);
 	}
 	tap_ok(same, "each port as it was, tied to its row");
 	xv_switch_free(&sw2);
@@ -327,7 +329,7 @@ static void test_state_file(void)
 	snprintf(expect, sizeof expect, "%s:%u: port: bad state, number, last change "
 		 "or leaving time", path, line);
 	tap_is_str(err, expect, "with file and line");
-	tap_ok(t2.rows.n == 0 && sw2.n == 0, "nothing half-loaded");
+	tap_ok(t2.rows.n == 0 && sw2.ports.n == 0, "nothing half-loaded");
 	unlink(path);
 	rmdir(dir);
 	xv_vm_table_free(&vms);
