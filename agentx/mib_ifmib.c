@@ -136,10 +136,15 @@ static bool ifx_column(const struct xv_mib_switch_ctx *ctx,
 		xv_mib_set_u32(out, ASN_INTEGER,
 			       ctx->cfg->link_notifications ? 1 : 2);
 		return true;
-	case XV_IFX_HIGH_SPEED:
-		/* Mbit/s, rounded to the nearest. */
-		xv_mib_set_u32(out, ASN_GAUGE, (uint32_t)((speed + 500000) / 1000000));
+	case XV_IFX_HIGH_SPEED: {
+		/* Mbit/s, rounded to the nearest as IF-MIB says (so 0 below
+		 * half a megabit), at most what a Gauge32 holds. */
+		uint64_t mbps = speed / 1000000 + (speed % 1000000 >= 500000);
+
+		xv_mib_set_u32(out, ASN_GAUGE,
+			       mbps > 0xffffffffULL ? 0xffffffffU : (uint32_t)mbps);
 		return true;
+	}
 	case XV_IFX_PROMISCUOUS_MODE:
 		xv_mib_set_u32(out, ASN_INTEGER, XV_FALSE);
 		return true;
@@ -152,8 +157,7 @@ static bool ifx_column(const struct xv_mib_switch_ctx *ctx,
 		xv_mib_set_text(out, p->alias);
 		return true;
 	case XV_IFX_COUNTER_DISCONTINUITY_TIME:
-		xv_mib_set_u32(out, ASN_TIMETICKS,
-			       xv_switch_stamp(ctx->sw, p->row->discontinuity));
+		xv_mib_set_u32(out, ASN_TIMETICKS, p->discontinuity);
 		return true;
 	default:
 		return false;

@@ -284,8 +284,14 @@ int xv_mib_table_register(struct xv_mib_table *t, const char *context)
 		netsnmp_handler_free(h);
 		return MIB_REGISTRATION_FAILED;
 	}
-	if (t->context[0])
-		t->registration->contextName = strdup(t->context);
+	/* Without its context the object would land in snmpd's default
+	 * one: better not registered at all. */
+	if (t->context[0] &&
+	    !(t->registration->contextName = strdup(t->context))) {
+		netsnmp_handler_registration_free(t->registration);
+		t->registration = NULL;
+		return MIB_REGISTRATION_FAILED;
+	}
 	int rc = netsnmp_register_handler(t->registration);
 	if (rc != MIB_REGISTERED_OK)
 		/* net-snmp has freed the registration. */

@@ -16,10 +16,17 @@ static uint32_t vm_ref(const struct xv_vm_table *vms, const struct xv_row *row)
 	return vm->entry.index;
 }
 
-/* A TimeStamp in the clock of the context served. */
-static uint32_t stamp(const struct xv_mib_vif_ctx *ctx, uint32_t master_stamp)
+/* The row's discontinuity in the clock of the context served: the
+ * switch keeps its own copy, which a new master does not reset. */
+static uint32_t discontinuity(const struct xv_mib_vif_ctx *ctx,
+			      const struct xv_row *row)
 {
-	return ctx->clock ? xv_switch_stamp(ctx->clock, master_stamp) : master_stamp;
+	const struct xv_port *p;
+
+	if (!ctx->clock)
+		return row->discontinuity;
+	p = xv_switch_find(ctx->clock, row->entry.index);
+	return p ? p->discontinuity : xv_switch_stamp(ctx->clock, row->discontinuity);
 }
 
 bool xv_mib_vif_column(const struct xv_mib_vif_ctx *ctx, const struct xv_row *row,
@@ -80,7 +87,7 @@ bool xv_mib_vif_column(const struct xv_mib_vif_ctx *ctx, const struct xv_row *ro
 		xv_mib_set_c64(out, row->total.v[counter_of[column]]);
 		return true;
 	case XV_COL_DISCONTINUITY_TIME:
-		xv_mib_set_u32(out, ASN_TIMETICKS, stamp(ctx, row->discontinuity));
+		xv_mib_set_u32(out, ASN_TIMETICKS, discontinuity(ctx, row));
 		return true;
 	case XV_COL_VM_REF: {
 		uint32_t ref = vm_ref(ctx->vms, row);
@@ -121,7 +128,9 @@ static bool scalar(const void *vctx, const void *row, int col,
 	if (col == 1)
 		xv_mib_set_u32(out, ASN_UNSIGNED, (uint32_t)ctx->vifs->rows.nactive);
 	else
-		xv_mib_set_u32(out, ASN_TIMETICKS, stamp(ctx, ctx->vifs->last_change));
+		xv_mib_set_u32(out, ASN_TIMETICKS,
+			       ctx->clock ? ctx->clock->vif_last_change
+					  : ctx->vifs->last_change);
 	return true;
 }
 

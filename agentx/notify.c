@@ -72,9 +72,18 @@ netsnmp_variable_list *xv_notify_port_varbinds(const struct xv_mib_switch_ctx *c
 {
 	static const oid trap_oid_oid[] = {XV_OID_SNMP_TRAP_OID};
 	static const oid if_entry[] = {XV_OID_IF_ENTRY};
-	/* IF-MIB's linkDown and linkUp carry these, in this order. */
-	static const int objects[] = {XV_IF_INDEX, XV_IF_ADMIN_STATUS,
-				      XV_IF_OPER_STATUS};
+	static const oid ifx_entry[] = {XV_OID_IFX_ENTRY};
+	/* IF-MIB's linkDown and linkUp carry the first three, in this
+	 * order; the names after them let a receiver that knows dom0, not
+	 * the switch, tell which VM's port it is. */
+	static const struct {
+		bool ifx;
+		int column;
+	} objects[] = {
+		{false, XV_IF_INDEX}, {false, XV_IF_ADMIN_STATUS},
+		{false, XV_IF_OPER_STATUS}, {true, XV_IFX_NAME},
+		{true, XV_IFX_ALIAS}, {false, XV_IF_DESCR},
+	};
 	const oid notification[] = {XV_OID_SNMP_TRAPS, (oid)kind};
 	netsnmp_variable_list *vars = NULL;
 
@@ -82,15 +91,17 @@ netsnmp_variable_list *xv_notify_port_varbinds(const struct xv_mib_switch_ctx *c
 				       ASN_OBJECT_ID, notification, sizeof notification))
 		return NULL;
 	for (size_t i = 0; i < sizeof objects / sizeof *objects; i++) {
-		oid name[OID_LENGTH(if_entry) + 2];
+		const oid *entry = objects[i].ifx ? ifx_entry : if_entry;
+		size_t len = objects[i].ifx ? OID_LENGTH(ifx_entry) : OID_LENGTH(if_entry);
+		oid name[XV_MIB_ENTRY_MAX + 2];
 		struct xv_mib_value v;
 
-		memcpy(name, if_entry, sizeof if_entry);
-		name[OID_LENGTH(if_entry)] = (oid)objects[i];
-		name[OID_LENGTH(if_entry) + 1] = port->entry.index;
-		if (!xv_mib_if_column(ctx, port, false, objects[i], &v) ||
-		    !snmp_varlist_add_variable(&vars, name, OID_LENGTH(name), v.type,
-					       v.data, v.len)) {
+		memcpy(name, entry, len * sizeof *entry);
+		name[len] = (oid)objects[i].column;
+		name[len + 1] = port->entry.index;
+		if (!xv_mib_if_column(ctx, port, objects[i].ifx, objects[i].column, &v) ||
+		    !snmp_varlist_add_variable(&vars, name, len + 2, v.type, v.data,
+					       v.len)) {
 			snmp_free_varbind(vars);
 			return NULL;
 		}
@@ -109,27 +120,23 @@ extern netsnmp_session *main_session;
  * send_v2trap() would also convert every notification to SNMPv1 for
  * v1 sinks, which fails (and says so in the log) for any Counter64
  * varbind; a subagent's only sink is the master, so the Notify goes
- * straight there.  Takes vars.
+ * straight there, with its context for the master's SNMPv3 sinks.
+ * Takes vars.
  */
-static void send_to_master(netsnmp_variable_list *vars)
+static void send_to_master(netsnmp_variable_list *vars, const char *context)
 {
-	static const oid uptime_oid[] = {1, 3, 6, 1, 2, 1, 1, 3, 0};
 	netsnmp_pdu *pdu = snmp_pdu_create(XV_AGENTX_MSG_NOTIFY);
-	u_long uptime = netsnmp_get_agent_uptime();
 
-	if (!pdu || !main_session) {
+	if (!pdu || !main_session ||
+	    (context && !(pdu->contextName = strdup(context)))) {
 		snmp_free_varbind(vars);
 		if (pdu)
 			snmp_free_pdu(pdu);
 		return;
 	}
-	/* sysUpTime.0 first, in the master's clock, then snmpTrapOID.0 */
-	snmp_varlist_add_variable(&pdu->variables, uptime_oid, OID_LENGTH(uptime_oid),
-				  ASN_TIMETICKS, &uptime, sizeof uptime);
-	if (pdu->variables)
-		pdu->variables->next_variable = vars;
-	else
-		pdu->variables = vars;
+	if (context)
+		pdu->contextNameLen = strlen(context);
+	pdu->variables = vars;
 	send_trap_to_sess(main_session, pdu);
 	snmp_free_pdu(pdu);
 }
@@ -166,7 +173,7 @@ static int filtered(netsnmp_log_handler *self, int priority, const char *msg)
 	return 1;
 }
 
-static void send_in_snmpd(netsnmp_variable_list *vars)
+static void send_in_snmpd(netsnmp_variable_list *vars, const char *context)
 {
 	nheld = 0;
 	for (netsnmp_log_handler *h = get_logh_head(); h && nheld < XV_HELD_MAX;
@@ -177,24 +184,38 @@ static void send_in_snmpd(netsnmp_variable_list *vars)
 		held[nheld++].handler = h->handler;
 		h->handler = filtered;
 	}
-	/* snmpd adds sysUpTime.0, in its clock. */
-	send_v2trap(vars);
+	/* It copies vars; with a context, its SNMPv3 sinks get it. */
+	send_v3trap(vars, context);
 	for (size_t i = 0; i < nheld; i++)
 		held[i].logh->handler = held[i].handler;
 	nheld = 0;
 }
 
-/* Sends a notification's varbinds (snmpTrapOID.0 first); takes them. */
-static void send_vars(netsnmp_variable_list *vars)
+/*
+ * Sends a notification's varbinds (snmpTrapOID.0 first; takes them)
+ * with sysUpTime.0 = uptime first, the clock of the context they are
+ * about (NULL: the default).
+ */
+static void send_vars(netsnmp_variable_list *vars, u_long uptime,
+		      const char *context)
 {
-	if (route == XV_NOTIFY_LOCAL) {
-		/* snmpd's own sinks (an SNMPv1 trapsink gets nothing:
-		 * SNMPv1 cannot carry a Counter64). */
-		send_in_snmpd(vars);
+	static const oid uptime_oid[] = {1, 3, 6, 1, 2, 1, 1, 3, 0};
+	netsnmp_variable_list *all = NULL;
+
+	if (!snmp_varlist_add_variable(&all, uptime_oid, OID_LENGTH(uptime_oid),
+				       ASN_TIMETICKS, &uptime, sizeof uptime)) {
 		snmp_free_varbind(vars);
 		return;
 	}
-	send_to_master(vars);
+	all->next_variable = vars;
+	if (route == XV_NOTIFY_LOCAL) {
+		/* snmpd's own sinks (an SNMPv1 trapsink gets nothing:
+		 * SNMPv1 cannot carry a Counter64). */
+		send_in_snmpd(all, context);
+		snmp_free_varbind(all);
+		return;
+	}
+	send_to_master(all, context);
 }
 
 static void send_one(const struct xv_notice *n)
@@ -209,7 +230,8 @@ static void send_one(const struct xv_notice *n)
 			 n->kind, n->vm_index);
 		return;
 	}
-	send_vars(vars);
+	/* In the master's clock: the default context's sysUpTime. */
+	send_vars(vars, netsnmp_get_agent_uptime(), NULL);
 }
 
 void xv_notify_ports(struct xv_switch *sw)
@@ -242,7 +264,9 @@ void xv_notify_ports(struct xv_switch *sw)
 				 "ifIndex %u not sent\n", p->entry.index);
 			continue;
 		}
-		send_vars(vars);
+		/* The switch's: its sysUpTime, its context. */
+		send_vars(vars, xv_switch_uptime(sw, switch_ctx->master_now()),
+			  switch_ctx->cfg->context);
 	}
 	xv_switch_sent(sw, sw->nnotices);
 }

@@ -226,10 +226,14 @@ bool xv_parse_duration(const char *word, uint32_t max, uint32_t *out)
 
 	if (len == 0 || len >= sizeof digits)
 		return false;
+	/* One unit at most, after at least one digit. */
 	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
 		if (word[len - 1] == units[i].suffix) {
+			if (len == 1)
+				return false;
 			unit = units[i].seconds;
 			len--;
+			break;
 		}
 	memcpy(digits, word, len);
 	digits[len] = '\0';

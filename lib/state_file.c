@@ -135,21 +135,22 @@ static void write_vms(struct writer *w, const struct xv_vm_table *vms)
 
 static void write_switch(struct writer *w, const struct xv_switch *sw)
 {
-	emit(w, "switch %" PRId64 " %u %u\n", sw->origin_ms, sw->saved_uptime,
-	     sw->last_change);
+	emit(w, "switch %" PRId64 " %u %u %u\n", sw->origin_ms, sw->saved_uptime,
+	     sw->last_change, sw->vif_last_change);
 	for (size_t i = 0; i < sw->ports.n; i++) {
 		const struct xv_port *p = xv_switch_port(sw, i);
-		char mac[18] = "-", uuid[128], name[800];
+		char mac[18] = "-", uuid[128], name[800], ifname[4 * XV_PORT_NAME_MAX];
 
 		if (p->has_mac)
 			snprintf(mac, sizeof mac, "%02x:%02x:%02x:%02x:%02x:%02x", p->mac[0],
 				 p->mac[1], p->mac[2], p->mac[3], p->mac[4], p->mac[5]);
 		escape_field(uuid, sizeof uuid, p->uuid);
 		escape_field(name, sizeof name, p->vm_name);
-		emit(w, "port %u %d %d %u %u %" PRId64 " %u %s %" PRIu64 " %u %s %s\n",
+		escape_field(ifname, sizeof ifname, p->name);
+		emit(w, "port %u %d %d %u %u %u %" PRId64 " %u %s %" PRIu64 " %u %s %s %s\n",
 		     p->entry.index, p->entry.active ? 1 : 0, p->up ? 1 : 0, p->number,
-		     p->last_change, p->left, p->devid, mac, p->rate_bps, p->mtu,
-		     uuid, name);
+		     p->last_change, p->discontinuity, p->left, p->devid, mac,
+		     p->rate_bps, p->mtu, uuid, name, ifname);
 	}
 }
 
@@ -429,20 +430,22 @@ static int parse_switch(struct reader *r, char **save, struct xv_switch *sw,
 			bool *seen)
 {
 	int64_t origin;
-	uint64_t uptime, change;
+	uint64_t uptime, change, vif_change;
 
 	if (*seen)
 		return bad(r, "switch: appears twice");
 	if (!parse_i64(strtok_r(NULL, " ", save), &origin) || origin < 0 ||
 	    !parse_u64(strtok_r(NULL, " ", save), &uptime) || uptime > UINT32_MAX ||
 	    !parse_u64(strtok_r(NULL, " ", save), &change) || change > UINT32_MAX ||
-	    strtok_r(NULL, " ", save))
+	    !parse_u64(strtok_r(NULL, " ", save), &vif_change) ||
+	    vif_change > UINT32_MAX || strtok_r(NULL, " ", save))
 		return bad(r, "switch: bad clock or last change");
 	*seen = true;
 	if (sw) {
 		sw->origin_ms = origin;
 		sw->saved_uptime = (uint32_t)uptime;
 		sw->last_change = (uint32_t)change;
+		sw->vif_last_change = (uint32_t)vif_change;
 	}
 	return 0;
 }
@@ -458,11 +461,11 @@ static bool parse_flag(char *word, bool *out)
 static int parse_port(struct reader *r, char **save, const struct xv_table *t,
 		      struct xv_switch *sw, size_t *nports)
 {
-	uint64_t index, number, change, devid, rate, mtu;
+	uint64_t index, number, change, disc, devid, rate, mtu;
 	int64_t left;
 	bool in_view, up, has_mac = false;
 	uint8_t mac[6];
-	char *macw, *uuidw, *namew, *uuid = NULL, *name = NULL;
+	char *macw, *uuidw, *namew, *ifnamew, *uuid = NULL, *name = NULL;
 	struct xv_port *p;
 	int rc;
 
@@ -474,8 +477,9 @@ static int parse_port(struct reader *r, char **save, const struct xv_table *t,
 	    !parse_u64(strtok_r(NULL, " ", save), &number) ||
 	    number > XV_PORT_NUMBER_MAX ||
 	    !parse_u64(strtok_r(NULL, " ", save), &change) || change > UINT32_MAX ||
+	    !parse_u64(strtok_r(NULL, " ", save), &disc) || disc > UINT32_MAX ||
 	    !parse_i64(strtok_r(NULL, " ", save), &left) || left < 0)
-		return bad(r, "port: bad state, number, last change or leaving time");
+		return bad(r, "port: bad state, number, TimeStamps or leaving time");
 	if (!parse_u64(strtok_r(NULL, " ", save), &devid) || devid > UINT32_MAX)
 		return bad(r, "port: bad device id");
 	macw = strtok_r(NULL, " ", save);
@@ -487,11 +491,17 @@ static int parse_port(struct reader *r, char **save, const struct xv_table *t,
 		return bad(r, "port: bad rate or MTU");
 	uuidw = strtok_r(NULL, " ", save);
 	namew = strtok_r(NULL, " ", save);
-	if (!uuidw || !namew || strtok_r(NULL, " ", save) ||
-	    uuidw[0] != ':' || !unescape_word(uuidw + 1) ||
+	ifnamew = strtok_r(NULL, " ", save);
+	if (!uuidw || !namew || uuidw[0] != ':' || !unescape_word(uuidw + 1) ||
 	    (uuidw[1] && strlen(uuidw + 1) != 36) || namew[0] != ':' ||
 	    !unescape_word(namew + 1) || strlen(namew + 1) > XV_TEXT_MAX)
 		return bad(r, "port: bad UUID or name");
+	/* The ifName as given: short, of the characters names are made of. */
+	if (!ifnamew || strtok_r(NULL, " ", save) || ifnamew[0] != ':' ||
+	    !unescape_word(ifnamew + 1) || strlen(ifnamew + 1) > XV_PORT_NAME_MAX ||
+	    strspn(ifnamew + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+				"0123456789._-#") != strlen(ifnamew + 1))
+		return bad(r, "port: bad ifName");
 	uuid = uuidw + 1;
 	name = namew + 1;
 	(*nports)++;
@@ -513,7 +523,9 @@ static int parse_port(struct reader *r, char **save, const struct xv_table *t,
 	p->up = up;
 	p->number = (uint32_t)number;
 	p->last_change = (uint32_t)change;
+	p->discontinuity = (uint32_t)disc;
 	p->left = left;
+	snprintf(p->name, sizeof p->name, "%s", ifnamew + 1);
 	p->devid = (uint32_t)devid;
 	p->has_mac = has_mac;
 	memcpy(p->mac, mac, has_mac ? 6 : 0);

@@ -101,15 +101,6 @@ static int insert_port(struct xv_switch *sw, struct xv_row *row,
 		port_free(&p->entry);
 		return rc;
 	}
-	/* Room to number and name every port without failing later. */
-	if (sw->capnumbered < sw->ports.n) {
-		struct xv_port **a = realloc(sw->numbered, sw->ports.cap * sizeof *a);
-
-		if (!a)
-			return -ENOMEM; /* the port is in; numbered next time */
-		sw->numbered = a;
-		sw->capnumbered = sw->ports.cap;
-	}
 	*out = p;
 	return 0;
 }
@@ -219,34 +210,23 @@ static int compare_number(const void *a, const void *b)
 	return (x->number > y->number) - (x->number < y->number);
 }
 
-static int compare_name(const void *a, const void *b)
-{
-	const struct xv_port *x = *(struct xv_port *const *)a;
-	const struct xv_port *y = *(struct xv_port *const *)b;
-	int c = strcmp(x->name, y->name);
-
-	return c ? c : (x->entry.index > y->entry.index) -
-		       (x->entry.index < y->entry.index);
-}
-
 /* Port numbers: those in the switch keep theirs; one coming (back)
  * takes the one it had if it is free, else the smallest free. */
-static void number_ports(struct xv_switch *sw, const bool *was_in)
+static int number_ports(struct xv_switch *sw)
 {
 	size_t cap = (XV_PORT_NUMBER_MAX + 1 + 63) / 64;
 	uint64_t *taken = calloc(cap, sizeof *taken);
 	uint32_t next = 1;
 
 	if (!taken)
-		return; /* numbers stay as they were; served again next time */
+		return -ENOMEM; /* numbers stay as they were until next time */
 #define TAKEN(n) (taken[(n) / 64] >> ((n) % 64) & 1)
 #define TAKE(n) (taken[(n) / 64] |= 1ULL << ((n) % 64))
 	for (int pass = 0; pass < 2; pass++) {
 		for (size_t i = 0; i < sw->ports.nactive; i++) {
 			struct xv_port *p = xv_switch_served(sw, i);
-			bool settled = pass == 0 ? was_in[i] : !was_in[i];
 
-			if (!settled || !p->number)
+			if (p->settled != (pass == 0) || !p->number)
 				continue;
 			if (TAKEN(p->number))
 				p->number = 0;
@@ -270,36 +250,117 @@ static void number_ports(struct xv_switch *sw, const bool *was_in)
 #undef TAKEN
 #undef TAKE
 	free(taken);
+	return 0;
 }
 
-/* ifName: the base name, and the port number after it where two ports
- * of the switch would share one (two VMs of the same name). */
-static void name_ports(struct xv_switch *sw)
+/* What tells two ports of one base name apart: the port number. */
+static void suffixed(const struct xv_port *p, char *out, size_t outsz)
 {
-	struct xv_port **byname = sw->numbered; /* scratch, rebuilt after */
-	size_t n = sw->ports.nactive;
+	/* A base name is at most 24 characters, a dot and a device id. */
+	snprintf(out, outsz, "%.32s#%u", p->base, p->number ? p->number : p->entry.index);
+}
 
+/* A port keeps its ifName while it is its base name, or the base name
+ * with its own number. */
+static bool keeps_name(const struct xv_port *p)
+{
+	char own[XV_PORT_NAME_MAX + 16];
+
+	if (strcmp(p->name, p->base) == 0)
+		return true;
+	suffixed(p, own, sizeof own);
+	return strcmp(p->name, own) == 0;
+}
+
+/* By name, the ports that were in the switch first, then by number:
+ * of two that want one name, the one that had it keeps it. */
+static int compare_claim(const void *a, const void *b, bool by_base)
+{
+	const struct xv_port *x = *(struct xv_port *const *)a;
+	const struct xv_port *y = *(struct xv_port *const *)b;
+	int c = by_base ? strcmp(x->base, y->base) : strcmp(x->name, y->name);
+
+	if (c)
+		return c;
+	if (x->settled != y->settled)
+		return x->settled ? -1 : 1;
+	return (x->number > y->number) - (x->number < y->number);
+}
+
+static int compare_by_name(const void *a, const void *b)
+{
+	return compare_claim(a, b, false);
+}
+
+static int compare_by_base(const void *a, const void *b)
+{
+	return compare_claim(a, b, true);
+}
+
+static bool name_taken(struct xv_port *const *kept, size_t n, const char *name)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(kept[mid]->name, name);
+
+		if (c == 0)
+			return true;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+/* ifName: the base name where it is free, else the base name and the
+ * port number.  A name once given stays while it is still right. */
+static int name_ports(struct xv_switch *sw)
+{
+	size_t n = sw->ports.nactive, nkept = 0, nnew = 0;
+	struct xv_port **kept = sw->numbered; /* scratch, rebuilt after */
+	struct xv_port **fresh = malloc((n ? n : 1) * sizeof *fresh);
+
+	if (!fresh)
+		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
-		byname[i] = xv_switch_served(sw, i);
-		base_name(byname[i], byname[i]->name, sizeof byname[i]->name);
-	}
-	if (n > 1)
-		qsort(byname, n, sizeof *byname, compare_name);
-	for (size_t i = 0; i < n;) {
-		size_t j = i + 1;
+		struct xv_port *p = xv_switch_served(sw, i);
 
-		while (j < n && strcmp(byname[j]->name, byname[i]->name) == 0)
-			j++;
-		if (j - i > 1)
-			for (size_t k = i; k < j; k++) {
-				struct xv_port *p = byname[k];
-				size_t len = strlen(p->name);
-
-				snprintf(p->name + len, sizeof p->name - len, "#%u",
-					 p->number ? p->number : p->entry.index);
-			}
-		i = j;
+		base_name(p, p->base, sizeof p->base);
+		if (keeps_name(p))
+			kept[nkept++] = p;
+		else
+			fresh[nnew++] = p;
 	}
+	if (nkept > 1)
+		qsort(kept, nkept, sizeof *kept, compare_by_name);
+	/* Two ports with one plain name: a port back from retention and
+	 * the new port that took its name meanwhile.  The one that was in
+	 * the switch keeps it. */
+	size_t k = 0;
+	for (size_t i = 0; i < nkept; i++) {
+		if (k > 0 && strcmp(kept[k - 1]->name, kept[i]->name) == 0)
+			fresh[nnew++] = kept[i];
+		else
+			kept[k++] = kept[i];
+	}
+	nkept = k;
+	if (nnew > 1)
+		qsort(fresh, nnew, sizeof *fresh, compare_by_base);
+	for (size_t i = 0; i < nnew; i++) {
+		struct xv_port *p = fresh[i];
+		bool first = i == 0 || strcmp(fresh[i - 1]->base, p->base) != 0;
+
+		if (first && !name_taken(kept, nkept, p->base))
+			snprintf(p->name, sizeof p->name, "%s", p->base);
+		else
+			suffixed(p, p->name, sizeof p->name);
+		sw->save_soon = true;
+	}
+	free(fresh);
+	return 0;
 }
 
 static int compare_fdb(const void *a, const void *b)
@@ -400,6 +461,15 @@ static bool follow_row(struct xv_switch *sw, struct xv_port *p,
 	if (p->running != row->entry.active)
 		*shown = true;
 	p->running = row->entry.active;
+	/* A TimeStamp of the row's that changed: a new discontinuity, or
+	 * the same moved to a new master's clock (the same time of the
+	 * switch's).  One that fell to 0 fell before the new master
+	 * started: the switch's clock did not restart, so it stays. */
+	if (row->discontinuity != p->discontinuity_seen) {
+		if (row->discontinuity)
+			p->discontinuity = xv_switch_stamp(sw, row->discontinuity);
+		p->discontinuity_seen = row->discontinuity;
+	}
 	if (row->entry.active) {
 		if (snapshot(p, row, nomem)) {
 			*shown = true;
@@ -460,9 +530,13 @@ int xv_switch_update(struct xv_switch *sw, const struct xv_switch_input *in)
 {
 	const struct xv_table *t = in->table;
 	bool came_or_left = false, shown = false, nomem = false;
-	bool *was_in;
 
 	system_texts(sw, in);
+	if (t->last_change != sw->vif_last_change_seen) {
+		if (t->last_change)
+			sw->vif_last_change = xv_switch_stamp(sw, t->last_change);
+		sw->vif_last_change_seen = t->last_change;
+	}
 	/* A port for each row served that has none yet. */
 	for (size_t i = 0; i < t->rows.nactive; i++) {
 		struct xv_row *row = xv_table_served(t, i);
@@ -487,32 +561,26 @@ int xv_switch_update(struct xv_switch *sw, const struct xv_switch_input *in)
 	 * count. */
 	if (!shown && !sw->rebuild)
 		return nomem ? -ENOMEM : 0;
-	/* Which ports of the new view were in the old one, which the
-	 * registry is about to replace. */
-	size_t nold = sw->ports.nactive;
-	uint32_t *old = malloc((nold ? nold : 1) * sizeof *old);
-	was_in = malloc((sw->ports.n ? sw->ports.n : 1) * sizeof *was_in);
-	if (!old || !was_in || sw->capnumbered < sw->ports.n) {
-		free(old);
-		free(was_in);
-		sw->rebuild = true;
-		return -ENOMEM;
+	/* Room to number and name every port; then which ports of the new
+	 * view were in the old one, which the registry is about to replace. */
+	if (sw->capnumbered < sw->ports.cap) {
+		struct xv_port **a = realloc(sw->numbered, sw->ports.cap * sizeof *a);
+
+		if (!a) {
+			sw->rebuild = true;
+			return -ENOMEM;
+		}
+		sw->numbered = a;
+		sw->capnumbered = sw->ports.cap;
 	}
 	sw->rebuild = false;
-	for (size_t i = 0; i < nold; i++)
-		old[i] = sw->ports.active[i]->index;
+	for (size_t i = 0; i < sw->ports.n; i++)
+		xv_switch_port(sw, i)->settled = false;
+	for (size_t i = 0; i < sw->ports.nactive; i++)
+		xv_switch_served(sw, i)->settled = true;
 	xv_registry_rebuild_view(&sw->ports);
-	for (size_t i = 0, k = 0; i < sw->ports.nactive; i++) {
-		uint32_t index = sw->ports.active[i]->index;
-
-		while (k < nold && old[k] < index)
-			k++;
-		was_in[i] = k < nold && old[k] == index;
-	}
-	free(old);
-	number_ports(sw, was_in);
-	free(was_in);
-	name_ports(sw);
+	if (number_ports(sw) < 0 || name_ports(sw) < 0)
+		nomem = true;
 	sw->nnumbered = 0;
 	for (size_t i = 0; i < sw->ports.nactive; i++) {
 		struct xv_port *p = xv_switch_served(sw, i);

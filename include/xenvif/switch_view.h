@@ -29,7 +29,7 @@
 #include "xenvif/vif_table.h"
 
 /* ifName: short, and unique among the switch's ports. */
-#define XV_PORT_NAME_MAX 40
+#define XV_PORT_NAME_MAX 48
 /* dot1dBasePort is 1..65535. */
 #define XV_PORT_NUMBER_MAX 65535U
 /* Link notices waiting to be sent; more are dropped (and counted). */
@@ -41,10 +41,15 @@ struct xv_port {
 	struct xv_entry entry;
 	struct xv_row *row;       /* its counters; rows are never freed */
 	bool running;             /* its VM runs: its row is served */
+	bool settled;             /* scratch: in the switch before this update */
 	bool up;                  /* ifOperStatus up(1), else down(2) */
 	uint32_t number;          /* dot1dBasePort; kept as a preference
 				   * while out of the switch; 0: none */
 	uint32_t last_change;     /* ifLastChange, in the switch's clock */
+	/* ifCounterDiscontinuityTime: the row's, in the switch's clock,
+	 * which does not fall to 0 when the master restarts. */
+	uint32_t discontinuity;
+	uint32_t discontinuity_seen; /* the row's, in the master's clock */
 	int64_t left;             /* when its VM left, epoch seconds; 0 if
 				   * the row is served */
 
@@ -58,8 +63,12 @@ struct xv_port {
 	uint64_t rate_bps;        /* the vif's rate limit, 0 if none */
 	uint32_t mtu;             /* 0 if unknown */
 
+	/* ifName: kept once given, so that pollers keyed on it keep
+	 * their series when a namesake comes or goes. */
+	char name[XV_PORT_NAME_MAX + 1];
+
 	/* Derived from the above. */
-	char name[XV_PORT_NAME_MAX + 1]; /* ifName */
+	char base[XV_PORT_NAME_MAX + 1]; /* ifName before it is unique */
 	char descr[160];          /* ifDescr: "VM vif N" */
 	char alias[65];           /* ifAlias: the VM's name */
 };
@@ -82,6 +91,9 @@ struct xv_switch {
 	const struct xv_port **fdb;
 	size_t nfdb, capfdb;
 	uint32_t last_change;     /* ifTableLastChange, the switch's clock */
+	/* xenVifTableLastChange in the switch's clock, as for the
+	 * ports' discontinuities. */
+	uint32_t vif_last_change, vif_last_change_seen;
 
 	/* The clock.  sysUpTime = the master agent's + offset_ticks. */
 	int64_t origin_ms;        /* epoch ms of the switch's TimeStamp 0 */

@@ -243,6 +243,9 @@ def main(t):
         # ---- snmpd restarts: the clock still runs on ---------------------
         uptime = switch_uptime(dom0)
         own = int(dom0.snmpget(".1.3.6.1.2.1.1.3.0")[0])
+        discontinuity = ".1.3.6.1.4.1.8072.9999.98.1.3.1.20.%d" % web_i
+        stamps = dom0.snmpget(if_oid("ifCounterDiscontinuityTime", web_i),
+                              discontinuity, auth=SWITCH_V2C)
         started = time.monotonic()
         dom0.restart_snmpd()
         dom0.wait_agent_registered()
@@ -254,6 +257,14 @@ def main(t):
              diag="%d then %d after %d" % (own, own_after, ran))
         t.ok(after >= uptime, "the switch's did not fall",
              diag="%d then %d" % (uptime, after))
+        t.ok(int(stamps[0]) > 0, "web1's counters began without saved state: "
+             "a discontinuity", diag=stamps)
+        t.is_(dom0.snmpget(if_oid("ifCounterDiscontinuityTime", web_i),
+                           discontinuity, auth=SWITCH_V2C), stamps,
+              "its TimeStamps in the switch's clock stay (snmpd's own "
+              "context reads 0 now: before its master started)")
+        t.is_(dom0.snmpget(discontinuity)[0], 0,
+              "xenVifCounterDiscontinuityTime in the default context: 0")
         t.is_({i: counters(dom0, i) for i in before}, before,
               "counters as they were")
 
@@ -294,11 +305,12 @@ def main(t):
         t.ok(all(0x20 <= b < 0x7f for b in got["ifDescr"].raw) and
              len(got["ifAlias"].raw) <= 64 and len(got["ifDescr"].raw) < 160,
              "ifDescr printable, ifAlias at most 64 octets", diag=got)
-        names = {str(port(dom0, index_of(vm), ["ifName"])["ifName"].text)
-                 for vm in (twin_a, twin_b)}
-        t.is_(len(names), 2, "two VMs of one name: two ifNames")
-        t.ok(all(n.startswith("twin.0#") for n in names),
-             "each told apart by its port number", diag=names)
+        names = [port(dom0, index_of(vm), ["ifName"])["ifName"].text
+                 for vm in (twin_a, twin_b)]
+        number = {i: n for n, i in bridge_ports(dom0).items()}
+        t.is_(names, ["twin.0", "twin.0#%d" % number[index_of(twin_b)]],
+              "two VMs of one name: the second told apart by its port "
+              "number")
         t.is_(dom0.stop_agent(), 0, "agent stops cleanly")
 
         # ---- linkUp and linkDown -------------------------------------
@@ -308,13 +320,22 @@ def main(t):
         dom0.start_agent(FAST + ("portLinkNotifications yes",))
         t.is_(port(dom0, web_i, ["ifLinkUpDownTrapEnable"]),
               {"ifLinkUpDownTrapEnable": 1}, "ifLinkUpDownTrapEnable enabled")
+        before = switch_uptime(dom0)
         dom0.set_link_state(web, 0, False)
         got = dom0.wait_traps(1, LINK_DOWN)[0]
+        after = switch_uptime(dom0)
         t.is_(got["varbinds"][2:], [
             (if_oid("ifIndex", web_i), web_i),
             (if_oid("ifAdminStatus", web_i), 1),
-            (if_oid("ifOperStatus", web_i), 2)],
-            "linkDown with ifIndex, ifAdminStatus, ifOperStatus")
+            (if_oid("ifOperStatus", web_i), 2),
+            (if_oid("ifName", web_i), "web1.0"),
+            (if_oid("ifAlias", web_i), "web1"),
+            (if_oid("ifDescr", web_i), "web1 vif 0")],
+            "linkDown with ifIndex, ifAdminStatus, ifOperStatus, then the "
+            "port's names")
+        stamp = int(got["varbinds"][0][1])
+        t.ok(before <= stamp <= after, "its sysUpTime.0 is the switch's",
+             diag="%d <= %d <= %d" % (before, stamp, after))
         dom0.set_link_state(web, 0, True)
         got = dom0.wait_traps(1, LINK_UP)[0]
         t.is_(got["varbinds"][2:][2], (if_oid("ifOperStatus", web_i), 1),

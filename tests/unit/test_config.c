@@ -150,8 +150,9 @@ static void test_switch(void)
 		uint32_t seconds;
 	} durations[] = {{"0", 0}, {"90", 90}, {"90s", 90}, {"15m", 900},
 			 {"12h", 43200}, {"35d", 3024000}, {"3650d", 315360000}};
-	static const char *const bad_durations[] = {"", "d", "5w", "-1", "1.5d",
-						    "3651d", "05m", "1dd", "5 d"};
+	static const char *const bad_durations[] = {"", "d", "s", "m", "h", "5w",
+						    "-1", "1.5d", "3651d", "05m",
+						    "1dd", "5ms", "1ds", "5 d"};
 	struct xv_config cfg;
 	uint32_t secs;
 

@@ -164,9 +164,33 @@ static void test_names(void)
 
 	(void)y;
 	update();
-	tap_is_str(port(60)->name, "twin.0#5", "two VMs of one name: told apart "
-		   "by the port number");
-	tap_is_str(port(70)->name, "twin.0#6", "the other one");
+	tap_is_str(port(60)->name, "twin.0", "two VMs of one name: the first "
+		   "has the name");
+	tap_is_str(port(70)->name, "twin.0#6", "the other is told apart by its "
+		   "port number");
+	/* The first one stops and leaves the switch: the other keeps its
+	 * name, so that pollers keyed on it keep their series. */
+	x->entry.active = false;
+	cfg.port_retention = 0;
+	update();
+	tap_ok(!port(60)->entry.active, "the first left");
+	tap_is_str(port(70)->name, "twin.0#6", "the other's name stays");
+	/* A third VM of the name takes the free plain name; the first,
+	 * back, finds it taken. */
+	struct xv_row *w = add_row(90, "twin", 0, 0x09);
+	update();
+	tap_is_str(port(90)->name, "twin.0", "a newcomer takes the free name");
+	x->entry.active = true;
+	update();
+	tap_is_u64(port(90)->number, 5, "the newcomer took the free number too");
+	char told[32];
+	snprintf(told, sizeof told, "twin.0#%u", port(60)->number);
+	tap_ok(port(60)->number > 7, "the first back, with the next free number");
+	tap_is_str(port(60)->name, told, "its name taken: told apart");
+	tap_is_str(port(90)->name, "twin.0", "the newcomer keeps the name");
+	w->entry.active = false;
+	update();
+	cfg.port_retention = 3600;
 	tap_is_str(port(80)->name, "evil__31m_name_with_odd_.2",
 		   "hostile names: safe characters, cut at 24");
 	free(z->domain_name);
@@ -326,7 +350,7 @@ static void test_state_file(void)
 	tap_is_u64(xv_state_load(path, &t2, &vms2, &sw2, "b", &got, err, sizeof err),
 		   (uint64_t)-EINVAL, "damaged port record refused");
 	char expect[600];
-	snprintf(expect, sizeof expect, "%s:%u: port: bad state, number, last change "
+	snprintf(expect, sizeof expect, "%s:%u: port: bad state, number, TimeStamps "
 		 "or leaving time", path, line);
 	tap_is_str(err, expect, "with file and line");
 	tap_ok(t2.rows.n == 0 && sw2.ports.n == 0, "nothing half-loaded");
