@@ -134,26 +134,27 @@ int xv_module_start(enum xv_module_host host, struct xv_config *cfg, char *err,
 		snprintf(err, errlen, "already running");
 		return -1;
 	}
-	/* The objects first: if another instance serves them (the daemon
-	 * beside the module in snmpd), this one must not touch the state
-	 * file they share by default. */
-	if (register_objects(cfg, err, errlen) < 0) {
-		xv_config_free(cfg);
-		memset(cfg, 0, sizeof *cfg);
-		return -1;
-	}
 	state_path(cfg, path, sizeof path);
 	if (host == XV_HOST_SNMPD)
 		xv_master_local();
+	/* The tables first, whole: a subagent answers the master while it
+	 * registers, and must not answer from tables still empty. */
 	int rc = xv_engine_start(&engine, cfg, path, &hooks, why, sizeof why);
 
 	/* The engine has taken (or, failing, released) cfg's lists. */
 	memset(cfg, 0, sizeof *cfg);
 	if (rc < 0) {
 		snprintf(err, errlen, "%s", why);
-		unregister_objects();
 		return -1;
 	}
+	/* Then the objects; if another instance serves them (the daemon
+	 * beside the module in snmpd), this one must not write the state
+	 * file they share by default: it has only read it so far. */
+	if (register_objects(&engine.cfg, err, errlen) < 0) {
+		xv_engine_discard(&engine);
+		return -1;
+	}
+	xv_engine_save_pending(&engine);
 	xv_master_on_origin_moved(on_origin_moved, &engine);
 	xv_notify_route(host == XV_HOST_SNMPD ? XV_NOTIFY_LOCAL : XV_NOTIFY_AGENTX);
 	xv_glue_start(&engine, nswitch_objects ? &switch_ctx : NULL);

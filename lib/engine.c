@@ -451,9 +451,12 @@ int xv_engine_start(struct xv_engine *e, const struct xv_config *cfg,
 	sync_table(e);
 	/* Rates count from here. */
 	xv_vm_table_sample(&e->vms, &e->cfg, monotonic_ms());
-	if (e->save_soon)
-		xv_engine_save(e);
 	return 0;
+}
+
+int xv_engine_save_pending(struct xv_engine *e)
+{
+	return e->save_soon ? xv_engine_save(e) : 0;
 }
 
 void xv_engine_refresh(struct xv_engine *e)
@@ -635,6 +638,11 @@ static void release(struct xv_engine *e)
 	xv_config_free(&e->cfg);
 	free(e->dirty);
 	e->dirty = NULL;
+}
+
+void xv_engine_discard(struct xv_engine *e)
+{
+	release(e);
 }
 
 void xv_engine_stop(struct xv_engine *e)

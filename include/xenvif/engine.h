@@ -86,9 +86,10 @@ struct xv_engine {
 };
 
 /* Prepares everything; the state file is loaded (a damaged one is set
- * aside and reported).  The engine takes cfg's rule lists.  -errno with
- * err set if the agent cannot run: no rtnetlink, or a state file that
- * exists but cannot be read; everything is released then. */
+ * aside and reported), not written: see xv_engine_save_pending().  The
+ * engine takes cfg's rule lists.  -errno with err set if the agent
+ * cannot run: no rtnetlink, or a state file that exists but cannot be
+ * read; everything is released then. */
 int xv_engine_start(struct xv_engine *e, const struct xv_config *cfg,
 		    const char *state_path, const struct xv_engine_hooks *hooks,
 		    char *err, size_t errlen);
@@ -108,6 +109,9 @@ void xv_engine_read_resources(struct xv_engine *e);
 /* Saves the state file now.  0 or -errno (logged). */
 int xv_engine_save(struct xv_engine *e);
 
+/* Saves it if a change waits to be recorded (new rows at start). */
+int xv_engine_save_pending(struct xv_engine *e);
+
 /* The TimeStamp clock's origin moved (first contact with the master
  * agent, or a new master): stored TimeStamps move by delta_ticks, and
  * those that fall before the new origin become 0, "not since the
@@ -125,6 +129,10 @@ void xv_engine_reconfigure(struct xv_engine *e, struct xv_config *cfg);
 
 /* Saves and closes everything. */
 void xv_engine_stop(struct xv_engine *e);
+
+/* Closes everything without saving: the state file belongs to another
+ * instance. */
+void xv_engine_discard(struct xv_engine *e);
 
 int xv_engine_xenstore_fd(const struct xv_engine *e);
 int xv_engine_netlink_fd(const struct xv_engine *e);
