@@ -6,9 +6,7 @@
 #include <net-snmp/agent/agent_callbacks.h>
 #include <time.h>
 
-/* Pings resync the clock by a few centiseconds; a restart moves it by
- * far more. */
-#define XV_ORIGIN_TOLERANCE_MS 1000
+#include "xenvif/engine.h" /* XV_ORIGIN_TOLERANCE_MS */
 
 static xv_origin_moved_fn *moved_fn;
 static void *moved_ctx;

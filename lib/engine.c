@@ -86,9 +86,13 @@ static int load_state(struct xv_engine *e, char *err, size_t errlen)
 		say(e, XV_LOG_NOTICE, "state file %s is from an earlier boot: "
 		    "counters continue from it, devices start afresh", e->state_path);
 	say(e, XV_LOG_INFO, "loaded %zu rows from %s", e->table.rows.n, e->state_path);
-	/* Saved TimeStamps count from the master agent of that time. */
-	xv_engine_rebase_clock(e, (info.uptime_origin - e->uptime_origin) / 10,
-			       e->uptime_origin);
+	/* Saved TimeStamps count from the master agent of that time: the
+	 * same master as now, or one whose clock started elsewhen. */
+	int64_t moved = info.uptime_origin - e->uptime_origin;
+	if (moved >= -XV_ORIGIN_TOLERANCE_MS && moved <= XV_ORIGIN_TOLERANCE_MS)
+		e->uptime_origin = info.uptime_origin;
+	else
+		xv_engine_rebase_clock(e, moved / 10, e->uptime_origin);
 	return 0;
 }
 

@@ -36,6 +36,11 @@ enum xv_log_level {
 	XV_LOG_DEBUG, /* net-snmp debug token "xen-vif-agent" (-D) */
 };
 
+/* Two readings of the master's clock origin this close are the same
+ * master: its uptime comes in centiseconds, read a little apart.  A
+ * restarted master moves it by far more. */
+#define XV_ORIGIN_TOLERANCE_MS 1000
+
 struct xv_engine_hooks {
 	/* TimeStamp now, in the master agent's sysUpTime (centiseconds). */
 	uint32_t (*now)(void *ctx);
