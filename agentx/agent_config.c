@@ -353,7 +353,9 @@ void xv_agent_config_print_tokens(FILE *out)
 {
 	fprintf(out, "Tokens of %s.conf (on SNMPCONFPATH):\n", XV_APP_NAME);
 	for (const struct xv_config_token *t = xv_config_tokens; t->name; t++)
-		fprintf(out, "  %-18s %-8s %s\n", t->name, t->usage, t->help);
+		fprintf(out, "  %-18s %-8s %s%s\n", t->name, t->usage, t->help,
+			t->reload == XV_RELOAD_RESTART ? "; a restart applies it, "
+							 "not a reload" : "");
 	fprintf(out, "\nAll tokens net-snmp accepts, by file:\n");
 	fflush(out);
 	read_config_print_usage("  ");

@@ -9,45 +9,7 @@
 
 #include "xenvif/text.h"
 
-const struct xv_config_token xv_config_tokens[] = {
-	{"refreshInterval", "SECONDS",
-	 "how often the kernel counters are read (1-3600, default 5)"},
-	{"stateSaveInterval", "SECONDS",
-	 "how often the state file is written (5-60, default 60)"},
-	{"resourceInterval", "SECONDS",
-	 "how often VM state, vcpus, memory and CPU time are read from the "
-	 "hypervisor (0 = never, 1-3600, default 15)"},
-	{"counterSource", "netlink|xenstat",
-	 "where the vif counters come from: rtnetlink (default) or "
-	 "libxenstat's network statistics"},
-	{"backendDomain", "DOMID",
-	 "the domain whose backend vifs are served (default 0, dom0)"},
-	{"stateFile", "PATH",
-	 "state file (default xen-vif-agent.state in the persistent directory)"},
-	{"sysfsRoot", "PATH", "where sysfs is mounted (default /sys)"},
-	{"accountingPeriod",
-	 "monthly DAY|weekly DAY-NAME|daily|hourly [TIMEZONE]",
-	 "when usage starts again from zero (default monthly 1 UTC)"},
-	{"quota", "VM AMOUNT [in|out|total] [warn PERCENT]",
-	 "a VM's (name, UUID or *) traffic allowance per period"},
-	{"rateAlarm", "VM in|out RATE SECONDS",
-	 "alarm when a VM's rate (bits/s) stays above RATE for SECONDS"},
-	{"switchContext", "NAME|none",
-	 "the SNMP context serving dom0 as a switch: system group, IF-MIB, "
-	 "BRIDGE-MIB and XEN-VIF-MIB (default xen; none: not served)"},
-	{"switchName", "TEXT",
-	 "the switch's sysName (default CONTEXT.HOSTNAME)"},
-	{"switchContact", "TEXT", "the switch's sysContact (default empty)"},
-	{"switchLocation", "TEXT", "the switch's sysLocation (default empty)"},
-	{"portSpeed", "BITS",
-	 "ifSpeed of a port whose vif has no rate limit (default 10G)"},
-	{"portRetention", "DURATION",
-	 "how long a stopped VM's port stays, down, in the switch "
-	 "(0-3650d, default 35d)"},
-	{"portLinkNotifications", "yes|no",
-	 "send linkUp and linkDown for the switch's ports (default no)"},
-	{NULL, NULL, NULL},
-};
+#include <stddef.h>
 
 void xv_config_defaults(struct xv_config *cfg)
 {
@@ -665,74 +627,187 @@ const struct xv_rate_rule *xv_config_rate(const struct xv_config *cfg,
 
 /* ---- the tokens ---------------------------------------------------- */
 
+static int set_refresh(struct xv_config *cfg, const char *value, char *err,
+		       size_t errlen)
+{
+	return set_number(value, 1, 3600, &cfg->refresh_interval, err, errlen);
+}
+
+static int set_save_interval(struct xv_config *cfg, const char *value,
+			     char *err, size_t errlen)
+{
+	/* Usage must reach the disk at least every minute. */
+	return set_number(value, 5, 60, &cfg->state_save_interval, err, errlen);
+}
+
+static int set_resource_interval(struct xv_config *cfg, const char *value,
+				 char *err, size_t errlen)
+{
+	return set_number(value, 0, 3600, &cfg->resource_interval, err, errlen);
+}
+
+static int set_counter_source(struct xv_config *cfg, const char *value,
+			      char *err, size_t errlen)
+{
+	char word[16], extra;
+
+	if (sscanf(value, "%15s %c", word, &extra) != 1 ||
+	    (strcasecmp(word, "netlink") != 0 && strcasecmp(word, "xenstat") != 0)) {
+		snprintf(err, errlen, "'%s': expected netlink or xenstat", value);
+		return -1;
+	}
+	cfg->counter_source = strcasecmp(word, "xenstat") == 0 ? XV_COUNTERS_XENSTAT
+							       : XV_COUNTERS_NETLINK;
+	return 0;
+}
+
+static int set_backend(struct xv_config *cfg, const char *value, char *err,
+		       size_t errlen)
+{
+	return set_number(value, 0, 0x7fef, &cfg->backend_domid, err, errlen);
+}
+
+static int set_state_file(struct xv_config *cfg, const char *value, char *err,
+			  size_t errlen)
+{
+	return set_path(value, cfg->state_file, sizeof cfg->state_file, err, errlen);
+}
+
+static int set_sysfs_root(struct xv_config *cfg, const char *value, char *err,
+			  size_t errlen)
+{
+	return set_path(value, cfg->sysfs_root, sizeof cfg->sysfs_root, err, errlen);
+}
+
+static int set_switch_context(struct xv_config *cfg, const char *value,
+			      char *err, size_t errlen)
+{
+	return set_context(&cfg->sw, value, err, errlen);
+}
+
+static int set_switch_name(struct xv_config *cfg, const char *value, char *err,
+			   size_t errlen)
+{
+	return set_text(value, cfg->sw.name, sizeof cfg->sw.name, err, errlen);
+}
+
+static int set_switch_contact(struct xv_config *cfg, const char *value,
+			      char *err, size_t errlen)
+{
+	return set_text(value, cfg->sw.contact, sizeof cfg->sw.contact, err, errlen);
+}
+
+static int set_switch_location(struct xv_config *cfg, const char *value,
+			       char *err, size_t errlen)
+{
+	return set_text(value, cfg->sw.location, sizeof cfg->sw.location, err, errlen);
+}
+
+static int set_speed(struct xv_config *cfg, const char *value, char *err,
+		     size_t errlen)
+{
+	return set_port_speed(&cfg->sw, value, err, errlen);
+}
+
+static int set_port_retention(struct xv_config *cfg, const char *value,
+			      char *err, size_t errlen)
+{
+	return set_retention(&cfg->sw, value, err, errlen);
+}
+
+static int set_link_notifications(struct xv_config *cfg, const char *value,
+				  char *err, size_t errlen)
+{
+	return set_yes_no(value, &cfg->sw.link_notifications, err, errlen);
+}
+
+/* A setting a reload applies. */
+#define XV_APPLIES .reload = XV_RELOAD_APPLIES
+
+/* A setting a reload cannot change: where it is in struct xv_config. */
+#define XV_FIXED(field, text) \
+	.reload = XV_RELOAD_RESTART, .offset = offsetof(struct xv_config, field), \
+	.size = sizeof(((struct xv_config *)0)->field), .is_text = text
+
+const struct xv_config_token xv_config_tokens[] = {
+	{"refreshInterval", "SECONDS",
+	 "how often the kernel counters are read (1-3600, default 5)", set_refresh, XV_APPLIES},
+	{"stateSaveInterval", "SECONDS",
+	 "how often the state file is written (5-60, default 60)", set_save_interval, XV_APPLIES},
+	{"resourceInterval", "SECONDS",
+	 "how often VM state, vcpus, memory and CPU time are read from the "
+	 "hypervisor (0 = never, 1-3600, default 15)", set_resource_interval, XV_APPLIES},
+	{"counterSource", "netlink|xenstat",
+	 "where the vif counters come from: rtnetlink (default) or "
+	 "libxenstat's network statistics", set_counter_source,
+	 XV_FIXED(counter_source, false)},
+	{"backendDomain", "DOMID",
+	 "the domain whose backend vifs are served (default 0, dom0)", set_backend,
+	 XV_FIXED(backend_domid, false)},
+	{"stateFile", "PATH",
+	 "state file (default xen-vif-agent.state in the persistent directory)",
+	 set_state_file, XV_FIXED(state_file, true)},
+	{"sysfsRoot", "PATH", "where sysfs is mounted (default /sys)", set_sysfs_root,
+	 XV_FIXED(sysfs_root, true)},
+	{"accountingPeriod", "monthly DAY|weekly DAY-NAME|daily|hourly [TIMEZONE]",
+	 "when usage starts again from zero (default monthly 1 UTC)", set_period, XV_APPLIES},
+	{"quota", "VM AMOUNT [in|out|total] [warn PERCENT]",
+	 "a VM's (name, UUID or *) traffic allowance per period", add_quota, XV_APPLIES},
+	{"rateAlarm", "VM in|out RATE SECONDS",
+	 "alarm when a VM's rate (bits/s) stays above RATE for SECONDS", add_rate, XV_APPLIES},
+	{"switchContext", "NAME|none",
+	 "the SNMP context serving dom0 as a switch: system group, IF-MIB, "
+	 "BRIDGE-MIB and XEN-VIF-MIB (default xen; none: not served)",
+	 set_switch_context, XV_FIXED(sw.context, true)},
+	{"switchName", "TEXT", "the switch's sysName (default CONTEXT.HOSTNAME)",
+	 set_switch_name, XV_APPLIES},
+	{"switchContact", "TEXT", "the switch's sysContact (default empty)",
+	 set_switch_contact, XV_APPLIES},
+	{"switchLocation", "TEXT", "the switch's sysLocation (default empty)",
+	 set_switch_location, XV_APPLIES},
+	{"portSpeed", "BITS",
+	 "ifSpeed of a port whose vif has no rate limit (default 10G)", set_speed, XV_APPLIES},
+	{"portRetention", "DURATION",
+	 "how long a stopped VM's port stays, down, in the switch "
+	 "(0-3650d, default 35d)", set_port_retention, XV_APPLIES},
+	{"portLinkNotifications", "yes|no",
+	 "send linkUp and linkDown for the switch's ports (default no)",
+	 set_link_notifications, XV_APPLIES},
+	{.name = NULL},
+};
+
+const struct xv_config_token *xv_config_token(const char *name)
+{
+	for (const struct xv_config_token *t = xv_config_tokens; t->name; t++)
+		if (strcasecmp(t->name, name) == 0)
+			return t;
+	return NULL;
+}
+
 int xv_config_set(struct xv_config *cfg, const char *token, const char *value,
 		  char *err, size_t errlen)
 {
-	uint32_t n;
+	const struct xv_config_token *t = xv_config_token(token);
 
-	if (!value)
-		value = "";
-	if (strcasecmp(token, "refreshInterval") == 0) {
-		if (set_number(value, 1, 3600, &n, err, errlen) < 0)
-			return -1;
-		cfg->refresh_interval = n;
-	} else if (strcasecmp(token, "stateSaveInterval") == 0) {
-		/* Usage must reach the disk at least every minute. */
-		if (set_number(value, 5, 60, &n, err, errlen) < 0)
-			return -1;
-		cfg->state_save_interval = n;
-	} else if (strcasecmp(token, "resourceInterval") == 0) {
-		if (set_number(value, 0, 3600, &n, err, errlen) < 0)
-			return -1;
-		cfg->resource_interval = n;
-	} else if (strcasecmp(token, "counterSource") == 0) {
-		char word[16], extra;
-
-		if (sscanf(value, "%15s %c", word, &extra) != 1 ||
-		    (strcasecmp(word, "netlink") != 0 &&
-		     strcasecmp(word, "xenstat") != 0)) {
-			snprintf(err, errlen, "'%s': expected netlink or xenstat",
-				 value);
-			return -1;
-		}
-		cfg->counter_source = strcasecmp(word, "xenstat") == 0
-					      ? XV_COUNTERS_XENSTAT
-					      : XV_COUNTERS_NETLINK;
-	} else if (strcasecmp(token, "backendDomain") == 0) {
-		if (set_number(value, 0, 0x7fef, &n, err, errlen) < 0)
-			return -1;
-		cfg->backend_domid = n;
-	} else if (strcasecmp(token, "stateFile") == 0) {
-		return set_path(value, cfg->state_file, sizeof cfg->state_file,
-				err, errlen);
-	} else if (strcasecmp(token, "sysfsRoot") == 0) {
-		return set_path(value, cfg->sysfs_root, sizeof cfg->sysfs_root,
-				err, errlen);
-	} else if (strcasecmp(token, "accountingPeriod") == 0) {
-		return set_period(cfg, value, err, errlen);
-	} else if (strcasecmp(token, "quota") == 0) {
-		return add_quota(cfg, value, err, errlen);
-	} else if (strcasecmp(token, "rateAlarm") == 0) {
-		return add_rate(cfg, value, err, errlen);
-	} else if (strcasecmp(token, "switchContext") == 0) {
-		return set_context(&cfg->sw, value, err, errlen);
-	} else if (strcasecmp(token, "switchName") == 0) {
-		return set_text(value, cfg->sw.name, sizeof cfg->sw.name, err, errlen);
-	} else if (strcasecmp(token, "switchContact") == 0) {
-		return set_text(value, cfg->sw.contact, sizeof cfg->sw.contact, err,
-				errlen);
-	} else if (strcasecmp(token, "switchLocation") == 0) {
-		return set_text(value, cfg->sw.location, sizeof cfg->sw.location,
-				err, errlen);
-	} else if (strcasecmp(token, "portSpeed") == 0) {
-		return set_port_speed(&cfg->sw, value, err, errlen);
-	} else if (strcasecmp(token, "portRetention") == 0) {
-		return set_retention(&cfg->sw, value, err, errlen);
-	} else if (strcasecmp(token, "portLinkNotifications") == 0) {
-		return set_yes_no(value, &cfg->sw.link_notifications, err, errlen);
-	} else {
+	if (!t) {
 		snprintf(err, errlen, "unknown token '%s'", token);
 		return -1;
 	}
-	return 0;
+	return t->set(cfg, value ? value : "", err, errlen);
+}
+
+void xv_config_keep_fixed(struct xv_config *fresh, const struct xv_config *running,
+			  void (*changed)(void *ctx, const char *token), void *ctx)
+{
+	for (const struct xv_config_token *t = xv_config_tokens; t->name; t++) {
+		char *to = (char *)fresh + t->offset;
+		const char *from = (const char *)running + t->offset;
+
+		if (t->reload != XV_RELOAD_RESTART)
+			continue;
+		if (t->is_text ? strncmp(to, from, t->size) != 0
+			       : memcmp(to, from, t->size) != 0)
+			changed(ctx, t->name);
+		memcpy(to, from, t->size);
+	}
 }

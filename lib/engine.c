@@ -529,28 +529,15 @@ void xv_engine_xenstore_ready(struct xv_engine *e)
 		xv_engine_save(e);
 }
 
+static void keeps_old_value(void *ctx, const char *token)
+{
+	say(ctx, XV_LOG_WARNING, "reload: %s changes only with a restart; "
+	    "keeping the old value", token);
+}
+
 void xv_engine_reconfigure(struct xv_engine *e, struct xv_config *cfg)
 {
-	static const char *const fixed[] = {"backendDomain", "stateFile",
-					    "sysfsRoot", "counterSource",
-					    "switchContext"};
-	const bool same[] = {
-		cfg->backend_domid == e->cfg.backend_domid,
-		strcmp(cfg->state_file, e->cfg.state_file) == 0,
-		strcmp(cfg->sysfs_root, e->cfg.sysfs_root) == 0,
-		cfg->counter_source == e->cfg.counter_source,
-		strcmp(cfg->sw.context, e->cfg.sw.context) == 0,
-	};
-
-	for (size_t i = 0; i < sizeof same / sizeof *same; i++)
-		if (!same[i])
-			say(e, XV_LOG_WARNING, "reload: %s changes only with a restart; "
-			    "keeping the old value", fixed[i]);
-	cfg->backend_domid = e->cfg.backend_domid;
-	memcpy(cfg->state_file, e->cfg.state_file, sizeof cfg->state_file);
-	memcpy(cfg->sysfs_root, e->cfg.sysfs_root, sizeof cfg->sysfs_root);
-	cfg->counter_source = e->cfg.counter_source;
-	memcpy(cfg->sw.context, e->cfg.sw.context, sizeof cfg->sw.context);
+	xv_config_keep_fixed(cfg, &e->cfg, keeps_old_value, e);
 	xv_config_free(&e->cfg);
 	e->cfg = *cfg;
 	memset(cfg, 0, sizeof *cfg);

@@ -87,13 +87,29 @@ struct xv_config {
 	struct xv_switch_config sw;
 };
 
+/* Whether a reload (SIGHUP) applies a token, or only a restart. */
+enum xv_token_reload { XV_RELOAD_APPLIES, XV_RELOAD_RESTART };
+
+/* One token of xen-vif-agent.conf: the one description that parsing,
+ * -H, reloads and the module in snmpd all use. */
 struct xv_config_token {
 	const char *name;
 	const char *usage; /* for -H */
 	const char *help;
+	/* Applies one line's value: 0, or -1 with a message in err. */
+	int (*set)(struct xv_config *cfg, const char *value, char *err,
+		   size_t errlen);
+	enum xv_token_reload reload;
+	/* Restart tokens: the setting's place in struct xv_config, and
+	 * whether it is a NUL-terminated text. */
+	size_t offset, size;
+	bool is_text;
 };
 
 extern const struct xv_config_token xv_config_tokens[];
+
+/* The token of this name (any case), or NULL. */
+const struct xv_config_token *xv_config_token(const char *name);
 
 void xv_config_defaults(struct xv_config *cfg);
 void xv_config_free(struct xv_config *cfg);
@@ -104,6 +120,14 @@ void xv_config_free(struct xv_config *cfg);
  */
 int xv_config_set(struct xv_config *cfg, const char *token, const char *value,
 		  char *err, size_t errlen);
+
+/*
+ * A reload: the settings only a restart changes keep their running
+ * values in fresh; changed(ctx, token) is called for each that the new
+ * file would have changed.
+ */
+void xv_config_keep_fixed(struct xv_config *fresh, const struct xv_config *running,
+			  void (*changed)(void *ctx, const char *token), void *ctx);
 
 /* The rules for a VM: its UUID's, else its name's, else '*''s; NULL if
  * none.  uuid and name may be "". */

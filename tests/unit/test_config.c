@@ -1,4 +1,5 @@
 /* The agent's configuration tokens: values accepted and errors said. */
+#include <stdio.h>
 #include <string.h>
 
 #include "tap.h"
@@ -211,10 +212,55 @@ static void test_switch(void)
 	xv_config_free(&cfg);
 }
 
+static char changed_tokens[256];
+
+static void note_changed(void *ctx, const char *token)
+{
+	(void)ctx;
+	snprintf(changed_tokens + strlen(changed_tokens),
+		 sizeof changed_tokens - strlen(changed_tokens), "%s ", token);
+}
+
+/* A reload keeps what only a restart changes, and says which. */
+static void test_reload(void)
+{
+	struct xv_config running, fresh;
+
+	xv_config_defaults(&running);
+	xv_config_defaults(&fresh);
+	set(&running, "stateFile", "/var/lib/a-much-longer-name.state");
+	set(&running, "stateFile", "/var/lib/a.state");
+	set(&fresh, "stateFile", "/var/lib/a.state");
+	set(&fresh, "refreshInterval", "9");
+	set(&fresh, "quota", "* 1G");
+	xv_config_keep_fixed(&fresh, &running, note_changed, NULL);
+	tap_is_str(changed_tokens, "", "same values (whatever lies after the "
+		   "text's end): nothing to say");
+	tap_ok(fresh.refresh_interval == 9 && fresh.nquotas == 1,
+	       "what a reload applies stays new");
+	set(&fresh, "backendDomain", "7");
+	set(&fresh, "counterSource", "xenstat");
+	set(&fresh, "switchContext", "other");
+	set(&fresh, "sysfsRoot", "/elsewhere");
+	xv_config_keep_fixed(&fresh, &running, note_changed, NULL);
+	tap_is_str(changed_tokens, "counterSource backendDomain sysfsRoot "
+		   "switchContext ", "each change a reload cannot make is named");
+	tap_ok(fresh.backend_domid == 0 && fresh.counter_source == XV_COUNTERS_NETLINK &&
+		       strcmp(fresh.sw.context, "xen") == 0 &&
+		       strcmp(fresh.sysfs_root, "/sys") == 0 &&
+		       strcmp(fresh.state_file, "/var/lib/a.state") == 0,
+	       "and keeps its running value");
+	tap_ok(xv_config_token("REFRESHINTERVAL") == &xv_config_tokens[0] &&
+		       xv_config_token("nope") == NULL, "tokens found in any case");
+	xv_config_free(&fresh);
+	xv_config_free(&running);
+}
+
 int main(void)
 {
 	struct xv_config cfg;
 
+	test_reload();
 	test_amounts();
 	test_policies();
 	test_switch();
