@@ -6,8 +6,6 @@
  * terminal, so the daemon forks only after that; libxenstore starts a
  * thread, which would not survive fork(), so xenstore is opened after.
  */
-#include "config.h"
-
 #include <net-snmp/net-snmp-config.h>
 #include <net-snmp/net-snmp-includes.h>
 #include <net-snmp/agent/net-snmp-agent-includes.h>

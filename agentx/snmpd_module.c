@@ -16,8 +16,6 @@
  * after reading its configuration, and libxenstore's thread would not
  * survive that.
  */
-#include "config.h"
-
 #include <net-snmp/net-snmp-config.h>
 #include <net-snmp/net-snmp-includes.h>
 #include <net-snmp/agent/net-snmp-agent-includes.h>

@@ -1,5 +1,3 @@
-#include "config.h"
-
 #include "xenvif/switch_view.h"
 
 #include <errno.h>

@@ -58,8 +58,9 @@ init_agent("conftest");
     [AC_MSG_RESULT([no])
      AC_MSG_ERROR([cannot link against net-snmp's agent library with
 $NETSNMP_LIBS; see config.log])])
-  # API that moved between net-snmp releases.
-  AC_CHECK_FUNCS([netsnmp_register_callback snmp_select_info2 netsnmp_daemonize])
+  # API the agent uses that older net-snmp releases lack (5.7 has all).
+  AC_CHECK_FUNCS([netsnmp_register_callback netsnmp_daemonize send_v3trap], [],
+    [AC_MSG_ERROR([net-snmp lacks $ac_func: net-snmp 5.7 or later is needed])])
   CFLAGS="$xv_save_CFLAGS"
   LIBS="$xv_save_LIBS"
   # Where net-snmp's tools and agents look for MIBs by default: the
