@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "xenvif/search.h"
+
 void xv_mib_set_u32(struct xv_mib_value *v, u_char type, uint32_t x)
 {
 	v->type = type;
@@ -115,26 +117,33 @@ void xv_mib_scalar_init(struct xv_mib_table *t, const char *name,
 	t->root_len = len + 1;
 }
 
+/* A request's index sub-ids, to order rows against. */
+struct index_key {
+	const struct xv_mib_table *t;
+	const oid *suffix;
+	size_t len;
+	bool inclusive;  /* a row equal to the key is not before it */
+};
+
+static int order_row(const void *key, const void *item)
+{
+	const struct index_key *k = key;
+	oid idx[XV_MIB_INDEX_MAX];
+	int c;
+
+	k->t->index(*(const void *const *)item, idx);
+	c = snmp_oid_compare(k->suffix, k->len, idx, k->t->index_len);
+	return c == 0 && !k->inclusive ? 1 : c;
+}
+
 /* The position of the first row whose index is after the sub-ids
  * given (at or after them if inclusive). */
 static size_t first_from(const struct xv_mib_table *t, const void *const *rows,
 			 size_t n, const oid *suffix, size_t slen, bool inclusive)
 {
-	size_t lo = 0, hi = n;
-	oid idx[XV_MIB_INDEX_MAX];
+	struct index_key key = {t, suffix, slen, inclusive};
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c;
-
-		t->index(rows[mid], idx);
-		c = snmp_oid_compare(idx, t->index_len, suffix, slen);
-		if (c < 0 || (c == 0 && !inclusive))
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return xv_lower_bound(rows, n, sizeof *rows, &key, order_row);
 }
 
 /* The first instance (column, row) with a value at or after column and

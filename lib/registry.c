@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "xenvif/search.h"
+
 void xv_registry_init(struct xv_registry *r)
 {
 	memset(r, 0, sizeof *r);
@@ -19,34 +21,25 @@ void xv_registry_free(struct xv_registry *r, void (*free_entry)(struct xv_entry 
 	memset(r, 0, sizeof *r);
 }
 
+static int order_index(const void *key, const void *item)
+{
+	return xv_order_u32(*(const uint32_t *)key,
+			    (*(struct xv_entry *const *)item)->index);
+}
+
+static int order_key(const void *key, const void *item)
+{
+	return strcmp(key, (*(struct xv_entry *const *)item)->key);
+}
+
 static size_t index_slot(struct xv_entry *const *v, size_t n, uint32_t index)
 {
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (v[mid]->index < index)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return xv_lower_bound(v, n, sizeof *v, &index, order_index);
 }
 
 static size_t key_slot(const struct xv_registry *r, const char *key)
 {
-	size_t lo = 0, hi = r->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (strcmp(r->by_key[mid]->key, key) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return xv_lower_bound(r->by_key, r->n, sizeof *r->by_key, key, order_key);
 }
 
 struct xv_entry *xv_registry_find_index(const struct xv_registry *r, uint32_t index)

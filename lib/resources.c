@@ -11,6 +11,7 @@
 #include <xenstat.h>
 
 #include "xenvif/growth.h"
+#include "xenvif/search.h"
 
 struct xv_xenstat {
 	xenstat_handle *h;
@@ -22,22 +23,17 @@ void xv_resource_set_free(struct xv_resource_set *set)
 	memset(set, 0, sizeof *set);
 }
 
+static int order_domid(const void *key, const void *item)
+{
+	return xv_order_u32(*(const uint32_t *)key,
+			    ((const struct xv_domain_resources *)item)->domid);
+}
+
 const struct xv_domain_resources *xv_resource_set_find(const struct xv_resource_set *set,
 						       uint32_t domid)
 {
-	size_t lo = 0, hi = set->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (set->doms[mid].domid == domid)
-			return &set->doms[mid];
-		if (set->doms[mid].domid < domid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	return xv_find_sorted(set->doms, set->n, sizeof *set->doms, &domid,
+			      order_domid);
 }
 
 enum xv_domain_state xv_domain_state_of(bool dying, bool crashed, bool shutdown,

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "xenvif/text.h"
+#include "xenvif/search.h"
 
 void xv_switch_init(struct xv_switch *sw)
 {
@@ -295,22 +296,14 @@ static int compare_by_base(const void *a, const void *b)
 	return compare_claim(a, b, true);
 }
 
+static int order_name(const void *key, const void *item)
+{
+	return strcmp(key, (*(struct xv_port *const *)item)->name);
+}
+
 static bool name_taken(struct xv_port *const *kept, size_t n, const char *name)
 {
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(kept[mid]->name, name);
-
-		if (c == 0)
-			return true;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return false;
+	return xv_find_sorted(kept, n, sizeof *kept, name, order_name) != NULL;
 }
 
 /* ifName: the base name where it is free, else the base name and the

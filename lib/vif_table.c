@@ -7,6 +7,7 @@
 
 #include "xenvif/growth.h"
 #include "xenvif/text.h"
+#include "xenvif/search.h"
 
 /* What sysfs said about a device, remembered for the device's life. */
 struct xv_nodename_entry {
@@ -230,27 +231,27 @@ static const struct name_entry *name_map_find(const struct name_map *m,
 
 /* ---- sysfs nodenames ----------------------------------------------- */
 
+static int order_nodename(const void *key, const void *item)
+{
+	int a = *(const int *)key, b = ((const struct xv_nodename_entry *)item)->ifindex;
+
+	return (a > b) - (a < b);
+}
+
 static const struct xv_nodename_entry *
 nodename_lookup(struct xv_nodename_cache *c, const struct xv_nodename_cache *old,
 		const struct xv_link *link, const struct xv_reconcile *in)
 {
-	struct xv_nodename_entry *e = NULL;
-
 	/* Entries arrive in ifindex order, as the links do. */
-	for (size_t lo = 0, hi = old->n; lo < hi;) {
-		size_t mid = lo + (hi - lo) / 2;
+	const struct xv_nodename_entry *known =
+		xv_find_sorted(old->v, old->n, sizeof *old->v, &link->ifindex,
+			       order_nodename);
+	struct xv_nodename_entry *e = &c->v[c->n++];
 
-		if (old->v[mid].ifindex == link->ifindex) {
-			e = &c->v[c->n++];
-			*e = old->v[mid];
-			return e;
-		}
-		if (old->v[mid].ifindex < link->ifindex)
-			lo = mid + 1;
-		else
-			hi = mid;
+	if (known) {
+		*e = *known;
+		return e;
 	}
-	e = &c->v[c->n++];
 	memset(e, 0, sizeof *e);
 	e->ifindex = link->ifindex;
 	if (in->nodename)

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "xenvif/text.h"
+#include "xenvif/search.h"
 
 /* ---- pairing readings with devices ----------------------------------- */
 
@@ -67,16 +68,8 @@ static const struct xv_vif_reading *readings_of(const struct xv_vif_readings *r,
 						size_t *count)
 {
 	struct xv_vif_reading key = {.domid = domid, .devid = devid};
-	size_t lo = 0, hi = r->n;
+	size_t lo = xv_lower_bound(r->v, r->n, sizeof *r->v, &key, compare_reading);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (compare_reading(&r->v[mid], &key) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	*count = 0;
 	while (lo + *count < r->n && compare_reading(&r->v[lo + *count], &key) == 0)
 		(*count)++;

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <xenstore.h>
 
+#include "xenvif/search.h"
+
 #define XV_WATCH_TOKEN "xen-vif-agent"
 
 void xv_xsconn_init(struct xv_xsconn *c, const char *backend_dir)
@@ -84,21 +86,14 @@ char *xv_xsconn_next_event(struct xv_xsconn *c, int *rc)
 	return path;
 }
 
+static int order_u32(const void *key, const void *item)
+{
+	return xv_order_u32(*(const uint32_t *)key, *(const uint32_t *)item);
+}
+
 static bool contains(const uint32_t *v, size_t n, uint32_t x)
 {
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (v[mid] == x)
-			return true;
-		if (v[mid] < x)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return false;
+	return xv_find_sorted(v, n, sizeof *v, &x, order_u32) != NULL;
 }
 
 int xv_xsconn_watch_names(struct xv_xsconn *c, const struct xv_meta *meta)

@@ -7,6 +7,7 @@
 
 #include "xenvif/growth.h"
 #include "xenvif/text.h"
+#include "xenvif/search.h"
 
 /* Domain ids are 15 bits; the rest of the range is reserved by Xen. */
 #define XV_DOMID_MAX 0x7fefU
@@ -45,20 +46,23 @@ void xv_meta_free(struct xv_meta *meta)
 	meta->n = meta->cap = 0;
 }
 
+static int order_domain(const void *key, const void *item)
+{
+	return xv_order_u32(*(const uint32_t *)key,
+			    ((const struct xv_domain_meta *)item)->domid);
+}
+
+static int order_vif(const void *key, const void *item)
+{
+	return xv_order_u32(*(const uint32_t *)key,
+			    ((const struct xv_vif_meta *)item)->devid);
+}
+
 /* Position of domid in meta->doms, or where it would be inserted. */
 static size_t domain_slot(const struct xv_meta *meta, uint32_t domid)
 {
-	size_t lo = 0, hi = meta->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (meta->doms[mid].domid < domid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return xv_lower_bound(meta->doms, meta->n, sizeof *meta->doms, &domid,
+			      order_domain);
 }
 
 const struct xv_domain_meta *xv_meta_find(const struct xv_meta *meta,
@@ -72,19 +76,8 @@ const struct xv_domain_meta *xv_meta_find(const struct xv_meta *meta,
 const struct xv_vif_meta *xv_meta_find_vif(const struct xv_domain_meta *dom,
 					   uint32_t devid)
 {
-	size_t lo = 0, hi = dom->nvifs;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (dom->vifs[mid].devid == devid)
-			return &dom->vifs[mid];
-		if (dom->vifs[mid].devid < devid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	return xv_find_sorted(dom->vifs, dom->nvifs, sizeof *dom->vifs, &devid,
+			      order_vif);
 }
 
 /* Reads path; *value is NULL if the node does not exist or may not be
