@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "xenvif/growth.h"
+
 static struct xv_config *config;
 static const char *extra_config_files; /* -c: comma-separated */
 static int counting;
@@ -15,7 +17,7 @@ static netsnmp_log_handler *log_handler;
 /* net-snmp reads each file twice (before and after loading MIBs) and
  * some errors come in both passes: count each file:line once. */
 static char **error_places;
-static size_t nplaces;
+static size_t nplaces, capplaces;
 
 static int first_report(const char *place, size_t len)
 {
@@ -25,7 +27,7 @@ static int first_report(const char *place, size_t len)
 		if (strlen(error_places[i]) == len &&
 		    strncmp(error_places[i], place, len) == 0)
 			return 0;
-	grown = realloc(error_places, (nplaces + 1) * sizeof *grown);
+	grown = xv_grow(error_places, &capplaces, nplaces, sizeof *grown, 8);
 	if (!grown)
 		return 1;
 	error_places = grown;
@@ -132,6 +134,7 @@ void xv_agent_config_count_errors(int on)
 		free(error_places[i]);
 	free(error_places);
 	error_places = NULL;
+	capplaces = 0;
 	nplaces = 0;
 }
 
@@ -346,6 +349,7 @@ void xv_agent_config_unregister(void)
 		free(error_places[i]);
 	free(error_places);
 	error_places = NULL;
+	capplaces = 0;
 	nplaces = 0;
 }
 

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "xenvif/text.h"
+#include "xenvif/growth.h"
 
 #include <stddef.h>
 
@@ -35,7 +36,7 @@ void xv_config_free(struct xv_config *cfg)
 	free(cfg->rates);
 	cfg->quotas = NULL;
 	cfg->rates = NULL;
-	cfg->nquotas = cfg->nrates = 0;
+	cfg->nquotas = cfg->nrates = cfg->capquotas = cfg->caprates = 0;
 }
 
 /* ---- words --------------------------------------------------------- */
@@ -260,10 +261,10 @@ static int match_rank(const struct xv_vm_match *m, const char *uuid,
 /* ---- rules --------------------------------------------------------- */
 
 /* Appends one rule of size bytes to a list. */
-static int append_rule(void **list, size_t *n, size_t size, const void *rule,
-		       char *err, size_t errlen)
+static int append_rule(void **list, size_t *n, size_t *cap, size_t size,
+		       const void *rule, char *err, size_t errlen)
 {
-	char *grown = realloc(*list, (*n + 1) * size);
+	char *grown = xv_grow(*list, cap, *n, size, 8);
 
 	if (!grown) {
 		snprintf(err, errlen, "out of memory");
@@ -330,8 +331,8 @@ static int add_quota(struct xv_config *cfg, const char *value, char *err,
 			return -1;
 		}
 	}
-	return append_rule((void **)&cfg->quotas, &cfg->nquotas, sizeof q, &q,
-			   err, errlen);
+	return append_rule((void **)&cfg->quotas, &cfg->nquotas, &cfg->capquotas,
+			   sizeof q, &q, err, errlen);
 }
 
 /* ---- rate alarms --------------------------------------------------- */
@@ -369,8 +370,8 @@ static int add_rate(struct xv_config *cfg, const char *value, char *err,
 			return -1;
 		}
 	}
-	return append_rule((void **)&cfg->rates, &cfg->nrates, sizeof r, &r, err,
-			   errlen);
+	return append_rule((void **)&cfg->rates, &cfg->nrates, &cfg->caprates,
+			   sizeof r, &r, err, errlen);
 }
 
 /* ---- accounting period --------------------------------------------- */

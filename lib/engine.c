@@ -9,6 +9,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "xenvif/growth.h"
 #include "xenvif/text.h"
 #include "xenvif/xenstat_links.h"
 
@@ -163,15 +164,11 @@ static int mark_dirty(struct xv_engine *e, uint32_t domid)
 		i++;
 	if (i < e->ndirty && e->dirty[i] == domid)
 		return 0;
-	if (e->ndirty == e->capdirty) {
-		size_t cap = e->capdirty ? e->capdirty * 2 : 16;
-		uint32_t *d = realloc(e->dirty, cap * sizeof *d);
+	uint32_t *d = xv_grow(e->dirty, &e->capdirty, e->ndirty, sizeof *d, 16);
 
-		if (!d)
-			return -ENOMEM;
-		e->dirty = d;
-		e->capdirty = cap;
-	}
+	if (!d)
+		return -ENOMEM;
+	e->dirty = d;
 	memmove(&e->dirty[i + 1], &e->dirty[i], (e->ndirty - i) * sizeof *e->dirty);
 	e->dirty[i] = domid;
 	e->ndirty++;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "xenvif/growth.h"
 #include "xenvif/search.h"
 
 void xv_registry_init(struct xv_registry *r)
@@ -81,21 +82,21 @@ int xv_registry_add(struct xv_registry *r, struct xv_entry *e)
 	if (xv_registry_find_index(r, e->index) || xv_registry_find_key(r, e->key))
 		return -EEXIST;
 	if (r->n == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 64;
-		struct xv_entry **a = realloc(r->by_index, cap * sizeof *a);
+		/* The three arrays grow in step; the view can hold every
+		 * entry, so rebuilding it never needs memory. */
+		size_t cap_index = r->cap, cap_key = r->cap, cap_active = r->cap;
+		struct xv_entry **a;
 
-		if (!a)
+		if (!(a = xv_grow(r->by_index, &cap_index, r->n, sizeof *a, 64)))
 			return -ENOMEM;
 		r->by_index = a;
-		if (!(a = realloc(r->by_key, cap * sizeof *a)))
+		if (!(a = xv_grow(r->by_key, &cap_key, r->n, sizeof *a, 64)))
 			return -ENOMEM;
 		r->by_key = a;
-		/* The view can hold every entry, so rebuilding it never
-		 * needs memory. */
-		if (!(a = realloc(r->active, cap * sizeof *a)))
+		if (!(a = xv_grow(r->active, &cap_active, r->n, sizeof *a, 64)))
 			return -ENOMEM;
 		r->active = a;
-		r->cap = cap;
+		r->cap = cap_index;
 	}
 	ii = index_slot(r->by_index, r->n, e->index);
 	ki = key_slot(r, e->key);

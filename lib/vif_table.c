@@ -117,8 +117,8 @@ int xv_table_add(struct xv_table *t, uint32_t index, const char *key,
 int xv_row_add_source(struct xv_row *row, int ifindex, bool emu,
 		      const char *name, const struct xv_counters *last)
 {
-	struct xv_source *s =
-		realloc(row->sources, (row->nsources + 1) * sizeof *s);
+	struct xv_source *s = xv_grow(row->sources, &row->capsources, row->nsources,
+				      sizeof *s, 2);
 
 	if (!s)
 		return -ENOMEM;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "xenvif/growth.h"
 #include "xenvif/period.h"
 #include "xenvif/text.h"
 
@@ -111,17 +112,14 @@ void xv_vm_table_queue(struct xv_vm_table *t, enum xv_notice_kind kind,
 		t->nnotices--;
 		t->dropped++;
 	}
-	if (t->nnotices == t->capnotices) {
-		size_t cap = t->capnotices ? t->capnotices * 2 : 16;
-		struct xv_notice *n = realloc(t->notices, cap * sizeof *n);
+	struct xv_notice *n = xv_grow(t->notices, &t->capnotices, t->nnotices,
+				      sizeof *n, 16);
 
-		if (!n) {
-			t->dropped++;
-			return;
-		}
-		t->notices = n;
-		t->capnotices = cap;
+	if (!n) {
+		t->dropped++;
+		return;
 	}
+	t->notices = n;
 	t->notices[t->nnotices++] = (struct xv_notice){kind, vm_index};
 	t->save_soon = true;
 }

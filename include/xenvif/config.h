@@ -80,9 +80,9 @@ struct xv_config {
 
 	struct xv_period period;
 	struct xv_quota_rule *quotas;
-	size_t nquotas;
+	size_t nquotas, capquotas;
 	struct xv_rate_rule *rates;
-	size_t nrates;
+	size_t nrates, caprates;
 
 	struct xv_switch_config sw;
 };

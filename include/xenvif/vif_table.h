@@ -42,7 +42,7 @@ struct xv_row {
 	struct xv_counters moved;
 	uint32_t discontinuity;   /* TimeStamp of lost continuity, 0 if none */
 	struct xv_source *sources;
-	size_t nsources;
+	size_t nsources, capsources;
 
 	/* Valid while active. */
 	bool live;                /* scratch: found live in this reconcile */
