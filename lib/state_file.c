@@ -110,6 +110,27 @@ static void escape_field(char *out, size_t outsz, const char *in)
 	escape_word(out + 1, outsz - 1, in ? in : "");
 }
 
+/* A device set as a field: ':' and the ifindexes, with escaped blanks
+ * between them.  A set that does not fit fails the save, loudly. */
+static void ids_field(struct writer *w, char *out, size_t outsz,
+		      const struct xv_id_set *ids)
+{
+	size_t len = 1;
+
+	out[0] = ':';
+	out[1] = '\0';
+	for (size_t i = 0; i < ids->n; i++) {
+		int n = snprintf(out + len, outsz - len, "%s%d", i ? "%20" : "",
+				 ids->v[i]);
+
+		if (n < 0 || (size_t)n >= outsz - len) {
+			w->failed = true;
+			return;
+		}
+		len += (size_t)n;
+	}
+}
+
 static void write_vms(struct writer *w, const struct xv_vm_table *vms)
 {
 	for (size_t i = 0; i < vms->vms.n; i++) {
@@ -117,8 +138,8 @@ static void write_vms(struct writer *w, const struct xv_vm_table *vms)
 		char key[1024], qdev[800], rdev[800], name[800];
 
 		escape_word(key, sizeof key, vm->entry.key);
-		escape_field(qdev, sizeof qdev, vm->quota_devices);
-		escape_field(rdev, sizeof rdev, vm->rate_devices);
+		ids_field(w, qdev, sizeof qdev, &vm->quota_devices);
+		ids_field(w, rdev, sizeof rdev, &vm->rate_devices);
 		escape_field(name, sizeof name, vm->name);
 		emit(w, "vm %u %s %" PRId64 " %" PRId64 " %" PRIu64 " %" PRIu64
 		     " %d %d %d %s %s %s %" PRIu64 " %u %" PRIu64 "\n",
@@ -356,6 +377,23 @@ static bool parse_field(char *word, char **out)
 	return true;
 }
 
+/* A field written by ids_field: -EINVAL if it is not one. */
+static int parse_ids(char *word, struct xv_id_set *ids)
+{
+	char *save, *id;
+	uint32_t n;
+
+	if (word[0] != ':' || !unescape_word(word + 1))
+		return -EINVAL;
+	for (id = strtok_r(word + 1, " ", &save); id; id = strtok_r(NULL, " ", &save)) {
+		if (!xv_parse_u32(id, 1, INT32_MAX, &n))
+			return -EINVAL;
+		if (xv_id_set_add(ids, (int)n) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 static int parse_vm(struct reader *r, char **save, struct xv_vm_table *vms)
 {
 	uint64_t index, in, out, announced, in_alarm, out_alarm;
@@ -395,11 +433,13 @@ static int parse_vm(struct reader *r, char **save, struct xv_vm_table *vms)
 		return bad(r, "vm: index or key appears twice");
 	if (rc < 0)
 		return no_memory(r);
-	if (!parse_field(qdev, &vm->quota_devices) ||
-	    !parse_field(rdev, &vm->rate_devices) || !parse_field(name, &vm->name))
-		return vm->name && vm->quota_devices && vm->rate_devices
-			       ? no_memory(r)
-			       : bad(r, "vm: bad device list or name");
+	if ((rc = parse_ids(qdev, &vm->quota_devices)) < 0 ||
+	    (rc = parse_ids(rdev, &vm->rate_devices)) < 0)
+		return rc == -ENOMEM ? no_memory(r) : bad(r, "vm: bad device list");
+	if (!parse_field(name, &vm->name))
+		return bad(r, "vm: bad name");
+	if (!vm->name)
+		return no_memory(r);
 	vm->period_start = start;
 	vm->period_end = end;
 	vm->period_in = in;

@@ -7,6 +7,7 @@
 
 #include "xenvif/growth.h"
 #include "xenvif/period.h"
+#include "xenvif/search.h"
 #include "xenvif/text.h"
 
 void xv_vm_table_init(struct xv_vm_table *t)
@@ -20,11 +21,13 @@ static void vm_free(struct xv_entry *e)
 	struct xv_vm *vm = xv_vm_of(e);
 
 	free(vm->entry.key);
-	free(vm->quota_devices);
-	free(vm->rate_devices);
+	xv_id_set_free(&vm->quota_devices);
+	xv_id_set_free(&vm->rate_devices);
 	free(vm->name);
 	free(vm->devices);
-	free(vm->device_ids);
+	xv_id_set_free(&vm->device_ids);
+	free(vm->names_next);
+	xv_id_set_free(&vm->ids_next);
 	free(vm);
 }
 
@@ -140,40 +143,67 @@ static void queue(struct xv_vm_table *t, struct xv_vm *vm, enum xv_notice_kind k
 	xv_vm_table_queue(t, kind, vm->entry.index);
 }
 
-static void set_owned(char **field, const char *value)
-{
-	char *copy = strdup(value ? value : "");
+/* ---- device sets ---------------------------------------------------- */
 
-	if (copy) {
-		free(*field);
-		*field = copy;
-	}
+void xv_id_set_free(struct xv_id_set *s)
+{
+	free(s->v);
+	memset(s, 0, sizeof *s);
 }
 
-/* Does now hold an ifindex that was not in before?  Both are
- * space-separated lists of numbers. */
-static bool devices_added(const char *now, const char *before)
+static int order_id(const void *key, const void *item)
 {
-	const char *p = now;
+	int a = *(const int *)key, b = *(const int *)item;
 
-	if (!now)
-		return false;
-	while (*p) {
-		size_t len = strcspn(p, " ");
-		const char *q = before ? before : "";
-		bool found = false;
+	return (a > b) - (a < b);
+}
 
-		while (*q && !found) {
-			size_t qlen = strcspn(q, " ");
+int xv_id_set_add(struct xv_id_set *s, int id)
+{
+	size_t i = xv_lower_bound(s->v, s->n, sizeof *s->v, &id, order_id);
+	int *v;
 
-			found = qlen == len && strncmp(p, q, len) == 0;
-			q += qlen + (q[qlen] == ' ');
-		}
-		if (len && !found)
-			return true;
-		p += len + (p[len] == ' ');
+	if (i < s->n && s->v[i] == id)
+		return 0;
+	if (!(v = xv_grow(s->v, &s->cap, s->n, sizeof *v, 4)))
+		return -ENOMEM;
+	s->v = v;
+	memmove(&v[i + 1], &v[i], (s->n - i) * sizeof *v);
+	v[i] = id;
+	s->n++;
+	return 0;
+}
+
+int xv_id_set_copy(struct xv_id_set *to, const struct xv_id_set *from)
+{
+	if (to->cap < from->n) {
+		int *v = realloc(to->v, from->n * sizeof *v);
+
+		if (!v)
+			return -ENOMEM;
+		to->v = v;
+		to->cap = from->n;
 	}
+	if (from->n)
+		memcpy(to->v, from->v, from->n * sizeof *to->v);
+	to->n = from->n;
+	return 0;
+}
+
+bool xv_id_set_has_new(const struct xv_id_set *now, const struct xv_id_set *before)
+{
+	for (size_t i = 0; i < now->n; i++)
+		if (!xv_find_sorted(before->v, before->n, sizeof *before->v, &now->v[i],
+				    order_id))
+			return true;
 	return false;
+}
+
+/* What a notice was announced with: kept as it was if there is no
+ * memory, which only repeats a notice for devices it had. */
+static void announced_with(struct xv_id_set *devices, const struct xv_id_set *now)
+{
+	(void)xv_id_set_copy(devices, now);
 }
 
 static int quota_level(enum xv_quota_status s)
@@ -195,7 +225,7 @@ static void announce_quota(struct xv_vm_table *t, struct xv_vm *vm)
 			queue(t, vm, XV_NOTICE_QUOTA_EXCEEDED);
 	} else if (now < before) {
 		queue(t, vm, XV_NOTICE_QUOTA_CLEARED);
-	} else if (now == 2 && devices_added(vm->device_ids, vm->quota_devices)) {
+	} else if (now == 2 && xv_id_set_has_new(&vm->device_ids, &vm->quota_devices)) {
 		queue(t, vm, XV_NOTICE_QUOTA_EXCEEDED);
 	} else {
 		if (vm->announced != vm->status) {
@@ -205,7 +235,7 @@ static void announce_quota(struct xv_vm_table *t, struct xv_vm *vm)
 		return;
 	}
 	vm->announced = vm->status;
-	set_owned(&vm->quota_devices, vm->device_ids);
+	announced_with(&vm->quota_devices, &vm->device_ids);
 	t->save_soon = true;
 }
 
@@ -224,52 +254,40 @@ static int set_text(char **field, const char *value)
 	return 0;
 }
 
-static void append_word(char *list, size_t size, const char *word)
+/* Appends a word to the names being gathered, a blank before it. */
+static int append_name(struct xv_vm *vm, const char *word)
 {
-	size_t len = strlen(list);
+	size_t need = vm->names_len + 1 + strlen(word) + 1;
 
-	if (len + (len ? 1 : 0) + strlen(word) < size)
-		snprintf(list + len, size - len, "%s%s", len ? " " : "", word);
+	while (vm->names_cap < need) {
+		char *grown = xv_grow(vm->names_next, &vm->names_cap, vm->names_cap, 1, 64);
+
+		if (!grown)
+			return -ENOMEM;
+		vm->names_next = grown;
+	}
+	vm->names_len += (size_t)snprintf(vm->names_next + vm->names_len,
+					  vm->names_cap - vm->names_len, "%s%s",
+					  vm->names_len ? " " : "", word);
+	return 0;
 }
 
-/* Appends a row's devices, by name and by ifindex, to the VM's lists
- * being built; the ifindexes in ascending order. */
-static void add_devices(struct xv_vm *vm, const struct xv_row *row)
+/* Adds a row's devices, by name and by ifindex, to the VM's sets being
+ * gathered. */
+static int add_devices(struct xv_vm *vm, const struct xv_row *row)
 {
+	int rc = 0;
+
 	for (size_t j = 0; j < row->nsources; j++) {
-		char name[IF_NAMESIZE], id[16];
+		char name[IF_NAMESIZE];
 
 		xv_text_clean(name, sizeof name, row->sources[j].name,
 			      strlen(row->sources[j].name), XV_TEXT_ASCII);
-		append_word(vm->devices_next, sizeof vm->devices_next, name);
-		snprintf(id, sizeof id, "%d", row->sources[j].ifindex);
-		append_word(vm->ids_next, sizeof vm->ids_next, id);
+		if (append_name(vm, name) < 0 ||
+		    xv_id_set_add(&vm->ids_next, row->sources[j].ifindex) < 0)
+			rc = -ENOMEM;
 	}
-}
-
-static int compare_ints(const void *a, const void *b)
-{
-	long x = *(const long *)a, y = *(const long *)b;
-
-	return (x > y) - (x < y);
-}
-
-static void sort_ids(char *list, size_t size)
-{
-	long ids[64];
-	size_t n = 0;
-	char *save, *w;
-
-	for (w = strtok_r(list, " ", &save); w && n < 64; w = strtok_r(NULL, " ", &save))
-		ids[n++] = strtol(w, NULL, 10);
-	qsort(ids, n, sizeof *ids, compare_ints);
-	list[0] = '\0';
-	for (size_t i = 0; i < n; i++) {
-		char id[24];
-
-		snprintf(id, sizeof id, "%ld", ids[i]);
-		append_word(list, size, id);
-	}
+	return rc;
 }
 
 static void apply_rules(struct xv_vm *vm, const struct xv_config *cfg)
@@ -363,7 +381,10 @@ int xv_vm_table_update(struct xv_vm_table *t, const struct xv_table *vifs,
 		struct xv_vm *vm = xv_vm_of(t->vms.by_index[i]);
 
 		vm->live = false;
-		vm->devices_next[0] = vm->ids_next[0] = '\0';
+		vm->names_len = 0;
+		if (vm->names_next)
+			vm->names_next[0] = '\0';
+		vm->ids_next.n = 0;
 	}
 
 	for (size_t i = 0; i < vifs->rows.n; i++) {
@@ -391,7 +412,8 @@ int xv_vm_table_update(struct xv_vm_table *t, const struct xv_table *vifs,
 				rc = -ENOMEM;
 		}
 		vm->live = vm->seen_live = true;
-		add_devices(vm, row);
+		if (add_devices(vm, row) < 0)
+			rc = -ENOMEM;
 	}
 
 	for (size_t i = 0; i < t->vms.n; i++) {
@@ -399,9 +421,8 @@ int xv_vm_table_update(struct xv_vm_table *t, const struct xv_table *vifs,
 
 		settle_period(t, vm, &cfg->period, now);
 		vm->entry.active = vm->live;
-		sort_ids(vm->ids_next, sizeof vm->ids_next);
-		if (set_text(&vm->devices, vm->devices_next) < 0 ||
-		    set_text(&vm->device_ids, vm->ids_next) < 0)
+		if (set_text(&vm->devices, vm->names_len ? vm->names_next : "") < 0 ||
+		    xv_id_set_copy(&vm->device_ids, &vm->ids_next) < 0)
 			rc = -ENOMEM;
 		/* Rules follow a VM's name and UUID, known once it ran. */
 		if (!vm->seen_live)
@@ -452,7 +473,7 @@ static void rate_notice(struct xv_vm_table *t, struct xv_vm *vm,
 			enum xv_notice_kind kind)
 {
 	queue(t, vm, kind);
-	set_owned(&vm->rate_devices, vm->device_ids);
+	announced_with(&vm->rate_devices, &vm->device_ids);
 }
 
 static void sample_rate(struct xv_vm_table *t, struct xv_vm *vm, int d,
@@ -515,7 +536,7 @@ void xv_vm_table_sample(struct xv_vm_table *t, const struct xv_config *cfg,
 		/* An alarm still on when the VM has new devices is announced
 		 * again for them. */
 		if ((vm->rate[XV_RATE_IN].alarm || vm->rate[XV_RATE_OUT].alarm) &&
-		    devices_added(vm->device_ids, vm->rate_devices))
+		    xv_id_set_has_new(&vm->device_ids, &vm->rate_devices))
 			rate_notice(t, vm, XV_NOTICE_RATE_ALARM);
 	}
 }

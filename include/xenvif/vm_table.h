@@ -46,6 +46,21 @@ struct xv_notice {
 	uint32_t vm_index;
 };
 
+/* A set of devices by kernel ifindex: sorted, each once, as many as
+ * there are. */
+struct xv_id_set {
+	int *v;
+	size_t n, cap;
+};
+
+void xv_id_set_free(struct xv_id_set *s);
+/* Adds id (once).  0 or -ENOMEM. */
+int xv_id_set_add(struct xv_id_set *s, int id);
+/* Makes to equal from.  0 or -ENOMEM (to unchanged). */
+int xv_id_set_copy(struct xv_id_set *to, const struct xv_id_set *from);
+/* Does now hold an id that before does not? */
+bool xv_id_set_has_new(const struct xv_id_set *now, const struct xv_id_set *before);
+
 enum { XV_RATE_IN, XV_RATE_OUT };
 
 struct xv_rate_state {
@@ -70,7 +85,7 @@ struct xv_vm {
 	/* The devices (ifindexes) a condition was last announced with:
 	 * new devices of a VM still over quota or in a rate alarm (after a
 	 * reboot or migration) are announced again. */
-	char *quota_devices, *rate_devices;
+	struct xv_id_set quota_devices, rate_devices;
 	char *name;                       /* known even while it is stopped */
 	char uuid[37];
 	struct xv_rate_state rate[2];
@@ -84,7 +99,7 @@ struct xv_vm {
 	bool seen_live;                   /* running since the agent started */
 	uint32_t domid;
 	char *devices;                    /* space-separated dom0 device names */
-	char *device_ids;                 /* their ifindexes, ascending */
+	struct xv_id_set device_ids;      /* their ifindexes */
 	uint64_t quota;                   /* 0: none */
 	enum xv_direction quota_dir;
 	unsigned int warn_percent;
@@ -97,8 +112,10 @@ struct xv_vm {
 	uint32_t vcpus;
 	uint64_t mem_kb, max_mem_kb;
 	bool live;                        /* scratch */
-	char devices_next[256];           /* scratch */
-	char ids_next[256];               /* scratch */
+	/* Scratch: the names and ifindexes being gathered. */
+	char *names_next;
+	size_t names_len, names_cap;
+	struct xv_id_set ids_next;
 };
 
 /* Past this many waiting notices (the master away for long), the

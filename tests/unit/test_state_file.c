@@ -85,8 +85,9 @@ static void make_vms(struct xv_vm_table *vms)
 	vm->period_in = 18446744073709551000ULL;
 	vm->period_out = 42;
 	vm->announced = XV_QUOTA_EXCEEDED;
-	vm->quota_devices = strdup("10 11");
-	vm->rate_devices = strdup("10");
+	xv_id_set_add(&vm->quota_devices, 11);
+	xv_id_set_add(&vm->quota_devices, 10);
+	xv_id_set_add(&vm->rate_devices, 10);
 	vm->name = strdup("web 1");
 	vm->rate[XV_RATE_OUT].alarm = true;
 	xv_vm_table_add(vms, 5, "name:quiet one", &vm);
@@ -121,8 +122,9 @@ int main(void)
 		       vm->period_in == 18446744073709551000ULL && vm->period_out == 42,
 	       "a VM's period and usage");
 	tap_ok(vm && vm->announced == XV_QUOTA_EXCEEDED &&
-		       strcmp(vm->quota_devices, "10 11") == 0 &&
-		       strcmp(vm->rate_devices, "10") == 0 &&
+		       vm->quota_devices.n == 2 && vm->quota_devices.v[0] == 10 &&
+		       vm->quota_devices.v[1] == 11 && vm->rate_devices.n == 1 &&
+		       vm->rate_devices.v[0] == 10 &&
 		       vm->rate[XV_RATE_OUT].alarm && !vm->rate[XV_RATE_IN].alarm,
 	       "what was announced, and with which devices");
 	tap_ok(vm && strcmp(vm->name, "web 1") == 0 &&
@@ -130,7 +132,7 @@ int main(void)
 	       "its name and UUID, for when it is stopped");
 	vm = xv_vm_table_find_key(&vms2, "name:quiet one");
 	tap_ok(vm && vm->entry.index == 5 && vm->announced == XV_QUOTA_NONE &&
-		       strcmp(vm->quota_devices, "") == 0 && strcmp(vm->name, "") == 0,
+		       vm->quota_devices.n == 0 && strcmp(vm->name, "") == 0,
 	       "a VM with nothing announced and a key with a space");
 	tap_ok(vms2.nnotices == 2 && vms2.notices[0].kind == XV_NOTICE_QUOTA_EXCEEDED &&
 		       vms2.notices[0].vm_index == 99 && vms2.notices[1].vm_index == 5,

@@ -121,7 +121,8 @@ static void test_quota(void)
 	 * under the same name (a custom vifname). */
 	xv_table_find_key(&t, U1 "/0")->sources[0].ifindex = 900;
 	xv_vm_table_update(&vt, &t, &cfg, NOW + 25);
-	tap_is_str(vm->device_ids, "102 900", "devices known by ifindex");
+	tap_ok(vm->device_ids.n == 2 && vm->device_ids.v[0] == 102 &&
+		       vm->device_ids.v[1] == 900, "devices known by ifindex");
 	tap_is_str(notices(&vt), "2", "exceeded again, for the new device");
 	xv_vm_table_update(&vt, &t, &cfg, NOW + 26);
 	tap_is_str(notices(&vt), "", "once");
@@ -341,9 +342,41 @@ static void test_helpers(void)
 	tap_is_u64(xv_quota_evaluate(5, 0, 80, &pct), XV_QUOTA_NONE, "no quota: none");
 }
 
+/* A VM with more devices than any fixed list would hold: all listed. */
+static void test_many_devices(void)
+{
+	struct xv_table t;
+	struct xv_vm_table vt;
+	struct xv_config cfg;
+	char key[64], dev[16], want[1024] = "";
+
+	xv_table_init(&t);
+	xv_vm_table_init(&vt);
+	xv_config_defaults(&cfg);
+	for (int n = 0; n < 40; n++) {
+		snprintf(key, sizeof key, U2 "/%d", n);
+		snprintf(dev, sizeof dev, "longname%d.%d", 7, n);
+		row(&t, key, 7, "many", dev);
+	}
+	xv_registry_rebuild_view(&t.rows);
+	xv_vm_table_update(&vt, &t, &cfg, NOW);
+	struct xv_vm *vm = xv_vm_table_find_key(&vt, U2);
+	/* The rows in index order, as the table keeps them. */
+	for (size_t i = 0; i < t.rows.n; i++)
+		snprintf(want + strlen(want), sizeof want - strlen(want), "%s%s",
+			 i ? " " : "", xv_table_row(&t, i)->sources[0].name);
+	tap_ok(strlen(want) > 256, "more than 256 octets of names");
+	tap_is_str(vm ? vm->devices : NULL, want, "every device named, none cut");
+	tap_is_u64(vm ? vm->device_ids.n : 0, 40, "and every ifindex known");
+	xv_vm_table_free(&vt);
+	xv_table_free(&t);
+	xv_config_free(&cfg);
+}
+
 int main(void)
 {
 	test_helpers();
+	test_many_devices();
 	test_quota();
 	test_rate_and_quota_devices();
 	test_backlog();
