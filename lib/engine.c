@@ -125,97 +125,19 @@ int xv_engine_save(struct xv_engine *e)
 
 /* ---- xenstore ------------------------------------------------------ */
 
-static void xenstore_failed(struct xv_engine *e, int rc)
+/* libxenstat reads domain names through a xenstore connection of its
+ * own, which died with ours and which it never reopens: a fresh handle
+ * next time. */
+static void xenstore_lost(struct xv_engine *e)
 {
-	if (!e->xs_failed)
-		say(e, XV_LOG_WARNING, "lost xenstore (%s): serving the last known "
-		    "table and reconnecting", strerror(-rc));
-	e->xs_failed = true;
-	xv_xsconn_close(&e->xs);
-	/* libxenstat reads domain names through its own connection, which
-	 * died too and which it never reopens: a fresh handle next time. */
 	xv_xenstat_free(e->xenstat);
 	e->xenstat = NULL;
 }
 
-static void xenstore_connect(struct xv_engine *e)
+static void follow_xenstore(struct xv_engine *e)
 {
-	char err[256];
-	int rc = xv_xsconn_open(&e->xs, err, sizeof err);
-
-	if (rc < 0) {
-		if (!e->xs_failed)
-			say(e, XV_LOG_WARNING, "%s; retrying every %u s", err,
-			    e->cfg.refresh_interval);
-		e->xs_failed = true;
-		return;
-	}
-	if (e->xs_failed)
-		say(e, XV_LOG_NOTICE, "connected to xenstore again");
-	e->xs_failed = false;
-	e->rescan_all = true;
-}
-
-static int mark_dirty(struct xv_engine *e, uint32_t domid)
-{
-	size_t i = 0;
-
-	while (i < e->ndirty && e->dirty[i] < domid)
-		i++;
-	if (i < e->ndirty && e->dirty[i] == domid)
-		return 0;
-	uint32_t *d = xv_grow(e->dirty, &e->capdirty, e->ndirty, sizeof *d, 16);
-
-	if (!d)
-		return -ENOMEM;
-	e->dirty = d;
-	memmove(&e->dirty[i + 1], &e->dirty[i], (e->ndirty - i) * sizeof *e->dirty);
-	e->dirty[i] = domid;
-	e->ndirty++;
-	return 0;
-}
-
-/* Re-reads what the watch events asked for.  Returns 1 if the
- * metadata changed, 0 if not, -errno if xenstore failed. */
-static int read_xenstore(struct xv_engine *e)
-{
-	struct xv_store store = xv_xsconn_store(&e->xs);
-	int changed = 0, rc;
-
-	if (!xv_xsconn_is_open(&e->xs))
-		return 0;
-	if (e->rescan_all) {
-		rc = xv_meta_scan_all(&e->meta, &store);
-		if (rc < 0)
-			return rc;
-		changed |= rc;
-		e->rescan_all = e->scan_new = e->prune = false;
-		e->ndirty = 0;
-	}
-	if (e->prune) {
-		if ((rc = xv_meta_prune(&e->meta, &store)) < 0)
-			return rc;
-		changed |= rc;
-		e->prune = false;
-	}
-	if (e->scan_new) {
-		if ((rc = xv_meta_scan_new(&e->meta, &store)) < 0)
-			return rc;
-		changed |= rc;
-		e->scan_new = false;
-	}
-	while (e->ndirty > 0) {
-		rc = xv_meta_scan_domain(&e->meta, &store, e->dirty[e->ndirty - 1]);
-		if (rc < 0)
-			return rc;
-		changed |= rc;
-		e->ndirty--;
-	}
-	/* Also after a reconnect, when nothing changed but the old
-	 * connection's watches are gone; it costs nothing otherwise. */
-	if ((rc = xv_xsconn_watch_names(&e->xs, &e->meta)) < 0)
-		return rc;
-	return changed;
+	if (xv_xs_follow_read(&e->xs) < 0)
+		xenstore_lost(e);
 }
 
 /* ---- the kernel and the table -------------------------------------- */
@@ -271,7 +193,7 @@ static int read_xenstat_links(struct xv_engine *e, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	rc = xv_xenstat_read_links(e->xenstat, &e->meta, &probe, &e->links,
+	rc = xv_xenstat_read_links(e->xenstat, &e->xs.meta, &probe, &e->links,
 				   &withheld, err, errlen, chatter, sizeof chatter);
 	e->probe_fd = probe.fd;
 	heard(e, chatter);
@@ -338,7 +260,7 @@ static void sync_table(struct xv_engine *e)
 	drain_links(e);
 
 	struct xv_reconcile in = {
-		.meta = &e->meta,
+		.meta = &e->xs.meta,
 		.links = &e->links,
 		.gone = &e->events.gone,
 		.now = now,
@@ -355,7 +277,7 @@ static void sync_table(struct xv_engine *e)
 	follow_switch(e, now);
 	say(e, XV_LOG_DEBUG, "reconciled %zu links, %zu gone, %zu domains: "
 	    "%zu rows served of %zu known", e->links.n, e->events.gone.n,
-	    e->meta.n, e->table.rows.nactive, e->table.rows.n);
+	    e->xs.meta.n, e->table.rows.nactive, e->table.rows.n);
 	/* New indexes, and devices started or finished, must reach the
 	 * state file before a crash could lose them. */
 	if (e->table.rows.n != rows_before || e->table.sources_changed ||
@@ -370,18 +292,8 @@ static void sync_table(struct xv_engine *e)
 	}
 	xv_link_events_clear(&e->events);
 	/* Settled once a full xenstore picture has been joined. */
-	if (xv_xsconn_is_open(&e->xs) && !e->rescan_all)
+	if (xv_xs_follow_settled(&e->xs))
 		e->settled = true;
-}
-
-static void follow_xenstore(struct xv_engine *e)
-{
-	int rc = read_xenstore(e);
-
-	if (rc < 0) {
-		xenstore_failed(e, rc);
-		e->rescan_all = true;
-	}
 }
 
 static void release(struct xv_engine *e);
@@ -416,9 +328,12 @@ int xv_engine_start(struct xv_engine *e, const struct xv_config *cfg,
 	e->cfg = *cfg;
 	e->hooks = *hooks;
 	snprintf(e->state_path, sizeof e->state_path, "%s", state_path);
-	xv_meta_init(&e->meta, cfg->backend_domid);
+	e->log = (struct xv_log){hooks->log, hooks->ctx};
+	xv_xs_follow_init(&e->xs, cfg->backend_domid, &xv_libxenstore_conn,
+			  &e->xs_conn, &e->log);
+	e->xs.retry_seconds = cfg->refresh_interval;
+	xv_xsconn_init(&e->xs_conn, e->xs.meta.backend_dir);
 	xv_table_init(&e->table);
-	xv_xsconn_init(&e->xs, e->meta.backend_dir);
 	xv_vm_table_init(&e->vms);
 	xv_switch_init(&e->sw);
 	struct utsname uts;
@@ -447,7 +362,7 @@ int xv_engine_start(struct xv_engine *e, const struct xv_config *cfg,
 				      (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 	}
 	switch_address(e);
-	xenstore_connect(e);
+	xv_xs_follow_check(&e->xs);
 	follow_xenstore(e);
 	sync_table(e);
 	/* Rates count from here. */
@@ -462,14 +377,8 @@ int xv_engine_save_pending(struct xv_engine *e)
 
 void xv_engine_refresh(struct xv_engine *e)
 {
-	if (!xv_xsconn_is_open(&e->xs))
-		xenstore_connect(e);
-	else if (xv_xsconn_ping(&e->xs) < 0) {
-		/* A restarted xenstored drops our connection and our
-		 * watches with it; only a request notices. */
-		xenstore_failed(e, -EPIPE);
-		xenstore_connect(e);
-	}
+	if (xv_xs_follow_check(&e->xs))
+		xenstore_lost(e);
 	follow_xenstore(e);
 	sync_table(e);
 	xv_vm_table_sample(&e->vms, &e->cfg, monotonic_ms());
@@ -483,42 +392,11 @@ void xv_engine_refresh(struct xv_engine *e)
 
 void xv_engine_xenstore_ready(struct xv_engine *e)
 {
-	char *path;
-	int rc;
-	bool any = false;
+	int rc = xv_xs_follow_events(&e->xs);
 
-	while ((path = xv_xsconn_next_event(&e->xs, &rc))) {
-		uint32_t domid;
-
-		any = true;
-		say(e, XV_LOG_DEBUG, "xenstore watch: %s", path);
-		switch (xv_meta_watch_scope(&e->meta, path, &domid)) {
-		case XV_WATCH_DOMAIN:
-			rc = mark_dirty(e, domid);
-			break;
-		case XV_WATCH_ALL:
-			e->rescan_all = true;
-			break;
-		case XV_WATCH_INTRODUCED:
-			/* A new domain may own a backend tree already. */
-			e->scan_new = true;
-			break;
-		case XV_WATCH_RELEASED:
-			/* Which domain died is not said: check each. */
-			e->prune = true;
-			break;
-		case XV_WATCH_NONE:
-			break;
-		}
-		free(path);
-		if (rc < 0)
-			break;
-	}
-	if (rc < 0) {
-		xenstore_failed(e, rc);
-		return;
-	}
-	if (!any)
+	if (rc < 0)
+		xenstore_lost(e);
+	if (rc <= 0)
 		return;
 	follow_xenstore(e);
 	sync_table(e);
@@ -538,6 +416,7 @@ void xv_engine_reconfigure(struct xv_engine *e, struct xv_config *cfg)
 	xv_config_free(&e->cfg);
 	e->cfg = *cfg;
 	memset(cfg, 0, sizeof *cfg);
+	e->xs.retry_seconds = e->cfg.refresh_interval;
 	/* Quotas, alarms and the period apply at once, on the usage
 	 * counted so far. */
 	sync_table(e);
@@ -612,7 +491,7 @@ static void release(struct xv_engine *e)
 {
 	xv_xenstat_free(e->xenstat);
 	e->xenstat = NULL;
-	xv_xsconn_close(&e->xs);
+	xv_xs_follow_free(&e->xs);
 	xv_netlink_close(&e->nl);
 	if (e->probe_fd >= 0)
 		close(e->probe_fd);
@@ -622,10 +501,7 @@ static void release(struct xv_engine *e)
 	xv_table_free(&e->table);
 	xv_vm_table_free(&e->vms);
 	xv_switch_free(&e->sw);
-	xv_meta_free(&e->meta);
 	xv_config_free(&e->cfg);
-	free(e->dirty);
-	e->dirty = NULL;
 }
 
 void xv_engine_discard(struct xv_engine *e)
@@ -645,7 +521,7 @@ void xv_engine_stop(struct xv_engine *e)
 
 int xv_engine_xenstore_fd(const struct xv_engine *e)
 {
-	return xv_xsconn_fd(&e->xs);
+	return xv_xs_follow_fd(&e->xs);
 }
 
 int xv_engine_netlink_fd(const struct xv_engine *e)

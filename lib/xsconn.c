@@ -203,3 +203,56 @@ struct xv_store xv_xsconn_store(struct xv_xsconn *c)
 		.ctx = c,
 	};
 }
+
+/* ---- as the xenstore follower's connection ------------------------- */
+
+static int conn_open(void *c, char *err, size_t errlen)
+{
+	return xv_xsconn_open(c, err, errlen);
+}
+
+static void conn_close(void *c)
+{
+	xv_xsconn_close(c);
+}
+
+static bool conn_is_open(const void *c)
+{
+	return xv_xsconn_is_open(c);
+}
+
+static int conn_fd(const void *c)
+{
+	return xv_xsconn_fd(c);
+}
+
+static char *conn_next_event(void *c, int *rc)
+{
+	return xv_xsconn_next_event(c, rc);
+}
+
+static int conn_watch_names(void *c, const struct xv_meta *meta)
+{
+	return xv_xsconn_watch_names(c, meta);
+}
+
+static int conn_ping(void *c)
+{
+	return xv_xsconn_ping(c);
+}
+
+static struct xv_store conn_store(void *c)
+{
+	return xv_xsconn_store(c);
+}
+
+const struct xv_xs_conn_ops xv_libxenstore_conn = {
+	.open = conn_open,
+	.close = conn_close,
+	.is_open = conn_is_open,
+	.fd = conn_fd,
+	.next_event = conn_next_event,
+	.watch_names = conn_watch_names,
+	.ping = conn_ping,
+	.store = conn_store,
+};

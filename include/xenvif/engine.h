@@ -19,22 +19,16 @@
 #include <time.h>
 
 #include "xenvif/config.h"
+#include "xenvif/log.h"
 #include "xenvif/netlink.h"
 #include "xenvif/resources.h"
 #include "xenvif/state_file.h"
 #include "xenvif/switch_view.h"
 #include "xenvif/vif_table.h"
 #include "xenvif/vm_table.h"
+#include "xenvif/xs_follow.h"
 #include "xenvif/xsconn.h"
 #include "xenvif/xsmeta.h"
-
-enum xv_log_level {
-	XV_LOG_ERR,
-	XV_LOG_WARNING,
-	XV_LOG_NOTICE,
-	XV_LOG_INFO,
-	XV_LOG_DEBUG, /* net-snmp debug token "xen-vif-agent" (-D) */
-};
 
 /* Two readings of the master's clock origin this close are the same
  * master: its uptime comes in centiseconds, read a little apart.  A
@@ -55,24 +49,18 @@ struct xv_engine {
 	char state_path[PATH_MAX];
 	struct xv_engine_hooks hooks;
 
-	struct xv_meta meta;
 	struct xv_table table;
 	struct xv_vm_table vms;
 	struct xv_switch sw;    /* dom0 as a switch: the ports */
 	char system[128];       /* the kernel and machine, for sysDescr */
-	struct xv_xsconn xs;
+	struct xv_log log;
+	struct xv_xsconn xs_conn;
+	struct xv_xs_follow xs;  /* xenstore, through xs_conn */
 	struct xv_netlink nl;
 	struct xv_linkset links;
 	struct xv_link_events events;
 	char boot_id[40];
 	int64_t uptime_origin;  /* wall-clock millisecond of TimeStamp 0 */
-
-	/* What xenstore must tell us again. */
-	bool rescan_all;        /* everything */
-	bool scan_new;          /* domains without a record */
-	bool prune;             /* which known domains died */
-	uint32_t *dirty;        /* domains to re-read, sorted */
-	size_t ndirty, capdirty;
 
 	/* Continuity: rows first seen before the first full picture,
 	 * with no saved state, may have had counters before. */
@@ -80,7 +68,7 @@ struct xv_engine {
 	bool settled;
 
 	/* Report a failing resource once, and its recovery once. */
-	bool xs_failed, nl_failed, save_failed, overrun_logged;
+	bool nl_failed, save_failed, overrun_logged;
 
 	struct xv_xenstat *xenstat;     /* opened on first use */
 	int probe_fd;                   /* counterSource xenstat: for ioctls */

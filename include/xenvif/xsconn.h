@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "xenvif/xs_follow.h"
 #include "xenvif/xsmeta.h"
 
 struct xs_handle;
@@ -53,5 +54,9 @@ int xv_xsconn_watch_names(struct xv_xsconn *c, const struct xv_meta *meta);
 int xv_xsconn_ping(struct xv_xsconn *c);
 
 struct xv_store xv_xsconn_store(struct xv_xsconn *c);
+
+/* These functions as the xenstore follower's connection (conn: a
+ * struct xv_xsconn). */
+extern const struct xv_xs_conn_ops xv_libxenstore_conn;
 
 #endif
