@@ -130,8 +130,7 @@ int xv_engine_save(struct xv_engine *e)
  * next time. */
 static void xenstore_lost(struct xv_engine *e)
 {
-	xv_xenstat_free(e->xenstat);
-	e->xenstat = NULL;
+	xv_hypervisor_renew(&e->hv);
 }
 
 static void follow_xenstore(struct xv_engine *e)
@@ -166,50 +165,12 @@ static bool sysfs_nodename(void *ctx, const char *ifname, uint32_t *domid,
 	return ok;
 }
 
-/* libxenstat's complaints, once each, not on every read. */
-static void heard(struct xv_engine *e, const char *chatter)
-{
-	if (chatter[0] && strcmp(chatter, e->chatter) != 0) {
-		say(e, XV_LOG_NOTICE, "libxenstat: %s", chatter);
-		snprintf(e->chatter, sizeof e->chatter, "%s", chatter);
-	}
-}
-
-static bool from_xenstat(const struct xv_engine *e)
-{
-	return e->cfg.counter_source == XV_COUNTERS_XENSTAT;
-}
-
-/* counterSource xenstat: libxenstat's network statistics as links. */
-static int read_xenstat_links(struct xv_engine *e, char *err, size_t errlen)
-{
-	struct xv_kernel_probe probe = {.fd = e->probe_fd,
-					.sysfs_root = e->cfg.sysfs_root};
-	char chatter[sizeof e->chatter];
-	size_t withheld;
-	int rc;
-
-	if (!e->xenstat && !(e->xenstat = xv_xenstat_new())) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	rc = xv_xenstat_read_links(e->xenstat, &e->xs.meta, &probe, &e->links,
-				   &withheld, err, errlen, chatter, sizeof chatter);
-	e->probe_fd = probe.fd;
-	heard(e, chatter);
-	if (withheld)
-		say(e, XV_LOG_DEBUG, "%zu device(s) replaced while libxenstat "
-		    "read: their counters wait for the next refresh", withheld);
-	return rc;
-}
-
 static void drain_links(struct xv_engine *e)
 {
 	char err[256];
 
-	if (from_xenstat(e))
-		return; /* no link notifications */
-	if (xv_netlink_drain(&e->nl, &e->events, err, sizeof err) < 0 && !e->nl_failed) {
+	if (e->source.ops->drain(e->source.src, &e->events, err, sizeof err) < 0 &&
+	    !e->nl_failed) {
 		say(e, XV_LOG_ERR, "%s", err);
 		e->nl_failed = true;
 	}
@@ -246,8 +207,8 @@ static void sync_table(struct xv_engine *e)
 	/* Notifications first: a link deleted before the dump must not
 	 * be retired without its final counters. */
 	drain_links(e);
-	if ((from_xenstat(e) ? read_xenstat_links(e, err, sizeof err)
-			     : xv_netlink_dump(&e->nl, &e->links, err, sizeof err)) < 0) {
+	if (e->source.ops->read(e->source.src, &e->xs.meta, &e->links, err,
+				sizeof err) < 0) {
 		if (!e->nl_failed)
 			say(e, XV_LOG_ERR, "%s; keeping the last counters", err);
 		e->nl_failed = true;
@@ -255,7 +216,7 @@ static void sync_table(struct xv_engine *e)
 	}
 	if (e->nl_failed)
 		say(e, XV_LOG_NOTICE, "reading %s counters again",
-		    from_xenstat(e) ? "libxenstat's" : "kernel");
+		    e->source.ops->what);
 	e->nl_failed = false;
 	drain_links(e);
 
@@ -341,7 +302,13 @@ int xv_engine_start(struct xv_engine *e, const struct xv_config *cfg,
 		snprintf(e->system, sizeof e->system, "%.40s %.40s %.20s", uts.sysname,
 			 uts.release, uts.machine);
 	e->nl.dump_fd = e->nl.event_fd = -1;
-	e->probe_fd = -1;
+	e->hv.log = &e->log;
+	e->xenstat_counters = (struct xv_xenstat_counters){
+		&e->hv, {.fd = -1, .sysfs_root = e->cfg.sysfs_root}, &e->log};
+	e->source = cfg->counter_source == XV_COUNTERS_XENSTAT
+			    ? (struct xv_collector){&xv_xenstat_collector,
+							 &e->xenstat_counters}
+			    : (struct xv_collector){&xv_netlink_collector, &e->nl};
 	xv_state_boot_id(e->boot_id);
 	if (!e->boot_id[0])
 		say(e, XV_LOG_WARNING, "cannot read the kernel's boot id: a state "
@@ -350,7 +317,7 @@ int xv_engine_start(struct xv_engine *e, const struct xv_config *cfg,
 	e->uptime_origin = hooks->origin_ms(hooks->ctx);
 
 	if ((rc = load_state(e, err, errlen)) < 0 ||
-	    (!from_xenstat(e) && (rc = xv_netlink_open(&e->nl, err, errlen)) < 0)) {
+	    (rc = e->source.ops->open(e->source.src, err, errlen)) < 0) {
 		release(e);
 		return rc;
 	}
@@ -429,14 +396,15 @@ void xv_engine_reconfigure(struct xv_engine *e, struct xv_config *cfg)
 void xv_engine_read_resources(struct xv_engine *e)
 {
 	struct xv_resource_set set = {0};
-	char err[256], chatter[sizeof e->chatter];
+	struct xv_xenstat *handle = xv_hypervisor_xenstat(&e->hv);
+	char err[256], chatter[sizeof e->hv.chatter];
 	int rc;
 
-	if (!e->xenstat && !(e->xenstat = xv_xenstat_new()))
+	if (!handle)
 		return;
-	rc = xv_xenstat_resources(e->xenstat, &set, err, sizeof err, chatter,
+	rc = xv_xenstat_resources(handle, &set, err, sizeof err, chatter,
 				  sizeof chatter);
-	heard(e, chatter);
+	xv_hypervisor_heard(&e->hv, chatter);
 	if (rc < 0) {
 		if (!e->resources_failed)
 			say(e, XV_LOG_WARNING, "%s; VM state, vcpus, memory and CPU "
@@ -489,13 +457,9 @@ void xv_engine_rebase_clock(struct xv_engine *e, int64_t delta_ticks,
 /* Frees everything the engine holds (its configuration included). */
 static void release(struct xv_engine *e)
 {
-	xv_xenstat_free(e->xenstat);
-	e->xenstat = NULL;
+	xv_hypervisor_renew(&e->hv);
 	xv_xs_follow_free(&e->xs);
-	xv_netlink_close(&e->nl);
-	if (e->probe_fd >= 0)
-		close(e->probe_fd);
-	e->probe_fd = -1;
+	e->source.ops->close(e->source.src);
 	xv_linkset_free(&e->links);
 	xv_link_events_free(&e->events);
 	xv_table_free(&e->table);
@@ -513,7 +477,7 @@ void xv_engine_stop(struct xv_engine *e)
 {
 	/* A device deleted since the last refresh: its final counters
 	 * wait in the notification socket. */
-	if (e->nl.event_fd >= 0)
+	if (e->source.ops->fd(e->source.src) >= 0)
 		sync_table(e);
 	xv_engine_save(e);
 	release(e);
@@ -526,5 +490,5 @@ int xv_engine_xenstore_fd(const struct xv_engine *e)
 
 int xv_engine_netlink_fd(const struct xv_engine *e)
 {
-	return e->nl.event_fd;
+	return e->source.ops->fd(e->source.src);
 }

@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "xenvif/config.h"
+#include "xenvif/collector.h"
 #include "xenvif/log.h"
 #include "xenvif/netlink.h"
 #include "xenvif/resources.h"
@@ -70,10 +71,11 @@ struct xv_engine {
 	/* Report a failing resource once, and its recovery once. */
 	bool nl_failed, save_failed, overrun_logged;
 
-	struct xv_xenstat *xenstat;     /* opened on first use */
-	int probe_fd;                   /* counterSource xenstat: for ioctls */
+	/* Where the counters come from: nl or xenstat_counters. */
+	struct xv_collector source;
+	struct xv_xenstat_counters xenstat_counters;
+	struct xv_hypervisor hv;        /* libxenstat, for resources too */
 	bool resources_failed;
-	char chatter[256];              /* libxenstat's last stderr line logged */
 	time_t last_save;       /* CLOCK_MONOTONIC seconds */
 	bool save_soon;
 };
