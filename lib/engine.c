@@ -290,8 +290,9 @@ int xv_engine_start(struct xv_engine *e, const struct xv_config *cfg,
 	e->hooks = *hooks;
 	snprintf(e->state_path, sizeof e->state_path, "%s", state_path);
 	e->log = (struct xv_log){hooks->log, hooks->ctx};
-	xv_xs_follow_init(&e->xs, cfg->backend_domid, &xv_libxenstore_conn,
-			  &e->xs_conn, &e->log);
+	xv_xs_follow_init(&e->xs, cfg->backend_domid,
+			  hooks->xs_ops ? hooks->xs_ops : &xv_libxenstore_conn,
+			  hooks->xs_ops ? hooks->xs_conn : &e->xs_conn, &e->log);
 	e->xs.retry_seconds = cfg->refresh_interval;
 	xv_xsconn_init(&e->xs_conn, e->xs.meta.backend_dir);
 	xv_table_init(&e->table);
@@ -305,9 +306,10 @@ int xv_engine_start(struct xv_engine *e, const struct xv_config *cfg,
 	e->hv.log = &e->log;
 	e->xenstat_counters = (struct xv_xenstat_counters){
 		&e->hv, {.fd = -1, .sysfs_root = e->cfg.sysfs_root}, &e->log};
-	e->source = cfg->counter_source == XV_COUNTERS_XENSTAT
+	e->source = hooks->collector.ops ? hooks->collector
+		    : cfg->counter_source == XV_COUNTERS_XENSTAT
 			    ? (struct xv_collector){&xv_xenstat_collector,
-							 &e->xenstat_counters}
+						    &e->xenstat_counters}
 			    : (struct xv_collector){&xv_netlink_collector, &e->nl};
 	xv_state_boot_id(e->boot_id);
 	if (!e->boot_id[0])

@@ -43,6 +43,11 @@ struct xv_engine_hooks {
 	int64_t (*origin_ms)(void *ctx);
 	void (*log)(void *ctx, enum xv_log_level level, const char *msg);
 	void *ctx;
+	/* What the engine reads, if not the real ones (tests): a xenstore
+	 * connection, and a counter collector. */
+	const struct xv_xs_conn_ops *xs_ops;
+	void *xs_conn;
+	struct xv_collector collector;
 };
 
 struct xv_engine {
