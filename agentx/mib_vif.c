@@ -5,7 +5,7 @@
 #include "mib_oids.h"
 #include "xenvif/text.h"
 
-static uint32_t vm_ref(const struct xv_vm_table *vms, const struct xv_row *row)
+static uint32_t vm_ref(const struct xv_vm_table *vms, const struct xv_vif_row *row)
 {
 	char key[XV_TEXT_MAX + 64];
 	struct xv_vm *vm;
@@ -19,7 +19,7 @@ static uint32_t vm_ref(const struct xv_vm_table *vms, const struct xv_row *row)
 /* The row's discontinuity in the clock of the context served: the
  * switch keeps its own copy, which a new master does not reset. */
 static uint32_t discontinuity(const struct xv_mib_vif_ctx *ctx,
-			      const struct xv_row *row)
+			      const struct xv_vif_row *row)
 {
 	const struct xv_port *p;
 
@@ -29,7 +29,7 @@ static uint32_t discontinuity(const struct xv_mib_vif_ctx *ctx,
 	return p ? p->discontinuity : xv_switch_stamp(ctx->clock, row->discontinuity);
 }
 
-bool xv_mib_vif_column(const struct xv_mib_vif_ctx *ctx, const struct xv_row *row,
+bool xv_mib_vif_column(const struct xv_mib_vif_ctx *ctx, const struct xv_vif_row *row,
 		       int column, struct xv_mib_value *out)
 {
 	static const enum xv_counter counter_of[] = {
@@ -105,7 +105,7 @@ bool xv_mib_vif_column(const struct xv_mib_vif_ctx *ctx, const struct xv_row *ro
 static bool column(const void *ctx, const void *row, int col,
 		   struct xv_mib_value *out)
 {
-	return xv_mib_vif_column(ctx, xv_row_of((struct xv_entry *)row), col, out);
+	return xv_mib_vif_column(ctx, xv_vif_row_of((struct xv_entry *)row), col, out);
 }
 
 void xv_mib_vif_describe(struct xv_mib_table *t, const struct xv_mib_vif_ctx *ctx)

@@ -11,7 +11,7 @@
  * in the default context and in the switch's, whose TimeStamps are in
  * the switch's clock (clock set) instead of the master agent's. */
 struct xv_mib_vif_ctx {
-	const struct xv_table *vifs;
+	const struct xv_vif_table *vifs;
 	const struct xv_vm_table *vms; /* resolves xenVifVmRef */
 	const struct xv_switch *clock; /* NULL: the master agent's clock */
 };
@@ -21,7 +21,7 @@ struct xv_mib_vif_ctx {
  * GET, GETNEXT and notifications.  False if the row has no instance of
  * it (no well-formed MAC) or the column is not readable.
  */
-bool xv_mib_vif_column(const struct xv_mib_vif_ctx *ctx, const struct xv_row *row,
+bool xv_mib_vif_column(const struct xv_mib_vif_ctx *ctx, const struct xv_vif_row *row,
 		       int column, struct xv_mib_value *out);
 
 /* The table's description, for the handler and for tests. */

@@ -62,7 +62,7 @@ int main(int argc, char **argv)
 	struct xv_linkset links = {0};
 	struct xv_xsconn xs;
 	struct xv_meta meta;
-	struct xv_table table;
+	struct xv_vif_table table;
 	struct xv_vm_table vms;
 	struct xv_config cfg;
 	struct xv_store store;
@@ -92,7 +92,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "refresh_cost: cannot read xenstore\n");
 		return 1;
 	}
-	xv_table_init(&table);
+	xv_vif_table_init(&table);
 	xv_vm_table_init(&vms);
 	for (int i = 0; i <= cycles; i++) {
 		struct xv_linkset gone = {0};
@@ -101,7 +101,7 @@ int main(int argc, char **argv)
 		double t0 = now_ms();
 
 		xv_netlink_dump(&nl, &links, err, sizeof err);
-		xv_table_reconcile(&table, &in);
+		xv_vif_table_reconcile(&table, &in);
 		xv_vm_table_update(&vms, &table, &cfg, time(NULL));
 		if (i > 0) /* the first one builds the rows */
 			ms[i - 1] = now_ms() - t0;
@@ -134,7 +134,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "refresh_cost: no hypervisor for libxenstat: %s\n",
 			strerror(errno));
 	}
-	xv_table_free(&table);
+	xv_vif_table_free(&table);
 	xv_vm_table_free(&vms);
 
 	/* The agent's refresh with counterSource xenstat. */
@@ -144,7 +144,7 @@ int main(int argc, char **argv)
 	size_t withheld;
 	int failed = 0;
 
-	xv_table_init(&table);
+	xv_vif_table_init(&table);
 	xv_vm_table_init(&vms);
 	for (int i = 0; x && i <= cycles; i++) {
 		struct xv_reconcile in = {.meta = &meta, .links = &links, .now = 1};
@@ -154,7 +154,7 @@ int main(int argc, char **argv)
 					  err, sizeof err, chatter,
 					  sizeof chatter) < 0)
 			failed++;
-		xv_table_reconcile(&table, &in);
+		xv_vif_table_reconcile(&table, &in);
 		xv_vm_table_update(&vms, &table, &cfg, time(NULL));
 		if (i > 0)
 			ms[i - 1] = now_ms() - t0;
@@ -166,7 +166,7 @@ int main(int argc, char **argv)
 	xv_xenstat_free(x);
 	if (probe.fd >= 0)
 		close(probe.fd);
-	xv_table_free(&table);
+	xv_vif_table_free(&table);
 	xv_vm_table_free(&vms);
 	xv_meta_free(&meta);
 	xv_xsconn_close(&xs);

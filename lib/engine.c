@@ -230,7 +230,7 @@ static void sync_table(struct xv_engine *e)
 		.nodename = sysfs_nodename,
 		.nodename_ctx = e,
 	};
-	if (xv_table_reconcile(&e->table, &in) < 0)
+	if (xv_vif_table_reconcile(&e->table, &in) < 0)
 		say(e, XV_LOG_ERR, "out of memory while updating the table; "
 		    "trying again at the next refresh");
 	if (xv_vm_table_update(&e->vms, &e->table, &e->cfg, time(NULL)) < 0)
@@ -295,7 +295,7 @@ int xv_engine_start(struct xv_engine *e, const struct xv_config *cfg,
 			  hooks->xs_ops ? hooks->xs_conn : &e->xs_conn, &e->log);
 	e->xs.retry_seconds = cfg->refresh_interval;
 	xv_xsconn_init(&e->xs_conn, e->xs.meta.backend_dir);
-	xv_table_init(&e->table);
+	xv_vif_table_init(&e->table);
 	xv_vm_table_init(&e->vms);
 	xv_switch_init(&e->sw);
 	struct utsname uts;
@@ -446,7 +446,7 @@ void xv_engine_rebase_clock(struct xv_engine *e, int64_t delta_ticks,
 			    int64_t origin_ms)
 {
 	for (size_t i = 0; i < e->table.rows.n; i++) {
-		struct xv_row *row = xv_table_row(&e->table, i);
+		struct xv_vif_row *row = xv_vif_table_row(&e->table, i);
 
 		row->discontinuity = rebase(row->discontinuity, delta_ticks);
 	}
@@ -464,7 +464,7 @@ static void release(struct xv_engine *e)
 	e->source.ops->close(e->source.src);
 	xv_linkset_free(&e->links);
 	xv_link_events_free(&e->events);
-	xv_table_free(&e->table);
+	xv_vif_table_free(&e->table);
 	xv_vm_table_free(&e->vms);
 	xv_switch_free(&e->sw);
 	xv_config_free(&e->cfg);

@@ -175,7 +175,7 @@ static void write_switch(struct writer *w, const struct xv_switch *sw)
 	}
 }
 
-static void write_records(struct writer *w, const struct xv_table *t,
+static void write_records(struct writer *w, const struct xv_vif_table *t,
 			  const struct xv_vm_table *vms, const struct xv_switch *sw,
 			  const struct xv_state_info *info)
 {
@@ -184,7 +184,7 @@ static void write_records(struct writer *w, const struct xv_table *t,
 	emit(w, "saved %" PRId64 "\n", info->saved);
 	emit(w, "uptime-origin %" PRId64 "\n", info->uptime_origin);
 	for (size_t i = 0; i < t->rows.n; i++) {
-		const struct xv_row *row = xv_table_row(t, i);
+		const struct xv_vif_row *row = xv_vif_table_row(t, i);
 		char key[1024]; /* a key is at most 266 octets, 3 each escaped */
 
 		escape_word(key, sizeof key, row->entry.key);
@@ -220,7 +220,7 @@ static int sync_directory(const char *path)
 	return rc;
 }
 
-int xv_state_save(const char *path, const struct xv_table *t,
+int xv_state_save(const char *path, const struct xv_vif_table *t,
 		  const struct xv_vm_table *vms, const struct xv_switch *sw,
 		  const struct xv_state_info *info, char *err, size_t errlen)
 {
@@ -318,8 +318,8 @@ static bool parse_counters(char **save, struct xv_counters *c)
 	return strtok_r(NULL, " ", save) == NULL;
 }
 
-static int parse_row(struct reader *r, char **save, struct xv_table *t,
-		     struct xv_row **row)
+static int parse_row(struct reader *r, char **save, struct xv_vif_table *t,
+		     struct xv_vif_row **row)
 {
 	uint64_t index, disc;
 	char *key;
@@ -333,7 +333,7 @@ static int parse_row(struct reader *r, char **save, struct xv_table *t,
 		return bad(r, "row: bad key");
 	if (!parse_u64(strtok_r(NULL, " ", save), &disc) || disc > UINT32_MAX)
 		return bad(r, "row: bad discontinuity time");
-	rc = xv_table_add(t, (uint32_t)index, key, row);
+	rc = xv_vif_table_add(t, (uint32_t)index, key, row);
 	if (rc == -EEXIST)
 		return bad(r, "row: index or key appears twice");
 	if (rc < 0)
@@ -344,7 +344,7 @@ static int parse_row(struct reader *r, char **save, struct xv_table *t,
 	return 0;
 }
 
-static int parse_source(struct reader *r, char **save, struct xv_row *row,
+static int parse_source(struct reader *r, char **save, struct xv_vif_row *row,
 			bool keep)
 {
 	int64_t ifindex, emu;
@@ -363,7 +363,7 @@ static int parse_source(struct reader *r, char **save, struct xv_row *row,
 		return bad(r, "source: bad device name");
 	if (!parse_counters(save, &last))
 		return bad(r, "source: bad counters");
-	if (keep && xv_row_add_source(row, (int)ifindex, emu == 1, name, &last) < 0)
+	if (keep && xv_vif_row_add_source(row, (int)ifindex, emu == 1, name, &last) < 0)
 		return no_memory(r);
 	return 0;
 }
@@ -498,7 +498,7 @@ static bool parse_flag(char *word, bool *out)
 	return true;
 }
 
-static int parse_port(struct reader *r, char **save, const struct xv_table *t,
+static int parse_port(struct reader *r, char **save, const struct xv_vif_table *t,
 		      struct xv_switch *sw, size_t *nports)
 {
 	uint64_t index, number, change, disc, devid, rate, mtu;
@@ -627,12 +627,12 @@ static int parse_end(struct reader *r, char *line, uint32_t crc, size_t rows,
 	return 0;
 }
 
-static int parse_file(struct reader *r, FILE *f, struct xv_table *t,
+static int parse_file(struct reader *r, FILE *f, struct xv_vif_table *t,
 		      struct xv_vm_table *vms, struct xv_switch *sw,
 		      const char *boot_id, struct xv_state_info *info)
 {
 	char line[XV_STATE_LINE_MAX + 2];
-	struct xv_row *row = NULL;
+	struct xv_vif_row *row = NULL;
 	uint32_t crc = 0;
 	size_t nports = 0;
 	bool keep_sources = true, ended = false, switch_seen = false;
@@ -698,7 +698,7 @@ static int parse_file(struct reader *r, FILE *f, struct xv_table *t,
 	return 0;
 }
 
-int xv_state_load(const char *path, struct xv_table *t, struct xv_vm_table *vms,
+int xv_state_load(const char *path, struct xv_vif_table *t, struct xv_vm_table *vms,
 		  struct xv_switch *sw, const char *boot_id,
 		  struct xv_state_info *info, char *err, size_t errlen)
 {
@@ -719,8 +719,8 @@ int xv_state_load(const char *path, struct xv_table *t, struct xv_vm_table *vms,
 			xv_switch_free(sw);
 			xv_switch_init(sw);
 		}
-		xv_table_free(t);
-		xv_table_init(t);
+		xv_vif_table_free(t);
+		xv_vif_table_init(t);
 		xv_vm_table_free(vms);
 		xv_vm_table_init(vms);
 	}

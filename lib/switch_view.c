@@ -81,7 +81,7 @@ struct xv_port *xv_switch_find(const struct xv_switch *sw, uint32_t index)
 }
 
 /* A port for a row, under the row's index and key. */
-static int insert_port(struct xv_switch *sw, struct xv_row *row,
+static int insert_port(struct xv_switch *sw, struct xv_vif_row *row,
 		       struct xv_port **out)
 {
 	struct xv_port *p = calloc(1, sizeof *p);
@@ -104,10 +104,10 @@ static int insert_port(struct xv_switch *sw, struct xv_row *row,
 	return 0;
 }
 
-int xv_switch_add(struct xv_switch *sw, const struct xv_table *table,
+int xv_switch_add(struct xv_switch *sw, const struct xv_vif_table *table,
 		  uint32_t index, struct xv_port **out)
 {
-	struct xv_row *row = xv_table_find_index(table, index);
+	struct xv_vif_row *row = xv_vif_table_find_index(table, index);
 
 	if (!row)
 		return -ENOENT;
@@ -123,7 +123,7 @@ uint64_t xv_port_speed(const struct xv_port *p, const struct xv_switch_config *c
 /* ---- what a port shows ------------------------------------------- */
 
 /* Takes the row's metadata; true if anything shown changed. */
-static bool snapshot(struct xv_port *p, const struct xv_row *row, bool *nomem)
+static bool snapshot(struct xv_port *p, const struct xv_vif_row *row, bool *nomem)
 {
 	const char *name = row->domain_name ? row->domain_name : "";
 	bool changed = false;
@@ -446,7 +446,7 @@ static bool follow_row(struct xv_switch *sw, struct xv_port *p,
 		       const struct xv_switch_input *in, bool *shown, bool *nomem)
 {
 	bool was_in = p->entry.active, was_up = p->up;
-	struct xv_row *row = p->row;
+	struct xv_vif_row *row = p->row;
 
 	/* Only a running VM's MAC is in the forwarding table. */
 	if (p->running != row->entry.active)
@@ -519,7 +519,7 @@ static void system_texts(struct xv_switch *sw, const struct xv_switch_input *in)
 
 int xv_switch_update(struct xv_switch *sw, const struct xv_switch_input *in)
 {
-	const struct xv_table *t = in->table;
+	const struct xv_vif_table *t = in->table;
 	bool came_or_left = false, shown = false, nomem = false;
 
 	system_texts(sw, in);
@@ -530,7 +530,7 @@ int xv_switch_update(struct xv_switch *sw, const struct xv_switch_input *in)
 	}
 	/* A port for each row served that has none yet. */
 	for (size_t i = 0; i < t->rows.nactive; i++) {
-		struct xv_row *row = xv_table_served(t, i);
+		struct xv_vif_row *row = xv_vif_table_served(t, i);
 		struct xv_port *p = xv_switch_find(sw, row->entry.index);
 
 		if (p) {

@@ -25,7 +25,7 @@ struct xv_nodename_cache {
 struct name_entry {
 	char name[IF_NAMESIZE];
 	bool emu;
-	struct xv_row *row;
+	struct xv_vif_row *row;
 };
 
 struct name_map {
@@ -33,7 +33,7 @@ struct name_map {
 	size_t n, cap;
 };
 
-void xv_table_init(struct xv_table *t)
+void xv_vif_table_init(struct xv_vif_table *t)
 {
 	memset(t, 0, sizeof *t);
 	xv_registry_init(&t->rows);
@@ -41,7 +41,7 @@ void xv_table_init(struct xv_table *t)
 
 static void row_free(struct xv_entry *e)
 {
-	struct xv_row *row = xv_row_of(e);
+	struct xv_vif_row *row = xv_vif_row_of(e);
 
 	free(row->entry.key);
 	free(row->sources);
@@ -52,7 +52,7 @@ static void row_free(struct xv_entry *e)
 	free(row);
 }
 
-void xv_table_free(struct xv_table *t)
+void xv_vif_table_free(struct xv_vif_table *t)
 {
 	xv_registry_free(&t->rows, row_free);
 	if (t->nodenames) {
@@ -64,21 +64,21 @@ void xv_table_free(struct xv_table *t)
 
 /* ---- identity ------------------------------------------------------ */
 
-struct xv_row *xv_table_find_index(const struct xv_table *t, uint32_t index)
+struct xv_vif_row *xv_vif_table_find_index(const struct xv_vif_table *t, uint32_t index)
 {
 	struct xv_entry *e = xv_registry_find_index(&t->rows, index);
 
-	return e ? xv_row_of(e) : NULL;
+	return e ? xv_vif_row_of(e) : NULL;
 }
 
-struct xv_row *xv_table_find_key(const struct xv_table *t, const char *key)
+struct xv_vif_row *xv_vif_table_find_key(const struct xv_vif_table *t, const char *key)
 {
 	struct xv_entry *e = xv_registry_find_key(&t->rows, key);
 
-	return e ? xv_row_of(e) : NULL;
+	return e ? xv_vif_row_of(e) : NULL;
 }
 
-bool xv_row_key(const struct xv_domain_meta *dom, const struct xv_vif_meta *vif,
+bool xv_vif_row_key(const struct xv_domain_meta *dom, const struct xv_vif_meta *vif,
 		char *buf, size_t bufsz)
 {
 	int len;
@@ -94,10 +94,10 @@ bool xv_row_key(const struct xv_domain_meta *dom, const struct xv_vif_meta *vif,
 	return len > 0 && (size_t)len < bufsz;
 }
 
-int xv_table_add(struct xv_table *t, uint32_t index, const char *key,
-		 struct xv_row **out)
+int xv_vif_table_add(struct xv_vif_table *t, uint32_t index, const char *key,
+		 struct xv_vif_row **out)
 {
-	struct xv_row *row = calloc(1, sizeof *row);
+	struct xv_vif_row *row = calloc(1, sizeof *row);
 	int rc;
 
 	if (!row || !(row->entry.key = strdup(key))) {
@@ -114,7 +114,7 @@ int xv_table_add(struct xv_table *t, uint32_t index, const char *key,
 	return 0;
 }
 
-int xv_row_add_source(struct xv_row *row, int ifindex, bool emu,
+int xv_vif_row_add_source(struct xv_vif_row *row, int ifindex, bool emu,
 		      const char *name, const struct xv_counters *last)
 {
 	struct xv_source *s = xv_grow(row->sources, &row->capsources, row->nsources,
@@ -150,7 +150,7 @@ static int set_text(char **field, const char *value, bool *changed)
 	return 0;
 }
 
-static int apply_meta(struct xv_row *row, const struct xv_domain_meta *dom,
+static int apply_meta(struct xv_vif_row *row, const struct xv_domain_meta *dom,
 		      const struct xv_vif_meta *vif, bool *changed)
 {
 	int rc = 0;
@@ -175,7 +175,7 @@ static int apply_meta(struct xv_row *row, const struct xv_domain_meta *dom,
 /* ---- names --------------------------------------------------------- */
 
 static int name_map_add(struct name_map *m, const char *name, bool emu,
-			struct xv_row *row)
+			struct xv_vif_row *row)
 {
 	struct name_entry *v;
 
@@ -194,7 +194,7 @@ static int name_map_add(struct name_map *m, const char *name, bool emu,
 /* The vif's own name and the default vifD.N (the device has it until
  * the hotplug script renames it), each with its -emu tap. */
 static int name_map_add_vif(struct name_map *m, const struct xv_domain_meta *dom,
-			    const struct xv_vif_meta *vif, struct xv_row *row)
+			    const struct xv_vif_meta *vif, struct xv_vif_row *row)
 {
 	char name[XV_TEXT_MAX + 8];
 	int rc = 0;
@@ -264,7 +264,7 @@ nodename_lookup(struct xv_nodename_cache *c, const struct xv_nodename_cache *old
 
 /* Final counters of a deleted device: newer than any dump, so only
  * what moved forward counts. */
-static void advance_final(struct xv_row *row, struct xv_source *s,
+static void advance_final(struct xv_vif_row *row, struct xv_source *s,
 			  const struct xv_counters *final)
 {
 	for (int i = 0; i < XV_NCOUNTERS; i++) {
@@ -275,7 +275,7 @@ static void advance_final(struct xv_row *row, struct xv_source *s,
 	}
 }
 
-static struct xv_source *row_source(struct xv_row *row, int ifindex)
+static struct xv_source *row_source(struct xv_vif_row *row, int ifindex)
 {
 	for (size_t i = 0; i < row->nsources; i++)
 		if (row->sources[i].ifindex == ifindex)
@@ -286,7 +286,7 @@ static struct xv_source *row_source(struct xv_row *row, int ifindex)
 /* Where each kernel device's counters go: the rows' sources by ifindex. */
 struct source_ref {
 	int ifindex;
-	struct xv_row *row;
+	struct xv_vif_row *row;
 };
 
 static int compare_source_ref(const void *a, const void *b)
@@ -296,19 +296,19 @@ static int compare_source_ref(const void *a, const void *b)
 	return (x->ifindex > y->ifindex) - (x->ifindex < y->ifindex);
 }
 
-static struct source_ref *source_refs(const struct xv_table *t, size_t *count)
+static struct source_ref *source_refs(const struct xv_vif_table *t, size_t *count)
 {
 	size_t n = 0;
 	struct source_ref *refs;
 
 	for (size_t i = 0; i < t->rows.n; i++)
-		n += xv_table_row(t, i)->nsources;
+		n += xv_vif_table_row(t, i)->nsources;
 	refs = malloc((n ? n : 1) * sizeof *refs);
 	if (!refs)
 		return NULL;
 	n = 0;
 	for (size_t i = 0; i < t->rows.n; i++) {
-		struct xv_row *row = xv_table_row(t, i);
+		struct xv_vif_row *row = xv_vif_table_row(t, i);
 
 		for (size_t j = 0; j < row->nsources; j++) {
 			row->sources[j].seen = false;
@@ -322,7 +322,7 @@ static struct source_ref *source_refs(const struct xv_table *t, size_t *count)
 	return refs;
 }
 
-static struct xv_row *find_source_row(const struct source_ref *refs, size_t n,
+static struct xv_vif_row *find_source_row(const struct source_ref *refs, size_t n,
 				      int ifindex)
 {
 	struct source_ref key = {.ifindex = ifindex};
@@ -335,7 +335,7 @@ static struct xv_row *find_source_row(const struct source_ref *refs, size_t n,
 }
 
 /* The row of a live vif (D, N), or NULL. */
-static struct xv_row *vif_row(const struct xv_table *t,
+static struct xv_vif_row *vif_row(const struct xv_vif_table *t,
 			      const struct xv_meta *meta, uint32_t domid,
 			      uint32_t devid)
 {
@@ -343,14 +343,14 @@ static struct xv_row *vif_row(const struct xv_table *t,
 	const struct xv_vif_meta *vif = dom ? xv_meta_find_vif(dom, devid) : NULL;
 	char key[XV_TEXT_MAX + 64];
 
-	if (!vif || !xv_row_key(dom, vif, key, sizeof key))
+	if (!vif || !xv_vif_row_key(dom, vif, key, sizeof key))
 		return NULL;
-	return xv_table_find_key(t, key);
+	return xv_vif_table_find_key(t, key);
 }
 
 /* Which row a device not yet counted belongs to, and whether it is
  * the emulated tap. */
-static struct xv_row *resolve_link(struct xv_table *t,
+static struct xv_vif_row *resolve_link(struct xv_vif_table *t,
 				   const struct xv_reconcile *in,
 				   const struct name_map *names,
 				   struct xv_nodename_cache *cache,
@@ -381,12 +381,12 @@ static struct xv_row *resolve_link(struct xv_table *t,
 
 /* Moves a device's source to another row, keeping its last reading:
  * what it carries from now on is the new row's. */
-static struct xv_source *move_source(struct xv_row *from, struct xv_row *to,
+static struct xv_source *move_source(struct xv_vif_row *from, struct xv_vif_row *to,
 				     int ifindex, bool emu)
 {
 	struct xv_source *s = row_source(from, ifindex), moved = *s;
 
-	if (xv_row_add_source(to, moved.ifindex, emu, moved.name, &moved.last) < 0)
+	if (xv_vif_row_add_source(to, moved.ifindex, emu, moved.name, &moved.last) < 0)
 		return s; /* stays: counting on where it was beats losing it */
 	*s = from->sources[--from->nsources];
 	return &to->sources[to->nsources - 1];
@@ -394,7 +394,7 @@ static struct xv_source *move_source(struct xv_row *from, struct xv_row *to,
 
 /* Reads every link into the rows.  *counted is false if nothing could
  * be read (no memory): the rows must then be left as they are. */
-static int count_links(struct xv_table *t, const struct xv_reconcile *in,
+static int count_links(struct xv_vif_table *t, const struct xv_reconcile *in,
 		       const struct name_map *names, bool *counted)
 {
 	struct xv_nodename_cache old = {0}, cache = {0};
@@ -419,7 +419,7 @@ static int count_links(struct xv_table *t, const struct xv_reconcile *in,
 	*counted = true;
 	for (size_t i = 0; i < in->links->n; i++) {
 		const struct xv_link *link = &in->links->links[i];
-		struct xv_row *row = find_source_row(refs, nrefs, link->ifindex);
+		struct xv_vif_row *row = find_source_row(refs, nrefs, link->ifindex);
 		struct xv_source *s;
 		bool emu;
 
@@ -430,7 +430,7 @@ static int count_links(struct xv_table *t, const struct xv_reconcile *in,
 			 * without UUID renamed). */
 			s = row_source(row, link->ifindex);
 			if (!row->live) {
-				struct xv_row *to = resolve_link(t, in, names, &cache,
+				struct xv_vif_row *to = resolve_link(t, in, names, &cache,
 								 &old, link, &emu);
 
 				if (to && to != row && to->live) {
@@ -453,7 +453,7 @@ static int count_links(struct xv_table *t, const struct xv_reconcile *in,
 			continue;
 		/* New to the row: all it carried so far is new traffic. */
 		static const struct xv_counters zero;
-		if (xv_row_add_source(row, link->ifindex, emu, link->name, &zero) < 0) {
+		if (xv_vif_row_add_source(row, link->ifindex, emu, link->name, &zero) < 0) {
 			rc = -ENOMEM;
 			continue;
 		}
@@ -474,10 +474,10 @@ static int count_links(struct xv_table *t, const struct xv_reconcile *in,
 
 /* Drops the sources whose devices are gone, taking their final
  * counters where the kernel announced the deletion. */
-static void retire_sources(struct xv_table *t, const struct xv_reconcile *in)
+static void retire_sources(struct xv_vif_table *t, const struct xv_reconcile *in)
 {
 	for (size_t i = 0; i < t->rows.n; i++) {
-		struct xv_row *row = xv_table_row(t, i);
+		struct xv_vif_row *row = xv_vif_table_row(t, i);
 		size_t keep = 0;
 
 		for (size_t j = 0; j < row->nsources; j++) {
@@ -501,7 +501,7 @@ static void retire_sources(struct xv_table *t, const struct xv_reconcile *in)
 
 /* ---- the served view ----------------------------------------------- */
 
-static int settle_row(struct xv_row *row, const struct xv_linkset *links,
+static int settle_row(struct xv_vif_row *row, const struct xv_linkset *links,
 		      const struct xv_domain_meta *dom,
 		      const struct xv_vif_meta *vif, bool *changed)
 {
@@ -553,7 +553,7 @@ static int settle_row(struct xv_row *row, const struct xv_linkset *links,
 /* ---- reconcile ----------------------------------------------------- */
 
 /* Makes sure every live vif has a row and records its metadata. */
-static int mark_live(struct xv_table *t, const struct xv_reconcile *in,
+static int mark_live(struct xv_vif_table *t, const struct xv_reconcile *in,
 		     struct name_map *names, bool *changed)
 {
 	const struct xv_meta *meta = in->meta;
@@ -567,13 +567,13 @@ static int mark_live(struct xv_table *t, const struct xv_reconcile *in,
 		for (size_t v = 0; v < dom->nvifs; v++) {
 			const struct xv_vif_meta *vif = &dom->vifs[v];
 			char key[XV_TEXT_MAX + 64];
-			struct xv_row *row;
+			struct xv_vif_row *row;
 
-			if (!xv_row_key(dom, vif, key, sizeof key))
+			if (!xv_vif_row_key(dom, vif, key, sizeof key))
 				continue;
-			row = xv_table_find_key(t, key);
+			row = xv_vif_table_find_key(t, key);
 			if (!row) {
-				if (xv_table_add(t, xv_registry_new_index(&t->rows, key),
+				if (xv_vif_table_add(t, xv_registry_new_index(&t->rows, key),
 						 key, &row) < 0) {
 					rc = -ENOMEM;
 					continue;
@@ -594,7 +594,7 @@ static int mark_live(struct xv_table *t, const struct xv_reconcile *in,
 	return rc;
 }
 
-int xv_table_reconcile(struct xv_table *t, const struct xv_reconcile *in)
+int xv_vif_table_reconcile(struct xv_vif_table *t, const struct xv_reconcile *in)
 {
 	struct name_map names = {0};
 	bool changed = false;
@@ -602,14 +602,14 @@ int xv_table_reconcile(struct xv_table *t, const struct xv_reconcile *in)
 
 	t->sources_changed = false;
 	for (size_t i = 0; i < t->rows.n; i++) {
-		struct xv_row *row = xv_table_row(t, i);
+		struct xv_vif_row *row = xv_vif_table_row(t, i);
 
 		row->live = false;
 		row->moved = row->total; /* becomes the difference below */
 	}
 	rc = mark_live(t, in, &names, &changed);
 	for (size_t i = 0; i < t->rows.n; i++) {
-		struct xv_row *row = xv_table_row(t, i);
+		struct xv_vif_row *row = xv_vif_table_row(t, i);
 
 		if (row->entry.active != row->live)
 			changed = true; /* a row came or left */
@@ -625,7 +625,7 @@ int xv_table_reconcile(struct xv_table *t, const struct xv_reconcile *in)
 		retire_sources(t, in);
 
 	for (size_t i = 0; i < t->rows.n; i++) {
-		struct xv_row *row = xv_table_row(t, i);
+		struct xv_vif_row *row = xv_vif_table_row(t, i);
 		const struct xv_domain_meta *dom;
 
 		if (!row->entry.active)
@@ -637,7 +637,7 @@ int xv_table_reconcile(struct xv_table *t, const struct xv_reconcile *in)
 			rc = -ENOMEM;
 	}
 	for (size_t i = 0; i < t->rows.n; i++) {
-		struct xv_row *row = xv_table_row(t, i);
+		struct xv_vif_row *row = xv_vif_table_row(t, i);
 
 		for (int c = 0; c < XV_NCOUNTERS; c++)
 			row->moved.v[c] = row->total.v[c] - row->moved.v[c];

@@ -274,7 +274,7 @@ static int append_name(struct xv_vm *vm, const char *word)
 
 /* Adds a row's devices, by name and by ifindex, to the VM's sets being
  * gathered. */
-static int add_devices(struct xv_vm *vm, const struct xv_row *row)
+static int add_devices(struct xv_vm *vm, const struct xv_vif_row *row)
 {
 	int rc = 0;
 
@@ -321,7 +321,7 @@ static uint64_t quota_usage(const struct xv_vm *vm)
 
 /* The VM a row's counts go to; created if the row is served or has
  * counted something. */
-static struct xv_vm *vm_of_row(struct xv_vm_table *t, const struct xv_row *row,
+static struct xv_vm *vm_of_row(struct xv_vm_table *t, const struct xv_vif_row *row,
 			       int *rc)
 {
 	char key[XV_TEXT_MAX + 64];
@@ -371,7 +371,7 @@ out:
 		t->save_soon = true;
 }
 
-int xv_vm_table_update(struct xv_vm_table *t, const struct xv_table *vifs,
+int xv_vm_table_update(struct xv_vm_table *t, const struct xv_vif_table *vifs,
 		       const struct xv_config *cfg, time_t now)
 {
 	int rc = 0;
@@ -388,7 +388,7 @@ int xv_vm_table_update(struct xv_vm_table *t, const struct xv_table *vifs,
 	}
 
 	for (size_t i = 0; i < vifs->rows.n; i++) {
-		const struct xv_row *row = xv_table_row(vifs, i);
+		const struct xv_vif_row *row = xv_vif_table_row(vifs, i);
 		struct xv_vm *vm = vm_of_row(t, row, &rc);
 
 		if (!vm)

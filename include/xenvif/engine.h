@@ -55,7 +55,7 @@ struct xv_engine {
 	char state_path[PATH_MAX];
 	struct xv_engine_hooks hooks;
 
-	struct xv_table table;
+	struct xv_vif_table table;
 	struct xv_vm_table vms;
 	struct xv_switch sw;    /* dom0 as a switch: the ports */
 	char system[128];       /* the kernel and machine, for sysDescr */

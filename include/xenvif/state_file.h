@@ -32,13 +32,13 @@ struct xv_state_info {
  * -EINVAL if it is damaged (err says "PATH:LINE: what"); another -errno
  * (-ENOMEM included) if it cannot be read.  Both stay empty on failure.
  */
-int xv_state_load(const char *path, struct xv_table *t, struct xv_vm_table *vms,
+int xv_state_load(const char *path, struct xv_vif_table *t, struct xv_vm_table *vms,
 		  struct xv_switch *sw, const char *boot_id,
 		  struct xv_state_info *info, char *err, size_t errlen);
 
 /* Writes the tables (and the switch, if sw is not NULL) crash-safely.
  * 0, or -errno with err set. */
-int xv_state_save(const char *path, const struct xv_table *t,
+int xv_state_save(const char *path, const struct xv_vif_table *t,
 		  const struct xv_vm_table *vms, const struct xv_switch *sw,
 		  const struct xv_state_info *info, char *err, size_t errlen);
 

@@ -39,7 +39,7 @@ struct xv_port {
 	/* index: ifIndex, the vif row's xenVifIndex; key: the row's;
 	 * active: one of the switch's ports now. */
 	struct xv_entry entry;
-	struct xv_row *row;       /* its counters; rows are never freed */
+	struct xv_vif_row *row;       /* its counters; rows are never freed */
 	bool running;             /* its VM runs: its row is served */
 	bool settled;             /* scratch: in the switch before this update */
 	bool up;                  /* ifOperStatus up(1), else down(2) */
@@ -139,7 +139,7 @@ uint32_t xv_switch_uptime(const struct xv_switch *sw, uint32_t master_ticks);
 uint32_t xv_switch_stamp(const struct xv_switch *sw, uint32_t master_stamp);
 
 struct xv_switch_input {
-	const struct xv_table *table;
+	const struct xv_vif_table *table;
 	const struct xv_switch_config *cfg;
 	int64_t now;              /* epoch seconds */
 	uint32_t ticks;           /* the switch's sysUpTime now */
@@ -175,7 +175,7 @@ struct xv_port *xv_switch_find(const struct xv_switch *sw, uint32_t index);
 
 /* Adds a port from the state file; the row must be in table.  -EEXIST,
  * -ENOENT (no such row), -ENOMEM. */
-int xv_switch_add(struct xv_switch *sw, const struct xv_table *table,
+int xv_switch_add(struct xv_switch *sw, const struct xv_vif_table *table,
 		  uint32_t index, struct xv_port **out);
 
 /* The port's ifSpeed in bits per second (before Gauge32's cap). */

@@ -32,7 +32,7 @@ struct xv_source {
 	struct xv_counters last;  /* kernel counters when last read */
 };
 
-struct xv_row {
+struct xv_vif_row {
 	/* xenVifIndex; identity "UUID/N", else "name:NAME/N"; active:
 	 * served, the backend vif exists for a live domain. */
 	struct xv_entry entry;
@@ -62,7 +62,7 @@ struct xv_row {
 
 struct xv_nodename_cache;
 
-struct xv_table {
+struct xv_vif_table {
 	struct xv_registry rows;  /* every row ever known */
 	uint32_t last_change;     /* TimeStamp for xenVifTableLastChange */
 	/* Set when a reconcile started or stopped following a device or
@@ -94,41 +94,41 @@ struct xv_reconcile {
 	void *nodename_ctx;
 };
 
-void xv_table_init(struct xv_table *t);
-void xv_table_free(struct xv_table *t);
+void xv_vif_table_init(struct xv_vif_table *t);
+void xv_vif_table_free(struct xv_vif_table *t);
 
 /* Brings the rows up to date.  Returns 0 or -ENOMEM (the table stays
  * consistent: a row that could not be made is tried again next time). */
-int xv_table_reconcile(struct xv_table *t, const struct xv_reconcile *in);
+int xv_vif_table_reconcile(struct xv_vif_table *t, const struct xv_reconcile *in);
 
 /* The identity key of a vif; false if it does not fit. */
-bool xv_row_key(const struct xv_domain_meta *dom, const struct xv_vif_meta *vif,
+bool xv_vif_row_key(const struct xv_domain_meta *dom, const struct xv_vif_meta *vif,
 		char *buf, size_t bufsz);
 
-static inline struct xv_row *xv_row_of(struct xv_entry *e)
+static inline struct xv_vif_row *xv_vif_row_of(struct xv_entry *e)
 {
-	return (struct xv_row *)e; /* the entry is the first member */
+	return (struct xv_vif_row *)e; /* the entry is the first member */
 }
 
 /* The i-th row by index, and the i-th served row. */
-static inline struct xv_row *xv_table_row(const struct xv_table *t, size_t i)
+static inline struct xv_vif_row *xv_vif_table_row(const struct xv_vif_table *t, size_t i)
 {
-	return xv_row_of(t->rows.by_index[i]);
+	return xv_vif_row_of(t->rows.by_index[i]);
 }
 
-static inline struct xv_row *xv_table_served(const struct xv_table *t, size_t i)
+static inline struct xv_vif_row *xv_vif_table_served(const struct xv_vif_table *t, size_t i)
 {
-	return xv_row_of(t->rows.active[i]);
+	return xv_vif_row_of(t->rows.active[i]);
 }
 
-struct xv_row *xv_table_find_key(const struct xv_table *t, const char *key);
-struct xv_row *xv_table_find_index(const struct xv_table *t, uint32_t index);
+struct xv_vif_row *xv_vif_table_find_key(const struct xv_vif_table *t, const char *key);
+struct xv_vif_row *xv_vif_table_find_index(const struct xv_vif_table *t, uint32_t index);
 
 /* Adds a row with this identity, for the state file loader.  Fails
  * with -EEXIST if the index or key is taken, -ENOMEM. */
-int xv_table_add(struct xv_table *t, uint32_t index, const char *key,
-		 struct xv_row **out);
-int xv_row_add_source(struct xv_row *row, int ifindex, bool emu,
+int xv_vif_table_add(struct xv_vif_table *t, uint32_t index, const char *key,
+		 struct xv_vif_row **out);
+int xv_vif_row_add_source(struct xv_vif_row *row, int ifindex, bool emu,
 		      const char *name, const struct xv_counters *last);
 
 #endif

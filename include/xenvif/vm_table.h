@@ -171,7 +171,7 @@ enum xv_quota_status xv_quota_evaluate(uint64_t used, uint64_t quota,
  * new period when now has passed it, and queues notices.
  * Returns 0 or -ENOMEM (what could be counted was).
  */
-int xv_vm_table_update(struct xv_vm_table *t, const struct xv_table *vifs,
+int xv_vm_table_update(struct xv_vm_table *t, const struct xv_vif_table *vifs,
 		       const struct xv_config *cfg, time_t now);
 
 /* What the hypervisor said of the domains: the resources of each

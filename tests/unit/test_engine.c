@@ -213,12 +213,12 @@ static unsigned int count(const char *what)
 static struct fake_conn xs;
 static struct fake_links kernel;
 
-static struct xv_row *row_of(struct xv_engine *e, const char *uuid)
+static struct xv_vif_row *row_of(struct xv_engine *e, const char *uuid)
 {
 	char key[64];
 
 	snprintf(key, sizeof key, "%s/0", uuid);
-	return xv_table_find_key(&e->table, key);
+	return xv_vif_table_find_key(&e->table, key);
 }
 
 int main(void)
@@ -240,7 +240,7 @@ int main(void)
 	xv_config_defaults(&cfg);
 	tap_is_u64(xv_engine_start(&e, &cfg, path, &hooks, err, sizeof err), 0,
 		   "started");
-	struct xv_row *web = row_of(&e, U3);
+	struct xv_vif_row *web = row_of(&e, U3);
 	tap_ok(web && web->entry.active && web->domid == 3 &&
 		       web->total.v[XV_IN_OCTETS] == 1000, "web1's row, with its counters");
 	tap_ok(stat(path, &st) < 0, "no state file written yet");
@@ -254,7 +254,7 @@ int main(void)
 	event(&xs, "/local/domain/0/backend/vif/4/0");
 	unlink(path);
 	xv_engine_xenstore_ready(&e);
-	struct xv_row *db = row_of(&e, U4);
+	struct xv_vif_row *db = row_of(&e, U4);
 	tap_ok(db && db->entry.active && db->total.v[XV_OUT_OCTETS] == 50,
 	       "a new domain's row on its watch event");
 	tap_ok(stat(path, &st) == 0, "a new row is saved at once");

@@ -7,7 +7,7 @@
 #include "../../agentx/std_oids.h"
 #include "tap.h"
 
-static struct xv_table t;
+static struct xv_vif_table t;
 static struct xv_switch sw;
 static struct xv_config cfg;
 
@@ -23,11 +23,11 @@ static struct xv_mib_table bridge[XV_MIB_BRIDGE_OBJECTS];
 
 static void add_row(uint32_t index, const char *name, uint8_t mac_last)
 {
-	struct xv_row *r;
+	struct xv_vif_row *r;
 	char key[32];
 
 	snprintf(key, sizeof key, "vm%u/0", index);
-	xv_table_add(&t, index, key, &r);
+	xv_vif_table_add(&t, index, key, &r);
 	r->entry.active = true;
 	r->oper_up = true;
 	r->domain_name = strdup(name);
@@ -181,7 +181,7 @@ int main(void)
 
 	xv_config_defaults(&defaults);
 	cfg = defaults;
-	xv_table_init(&t);
+	xv_vif_table_init(&t);
 	xv_switch_init(&sw);
 	add_row(10, "web1", 1);
 	add_row(20, "db1", 2);
@@ -195,6 +195,6 @@ int main(void)
 	test_interfaces();
 	test_bridge();
 	xv_switch_free(&sw);
-	xv_table_free(&t);
+	xv_vif_table_free(&t);
 	return tap_done();
 }

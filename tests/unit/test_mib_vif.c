@@ -9,18 +9,18 @@
 static const oid entry[] = {XV_OID_VIF_ENTRY};
 #define E OID_LENGTH(entry)
 
-static struct xv_table t;
+static struct xv_vif_table t;
 static struct xv_vm_table vms;
 static struct xv_mib_table desc;
 static const struct xv_mib_vif_ctx ctx = {&t, &vms, NULL};
 
 static void add_row(uint32_t index, bool has_mac)
 {
-	struct xv_row *r;
+	struct xv_vif_row *r;
 	char key[32];
 
 	snprintf(key, sizeof key, "vm%u/0", index);
-	xv_table_add(&t, index, key, &r);
+	xv_vif_table_add(&t, index, key, &r);
 	r->entry.active = true;
 	r->domid = index * 10;
 	r->domain_name = strdup("vm");
@@ -57,7 +57,7 @@ int main(void)
 	size_t outlen;
 	struct xv_mib_value v;
 
-	xv_table_init(&t);
+	xv_vif_table_init(&t);
 	xv_vm_table_init(&vms);
 	add_row(3, true);
 	add_row(7, false);
@@ -159,7 +159,7 @@ int main(void)
 
 	t.rows.nactive = 0;
 	tap_is_u64(next(entry, E, out, &outlen, &v), SNMP_ENDOFMIBVIEW, "empty table");
-	xv_table_free(&t);
+	xv_vif_table_free(&t);
 	xv_vm_table_free(&vms);
 	return tap_done();
 }

@@ -67,7 +67,7 @@ static int scenario(int failing_step, long k, uint64_t *in_total)
 	struct fake_store fs;
 	struct xv_store st;
 	struct xv_meta meta;
-	struct xv_table t;
+	struct xv_vif_table t;
 	struct xv_link links[2], gone[1];
 	struct xv_linkset ls = {.links = links}, gs = {.links = gone};
 	struct xv_reconcile in = {.meta = &meta, .links = &ls, .gone = &gs};
@@ -76,12 +76,12 @@ static int scenario(int failing_step, long k, uint64_t *in_total)
 	fake_init(&fs);
 	st = fake_api(&fs);
 	xv_meta_init(&meta, 0);
-	xv_table_init(&t);
+	xv_vif_table_init(&t);
 	fake_add_vm(&fs, 3, "a", UUID, 0, NULL, NULL);
 	xv_meta_scan_all(&meta, &st);
 	set_link(&links[0], 10, "vif3.0", 1000);
 	ls.n = 1;
-	xv_table_reconcile(&t, &in);
+	xv_vif_table_reconcile(&t, &in);
 
 	/* Reboot: vif3.0 deleted with 1500 carried, vif7.0 carries 40. */
 	fake_rm(&fs, "/local/domain/0/backend/vif/3");
@@ -93,23 +93,23 @@ static int scenario(int failing_step, long k, uint64_t *in_total)
 	set_link(&links[0], 11, "vif7.0", 40);
 	calls = 0;
 	fail_at = failing_step == 1 ? k : -1;
-	xv_table_reconcile(&t, &in);
+	xv_vif_table_reconcile(&t, &in);
 	reached = fail_at >= 0 && calls > k;
 
 	gs.n = 0;
 	set_link(&links[0], 11, "vif7.0", 45);
 	calls = 0;
 	fail_at = failing_step == 2 ? k : -1;
-	xv_table_reconcile(&t, &in);
+	xv_vif_table_reconcile(&t, &in);
 	reached = reached || (fail_at >= 0 && calls > k);
 	fail_at = -1;
 
 	/* The next reconcile without failures settles everything. */
 	set_link(&links[0], 11, "vif7.0", 50);
-	xv_table_reconcile(&t, &in);
-	struct xv_row *r = xv_table_find_key(&t, UUID "/0");
+	xv_vif_table_reconcile(&t, &in);
+	struct xv_vif_row *r = xv_vif_table_find_key(&t, UUID "/0");
 	*in_total = r ? r->total.v[XV_IN_OCTETS] : 0;
-	xv_table_free(&t);
+	xv_vif_table_free(&t);
 	xv_meta_free(&meta);
 	fake_free(&fs);
 	return reached;
@@ -142,8 +142,8 @@ static void test_reconcile(void)
 static void test_state_load(void)
 {
 	char dir[] = "/tmp/xv-nomem-XXXXXX", path[64], err[256];
-	struct xv_table t;
-	struct xv_row *r;
+	struct xv_vif_table t;
+	struct xv_vif_row *r;
 	struct xv_state_info info = {.boot_id = "b"};
 	struct xv_counters last = {{5}};
 	long k;
@@ -152,28 +152,28 @@ static void test_state_load(void)
 	if (!mkdtemp(dir))
 		return;
 	snprintf(path, sizeof path, "%s/state", dir);
-	xv_table_init(&t);
-	xv_table_add(&t, 9, UUID "/0", &r);
-	xv_row_add_source(r, 10, false, "vif3.0", &last);
+	xv_vif_table_init(&t);
+	xv_vif_table_add(&t, 9, UUID "/0", &r);
+	xv_vif_row_add_source(r, 10, false, "vif3.0", &last);
 	struct xv_vm_table vms;
 	struct xv_vm *vm;
 	xv_vm_table_init(&vms);
 	xv_vm_table_add(&vms, 4, UUID, &vm);
 	xv_state_save(path, &t, &vms, NULL, &info, err, sizeof err);
 	xv_vm_table_free(&vms);
-	xv_table_free(&t);
+	xv_vif_table_free(&t);
 	for (k = 0;; k++) {
 		struct xv_state_info got;
 		int rc;
 
-		xv_table_init(&t);
+		xv_vif_table_init(&t);
 		xv_vm_table_init(&vms);
 		calls = 0;
 		fail_at = k;
 		rc = xv_state_load(path, &t, &vms, NULL, "b", &got, err, sizeof err);
 		int reached = calls > k;
 		fail_at = -1;
-		xv_table_free(&t);
+		xv_vif_table_free(&t);
 		xv_vm_table_free(&vms);
 		if (rc == -EINVAL)
 			damaged++;

@@ -13,20 +13,20 @@
 static char dir[] = "/tmp/xv-state-test-XXXXXX";
 static char path[256];
 
-static void make_table(struct xv_table *t)
+static void make_table(struct xv_vif_table *t)
 {
-	struct xv_row *r;
+	struct xv_vif_row *r;
 	struct xv_counters last = {{11, 22, 0, 0, 33, 44, 0, 0}};
 
-	xv_table_init(t);
-	xv_table_add(t, 12345, "6f1c2a9e-0d3b-4c8e-9a51-3b2f7d0e4a11/0", &r);
+	xv_vif_table_init(t);
+	xv_vif_table_add(t, 12345, "6f1c2a9e-0d3b-4c8e-9a51-3b2f7d0e4a11/0", &r);
 	for (int i = 0; i < XV_NCOUNTERS; i++)
 		r->total.v[i] = 1000 * (uint64_t)(i + 1);
 	r->total.v[XV_IN_OCTETS] = 18446744073709551000ULL;
 	r->discontinuity = 77;
-	xv_row_add_source(r, 10, false, "vif3.0", &last);
-	xv_row_add_source(r, 11, true, "vif3.0-emu", &last);
-	xv_table_add(t, 7, "name:my vm 100%/1", &r);
+	xv_vif_row_add_source(r, 10, false, "vif3.0", &last);
+	xv_vif_row_add_source(r, 11, true, "vif3.0-emu", &last);
+	xv_vif_table_add(t, 7, "name:my vm 100%/1", &r);
 	r->total.v[XV_OUT_OCTETS] = 5;
 }
 
@@ -64,11 +64,11 @@ static void spit(const char *buf, size_t len)
 
 static struct xv_vm_table vms_back;
 
-static int load(struct xv_table *t, const char *boot, char *err, size_t errlen)
+static int load(struct xv_vif_table *t, const char *boot, char *err, size_t errlen)
 {
 	struct xv_state_info info;
 
-	xv_table_init(t);
+	xv_vif_table_init(t);
 	xv_vm_table_free(&vms_back);
 	xv_vm_table_init(&vms_back);
 	return xv_state_load(path, t, &vms_back, NULL, boot, &info, err, errlen);
@@ -97,7 +97,7 @@ static void make_vms(struct xv_vm_table *vms)
 
 int main(void)
 {
-	struct xv_table t, back;
+	struct xv_vif_table t, back;
 	struct xv_state_info info = {.boot_id = "boot-a", .saved = 1700000000,
 				     .uptime_origin = 1699999000123LL};
 	char err[512], expect[512];
@@ -113,7 +113,7 @@ int main(void)
 
 	struct xv_state_info got;
 	struct xv_vm_table vms2;
-	xv_table_init(&back);
+	xv_vif_table_init(&back);
 	xv_vm_table_init(&vms2);
 	tap_is_u64(xv_state_load(path, &back, &vms2, NULL, "boot-a", &got, err, sizeof err), 0,
 		   "loaded");
@@ -139,7 +139,7 @@ int main(void)
 	       "notices not yet sent, in order");
 	xv_vm_table_free(&vms2);
 	tap_is_u64(back.rows.n, 2, "two rows");
-	struct xv_row *r = xv_table_find_index(&back, 12345);
+	struct xv_vif_row *r = xv_vif_table_find_index(&back, 12345);
 	tap_ok(r && strcmp(r->entry.key, "6f1c2a9e-0d3b-4c8e-9a51-3b2f7d0e4a11/0") == 0,
 	       "index and key");
 	tap_is_u64(r ? r->total.v[XV_IN_OCTETS] : 0, 18446744073709551000ULL,
@@ -150,24 +150,24 @@ int main(void)
 		       strcmp(r->sources[1].name, "vif3.0-emu") == 0 &&
 		       r->sources[1].last.v[XV_OUT_PKTS] == 44,
 	       "source fields");
-	r = xv_table_find_key(&back, "name:my vm 100%/1");
+	r = xv_vif_table_find_key(&back, "name:my vm 100%/1");
 	tap_ok(r && r->entry.index == 7 && r->total.v[XV_OUT_OCTETS] == 5,
 	       "a key with spaces and %% survives");
 	tap_is_u64(got.uptime_origin, 1699999000123LL, "uptime origin");
 	tap_is_str(got.boot_id, "boot-a", "boot id");
-	xv_table_free(&back);
+	xv_vif_table_free(&back);
 
 	tap_is_u64(load(&back, "boot-b", err, sizeof err), 0, "loaded after a reboot");
-	r = xv_table_find_index(&back, 12345);
+	r = xv_vif_table_find_index(&back, 12345);
 	tap_ok(r && r->nsources == 0 && r->total.v[XV_IN_OCTETS] == 18446744073709551000ULL,
 	       "another boot: counters kept, devices dropped");
-	xv_table_free(&back);
+	xv_vif_table_free(&back);
 
 	tap_is_u64(load(&back, "", err, sizeof err), 0, "loaded with no boot id");
-	r = xv_table_find_index(&back, 12345);
+	r = xv_vif_table_find_index(&back, 12345);
 	tap_is_u64(r ? r->nsources : 0, 2,
 		   "unknown boot: devices kept (dropping them would count twice)");
-	xv_table_free(&back);
+	xv_vif_table_free(&back);
 
 	char *good = slurp(&len);
 	spit(good, len - 20);
@@ -215,10 +215,10 @@ int main(void)
 		snprintf(v1, sizeof v1, "%send 1 %08x\n", body, crc32_of(body));
 		spit(v1, strlen(v1));
 		tap_is_u64(load(&back, "b", err, sizeof err), 0, "a format 1 file loads");
-		r = xv_table_find_index(&back, 7);
+		r = xv_vif_table_find_index(&back, 7);
 		tap_ok(r && r->total.v[XV_OUT_ERRORS] == 8 && vms_back.vms.n == 0,
 		       "its rows, and no VMs");
-		xv_table_free(&back);
+		xv_vif_table_free(&back);
 	}
 	chmod(dir, 0500);
 	if (geteuid() != 0) {
@@ -232,6 +232,6 @@ int main(void)
 	free(flip);
 	xv_vm_table_free(&vms);
 	xv_vm_table_free(&vms_back);
-	xv_table_free(&t);
+	xv_vif_table_free(&t);
 	return tap_done();
 }

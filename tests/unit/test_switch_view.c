@@ -11,20 +11,20 @@
 #include "xenvif/state_file.h"
 #include "xenvif/switch_view.h"
 
-static struct xv_table t;
+static struct xv_vif_table t;
 static struct xv_switch sw;
 static struct xv_switch_config cfg;
 static int64_t now = 1000000;
 static uint32_t ticks = 100;
 
-static struct xv_row *add_row(uint32_t index, const char *name, uint32_t devid,
+static struct xv_vif_row *add_row(uint32_t index, const char *name, uint32_t devid,
 			      uint8_t mac_last)
 {
-	struct xv_row *r;
+	struct xv_vif_row *r;
 	char key[64];
 
 	snprintf(key, sizeof key, "vm%u/%u", index, devid);
-	if (xv_table_add(&t, index, key, &r) < 0)
+	if (xv_vif_table_add(&t, index, key, &r) < 0)
 		return NULL;
 	r->entry.active = true;
 	r->live = true;
@@ -54,7 +54,7 @@ static const struct xv_port *port(uint32_t index)
 
 static void test_ports(void)
 {
-	struct xv_row *a = add_row(30, "web1", 0, 0x01);
+	struct xv_vif_row *a = add_row(30, "web1", 0, 0x01);
 
 	add_row(10, "db1", 0, 0x02);
 	add_row(20, "db1", 1, 0x03);
@@ -81,7 +81,7 @@ static void test_ports(void)
 	tap_ok(sw.save_soon, "new ports must be saved");
 
 	/* A second row with web1's MAC (a misconfiguration): one port per MAC. */
-	struct xv_row *d = add_row(40, "clone", 0, 0x01);
+	struct xv_vif_row *d = add_row(40, "clone", 0, 0x01);
 	update();
 	tap_is_u64(sw.nfdb, 3, "a MAC is on one port only");
 	tap_ok(sw.fdb[0]->entry.index == 30, "the lower port number keeps it");
@@ -96,7 +96,7 @@ static void test_ports(void)
 
 static void test_stop_and_return(void)
 {
-	struct xv_row *b = xv_table_find_index(&t, 10);
+	struct xv_vif_row *b = xv_vif_table_find_index(&t, 10);
 
 	b->total.v[XV_IN_OCTETS] = 5000;
 	b->entry.active = false;
@@ -158,9 +158,9 @@ static void test_stop_and_return(void)
 
 static void test_names(void)
 {
-	struct xv_row *x = add_row(60, "twin", 0, 0x06);
-	struct xv_row *y = add_row(70, "twin", 0, 0x07);
-	struct xv_row *z = add_row(80, "evil\x1b[31m name/with:odd chars and a very long tail", 2, 0x08);
+	struct xv_vif_row *x = add_row(60, "twin", 0, 0x06);
+	struct xv_vif_row *y = add_row(70, "twin", 0, 0x07);
+	struct xv_vif_row *z = add_row(80, "evil\x1b[31m name/with:odd chars and a very long tail", 2, 0x08);
 
 	(void)y;
 	update();
@@ -177,7 +177,7 @@ static void test_names(void)
 	tap_is_str(port(70)->name, "twin.0#6", "the other's name stays");
 	/* A third VM of the name takes the free plain name; the first,
 	 * back, finds it taken. */
-	struct xv_row *w = add_row(90, "twin", 0, 0x09);
+	struct xv_vif_row *w = add_row(90, "twin", 0, 0x09);
 	update();
 	tap_is_str(port(90)->name, "twin.0", "a newcomer takes the free name");
 	x->entry.active = true;
@@ -225,7 +225,7 @@ static void test_names(void)
 
 static void test_notices(void)
 {
-	struct xv_row *w = xv_table_find_index(&t, 30);
+	struct xv_vif_row *w = xv_vif_table_find_index(&t, 30);
 
 	cfg.link_notifications = false;
 	w->oper_up = false;
@@ -285,7 +285,7 @@ static void test_state_file(void)
 {
 	char dir[] = "/tmp/xv-switch-test-XXXXXX", path[128], err[512];
 	struct xv_state_info info = {.saved = 1, .uptime_origin = 2};
-	struct xv_table t2;
+	struct xv_vif_table t2;
 	struct xv_vm_table vms, vms2;
 	struct xv_switch sw2;
 	struct xv_state_info got;
@@ -297,7 +297,7 @@ static void test_state_file(void)
 	sw.saved_uptime = 4242;
 	tap_is_u64(xv_state_save(path, &t, &vms, &sw, &info, err, sizeof err), 0,
 		   "saved with the switch");
-	xv_table_init(&t2);
+	xv_vif_table_init(&t2);
 	xv_vm_table_init(&vms2);
 	xv_switch_init(&sw2);
 	tap_is_u64(xv_state_load(path, &t2, &vms2, &sw2, "b", &got, err, sizeof err), 0,
@@ -319,11 +319,11 @@ static void test_state_file(void)
 		       a->rate_bps == b->rate_bps && a->mtu == b->mtu &&
 		       strcmp(a->uuid, b->uuid) == 0 &&
 		       strcmp(a->vm_name, b->vm_name) == 0 &&
-		       b->row == xv_table_find_index(&t2, b->entry.index);
+		       b->row == xv_vif_table_find_index(&t2, b->entry.index);
 	}
 	tap_ok(same, "each port as it was, tied to its row");
 	xv_switch_free(&sw2);
-	xv_table_free(&t2);
+	xv_vif_table_free(&t2);
 	xv_vm_table_free(&vms2);
 
 	/* A damaged port record names its line; nothing is half-loaded. */
@@ -344,7 +344,7 @@ static void test_state_file(void)
 	f = fopen(path, "w");
 	fwrite(text, 1, len, f);
 	fclose(f);
-	xv_table_init(&t2);
+	xv_vif_table_init(&t2);
 	xv_vm_table_init(&vms2);
 	xv_switch_init(&sw2);
 	tap_is_u64(xv_state_load(path, &t2, &vms2, &sw2, "b", &got, err, sizeof err),
@@ -361,7 +361,7 @@ static void test_state_file(void)
 
 int main(void)
 {
-	xv_table_init(&t);
+	xv_vif_table_init(&t);
 	xv_switch_init(&sw);
 	struct xv_config defaults;
 	xv_config_defaults(&defaults);
@@ -374,6 +374,6 @@ int main(void)
 	test_clock();
 	test_state_file();
 	xv_switch_free(&sw);
-	xv_table_free(&t);
+	xv_vif_table_free(&t);
 	return tap_done();
 }

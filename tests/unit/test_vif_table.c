@@ -18,7 +18,7 @@ struct world {
 	struct fake_store fs;
 	struct xv_store st;
 	struct xv_meta meta;
-	struct xv_table t;
+	struct xv_vif_table t;
 	struct xv_linkset links, gone;
 	int nodename_calls;
 };
@@ -29,12 +29,12 @@ static void world_init(struct world *w)
 	fake_init(&w->fs);
 	w->st = fake_api(&w->fs);
 	xv_meta_init(&w->meta, 0);
-	xv_table_init(&w->t);
+	xv_vif_table_init(&w->t);
 }
 
 static void world_free(struct world *w)
 {
-	xv_table_free(&w->t);
+	xv_vif_table_free(&w->t);
 	xv_meta_free(&w->meta);
 	free(w->links.links);
 	free(w->gone.links);
@@ -106,14 +106,14 @@ static int sync_at(struct world *w, uint32_t now, uint32_t new_disc)
 				  .nodename_ctx = w};
 
 	xv_meta_scan_all(&w->meta, &w->st);
-	int rc = xv_table_reconcile(&w->t, &in);
+	int rc = xv_vif_table_reconcile(&w->t, &in);
 	w->gone.n = 0;
 	return rc;
 }
 
-static struct xv_row *row_of(struct world *w, const char *key)
+static struct xv_vif_row *row_of(struct world *w, const char *key)
 {
-	return xv_table_find_key(&w->t, key);
+	return xv_vif_table_find_key(&w->t, key);
 }
 
 static void destroy_domain(struct world *w, uint32_t domid)
@@ -130,11 +130,11 @@ static void destroy_domain(struct world *w, uint32_t domid)
 static void test_reboot_and_recreate(void)
 {
 	struct world w;
-	struct xv_row *r;
-	struct xv_table empty;
+	struct xv_vif_row *r;
+	struct xv_vif_table empty;
 
 	world_init(&w);
-	xv_table_init(&empty);
+	xv_vif_table_init(&empty);
 	uint32_t expected_index = xv_registry_new_index(&empty.rows, U1 "/0");
 
 	fake_add_vm(&w.fs, 3, "web1", U1, 0, "00:16:3e:01:02:03", NULL);
@@ -204,7 +204,7 @@ static void test_reboot_and_recreate(void)
 static void test_emu_and_names(void)
 {
 	struct world w;
-	struct xv_row *r;
+	struct xv_vif_row *r;
 
 	world_init(&w);
 	fake_add_vm(&w.fs, 8, "hvm1", U2, 0, NULL, "br-dmz");
@@ -252,8 +252,8 @@ static void test_emu_and_names(void)
 static void test_identity(void)
 {
 	struct world w;
-	struct xv_table t;
-	struct xv_row *r;
+	struct xv_vif_table t;
+	struct xv_vif_row *r;
 
 	world_init(&w);
 	/* Localhost migration: two live domains share the UUID. */
@@ -277,15 +277,15 @@ static void test_identity(void)
 	tap_ok(row_of(&w, "name:nouuid/0") != NULL, "name key without UUID");
 	tap_ok(row_of(&w, "domid:10/0") != NULL, "domid key without name");
 
-	xv_table_init(&t);
+	xv_vif_table_init(&t);
 	uint32_t h = xv_registry_new_index(&t.rows, U1 "/0");
-	tap_is_u64(xv_table_add(&t, h, "someone-else", &r), 0, "occupy the hash slot");
+	tap_is_u64(xv_vif_table_add(&t, h, "someone-else", &r), 0, "occupy the hash slot");
 	tap_is_u64(xv_registry_new_index(&t.rows, U1 "/0"), h == XV_INDEX_MAX ? 1 : h + 1,
 		   "a collision moves to the next free index");
-	tap_ok(xv_table_add(&t, h, "third", &r) == -EEXIST, "an index is never shared");
-	tap_ok(xv_table_add(&t, h + 7, "someone-else", &r) == -EEXIST,
+	tap_ok(xv_vif_table_add(&t, h, "third", &r) == -EEXIST, "an index is never shared");
+	tap_ok(xv_vif_table_add(&t, h + 7, "someone-else", &r) == -EEXIST,
 	       "a key is never shared");
-	xv_table_free(&t);
+	xv_vif_table_free(&t);
 
 	/* A vif in xenstore whose device does not exist yet. */
 	fake_add_vm(&w.fs, 11, "early", "33333333-2222-3333-4444-555555555555", 2, NULL, NULL);
@@ -301,7 +301,7 @@ static void test_identity(void)
 static void test_lingering_device(void)
 {
 	struct world w;
-	struct xv_row *r;
+	struct xv_vif_row *r;
 
 	world_init(&w);
 	fake_add_vm(&w.fs, 3, "v", U1, 0, NULL, NULL);
@@ -324,7 +324,7 @@ static void test_lingering_device(void)
 static void test_review_cases(void)
 {
 	struct world w;
-	struct xv_row *r, *old;
+	struct xv_vif_row *r, *old;
 
 	world_init(&w);
 	/* A domain without UUID is keyed by name; xl rename gives it a new
@@ -377,27 +377,27 @@ static void test_review_cases(void)
 
 static void test_active_from(void)
 {
-	struct xv_table t;
-	struct xv_row *r;
+	struct xv_vif_table t;
+	struct xv_vif_row *r;
 
-	xv_table_init(&t);
+	xv_vif_table_init(&t);
 	uint32_t idx[] = {50, 10, 30, 40};
 	for (int i = 0; i < 4; i++) {
 		char key[8];
 
 		snprintf(key, sizeof key, "k%d", i);
-		xv_table_add(&t, idx[i], key, &r);
+		xv_vif_table_add(&t, idx[i], key, &r);
 		r->entry.active = idx[i] != 40;
 	}
 	xv_registry_rebuild_view(&t.rows);
 	tap_is_u64(t.rows.nactive, 3, "the view holds the active rows");
-	tap_ok(xv_table_served(&t, 0)->entry.index == 10 &&
-		       xv_table_served(&t, 2)->entry.index == 50, "sorted by index");
+	tap_ok(xv_vif_table_served(&t, 0)->entry.index == 10 &&
+		       xv_vif_table_served(&t, 2)->entry.index == 50, "sorted by index");
 	tap_is_u64(xv_registry_active_from(&t.rows, 0), 0, "from 0: first");
 	tap_is_u64(xv_registry_active_from(&t.rows, 30), 1, "exact index");
 	tap_is_u64(xv_registry_active_from(&t.rows, 31), 2, "between, past an inactive one");
 	tap_is_u64(xv_registry_active_from(&t.rows, 51), 3, "past the end");
-	xv_table_free(&t);
+	xv_vif_table_free(&t);
 }
 
 /* A collector that could not pair a device with its counters lists it
@@ -406,7 +406,7 @@ static void test_active_from(void)
 static void test_stats_unknown(void)
 {
 	struct world w;
-	struct xv_row *r;
+	struct xv_vif_row *r;
 
 	world_init(&w);
 	fake_add_vm(&w.fs, 3, "web1", U1, 0, NULL, "xenbr0");

@@ -14,15 +14,15 @@
 #define NOW 1795348800
 #define DEC1 1796083200
 
-static struct xv_row *row(struct xv_table *t, const char *key, uint32_t domid,
+static struct xv_vif_row *row(struct xv_vif_table *t, const char *key, uint32_t domid,
 			  const char *name, const char *dev)
 {
-	struct xv_row *r = xv_table_find_key(t, key);
+	struct xv_vif_row *r = xv_vif_table_find_key(t, key);
 	struct xv_counters zero = {{0}};
 
 	if (!r) {
-		xv_table_add(t, xv_registry_new_index(&t->rows, key), key, &r);
-		xv_row_add_source(r, 100 + (int)t->rows.n, false, dev, &zero);
+		xv_vif_table_add(t, xv_registry_new_index(&t->rows, key), key, &r);
+		xv_vif_row_add_source(r, 100 + (int)t->rows.n, false, dev, &zero);
 	}
 	r->entry.active = true;
 	r->domid = domid;
@@ -33,18 +33,18 @@ static struct xv_row *row(struct xv_table *t, const char *key, uint32_t domid,
 	return r;
 }
 
-static void moved(struct xv_table *t, const char *key, uint64_t in, uint64_t out)
+static void moved(struct xv_vif_table *t, const char *key, uint64_t in, uint64_t out)
 {
-	struct xv_row *r = xv_table_find_key(t, key);
+	struct xv_vif_row *r = xv_vif_table_find_key(t, key);
 
 	r->moved.v[XV_IN_OCTETS] = in;
 	r->moved.v[XV_OUT_OCTETS] = out;
 }
 
-static void clear_moved(struct xv_table *t)
+static void clear_moved(struct xv_vif_table *t)
 {
 	for (size_t i = 0; i < t->rows.n; i++)
-		memset(&xv_table_row(t, i)->moved, 0, sizeof xv_table_row(t, i)->moved);
+		memset(&xv_vif_table_row(t, i)->moved, 0, sizeof xv_vif_table_row(t, i)->moved);
 }
 
 /* The notices queued, as "kind kind ..." for comparison. */
@@ -70,12 +70,12 @@ static void cfg_line(struct xv_config *cfg, const char *token, const char *value
 
 static void test_quota(void)
 {
-	struct xv_table t;
+	struct xv_vif_table t;
 	struct xv_vm_table vt;
 	struct xv_config cfg;
 	struct xv_vm *vm;
 
-	xv_table_init(&t);
+	xv_vif_table_init(&t);
 	xv_vm_table_init(&vt);
 	xv_config_defaults(&cfg);
 	cfg_line(&cfg, "quota", "web 1000 total warn 80");
@@ -119,14 +119,14 @@ static void test_quota(void)
 
 	/* A reboot: new devices while exceeded are announced again, even
 	 * under the same name (a custom vifname). */
-	xv_table_find_key(&t, U1 "/0")->sources[0].ifindex = 900;
+	xv_vif_table_find_key(&t, U1 "/0")->sources[0].ifindex = 900;
 	xv_vm_table_update(&vt, &t, &cfg, NOW + 25);
 	tap_ok(vm->device_ids.n == 2 && vm->device_ids.v[0] == 102 &&
 		       vm->device_ids.v[1] == 900, "devices known by ifindex");
 	tap_is_str(notices(&vt), "2", "exceeded again, for the new device");
 	xv_vm_table_update(&vt, &t, &cfg, NOW + 26);
 	tap_is_str(notices(&vt), "", "once");
-	struct xv_row *r1 = xv_table_find_key(&t, U1 "/1");
+	struct xv_vif_row *r1 = xv_vif_table_find_key(&t, U1 "/1");
 	r1->nsources = 0;
 	xv_vm_table_update(&vt, &t, &cfg, NOW + 27);
 	tap_is_str(notices(&vt), "", "a device going away is nothing to announce");
@@ -174,7 +174,7 @@ static void test_quota(void)
 	moved(&t, U2 "/0", 200, 0);
 	xv_vm_table_update(&vt, &t, &cfg, DEC1 + 10);
 	tap_is_str(notices(&vt), "1 2", "exceeded again");
-	xv_table_find_key(&t, U2 "/0")->entry.active = false;
+	xv_vif_table_find_key(&t, U2 "/0")->entry.active = false;
 	clear_moved(&t);
 	xv_vm_table_update(&vt, &t, &cfg, DEC1 + 11);
 	tap_ok(!db->entry.active && vt.vms.nactive == 1, "a stopped VM leaves the table");
@@ -210,19 +210,19 @@ static void test_quota(void)
 	notices(&vt);
 
 	xv_vm_table_free(&vt);
-	xv_table_free(&t);
+	xv_vif_table_free(&t);
 	xv_config_free(&cfg);
 }
 
 static void test_rate_and_quota_devices(void)
 {
-	struct xv_table t;
+	struct xv_vif_table t;
 	struct xv_vm_table vt;
 	struct xv_config cfg;
 	struct xv_vm *vm;
 	int64_t ms = 5000000;
 
-	xv_table_init(&t);
+	xv_vif_table_init(&t);
 	xv_vm_table_init(&vt);
 	xv_config_defaults(&cfg);
 	cfg_line(&cfg, "quota", "web 100");
@@ -237,7 +237,7 @@ static void test_rate_and_quota_devices(void)
 		xv_vm_table_sample(&vt, &cfg, ms += 1000);
 	}
 	tap_is_str(notices(&vt), "1 2 4", "over quota and in a rate alarm");
-	xv_table_find_key(&t, U1 "/0")->sources[0].ifindex = 777;
+	xv_vif_table_find_key(&t, U1 "/0")->sources[0].ifindex = 777;
 	clear_moved(&t);
 	moved(&t, U1 "/0", 5000, 0);
 	xv_vm_table_update(&vt, &t, &cfg, NOW + 10);
@@ -245,7 +245,7 @@ static void test_rate_and_quota_devices(void)
 	tap_is_str(notices(&vt), "2 4", "new device: both announced again");
 	tap_ok(vm->rate[XV_RATE_IN].alarm, "alarm still on");
 	xv_vm_table_free(&vt);
-	xv_table_free(&t);
+	xv_vif_table_free(&t);
 	xv_config_free(&cfg);
 }
 
@@ -267,13 +267,13 @@ static void test_backlog(void)
 
 static void test_rates(void)
 {
-	struct xv_table t;
+	struct xv_vif_table t;
 	struct xv_vm_table vt;
 	struct xv_config cfg;
 	struct xv_vm *vm;
 	int64_t ms = 1000000;
 
-	xv_table_init(&t);
+	xv_vif_table_init(&t);
 	xv_vm_table_init(&vt);
 	xv_config_defaults(&cfg);
 	cfg_line(&cfg, "rateAlarm", "web in 8K 10");
@@ -319,7 +319,7 @@ static void test_rates(void)
 	tap_is_str(notices(&vt), "5", "the alarm removed from the configuration: cleared");
 	tap_is_u64(vm->rate[XV_RATE_IN].threshold, 0, "no threshold any more");
 	xv_vm_table_free(&vt);
-	xv_table_free(&t);
+	xv_vif_table_free(&t);
 	xv_config_free(&cfg);
 }
 
@@ -345,12 +345,12 @@ static void test_helpers(void)
 /* A VM with more devices than any fixed list would hold: all listed. */
 static void test_many_devices(void)
 {
-	struct xv_table t;
+	struct xv_vif_table t;
 	struct xv_vm_table vt;
 	struct xv_config cfg;
 	char key[64], dev[16], want[1024] = "";
 
-	xv_table_init(&t);
+	xv_vif_table_init(&t);
 	xv_vm_table_init(&vt);
 	xv_config_defaults(&cfg);
 	for (int n = 0; n < 40; n++) {
@@ -364,12 +364,12 @@ static void test_many_devices(void)
 	/* The rows in index order, as the table keeps them. */
 	for (size_t i = 0; i < t.rows.n; i++)
 		snprintf(want + strlen(want), sizeof want - strlen(want), "%s%s",
-			 i ? " " : "", xv_table_row(&t, i)->sources[0].name);
+			 i ? " " : "", xv_vif_table_row(&t, i)->sources[0].name);
 	tap_ok(strlen(want) > 256, "more than 256 octets of names");
 	tap_is_str(vm ? vm->devices : NULL, want, "every device named, none cut");
 	tap_is_u64(vm ? vm->device_ids.n : 0, 40, "and every ifindex known");
 	xv_vm_table_free(&vt);
-	xv_table_free(&t);
+	xv_vif_table_free(&t);
 	xv_config_free(&cfg);
 }
 
