@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "netsnmp_compat.h"
 #include "xenvif/growth.h"
 
 static struct xv_config *config;
@@ -331,12 +332,7 @@ void xv_agent_config_unregister(void)
 				 on_log, NULL, 1);
 	snmp_unregister_callback(SNMP_CALLBACK_LIBRARY,
 				 SNMP_CALLBACK_POST_READ_CONFIG, on_read_done, NULL, 1);
-	/* Disabled, not removed: net-snmp 5.9 unlinks a handler it added
-	 * at the end of its list by cutting the list short, leaving the
-	 * one before pointing at freed memory.  It is libnetsnmp's own
-	 * callback handler, so it may outlive this library. */
-	if (log_handler)
-		netsnmp_disable_this_loghandler(log_handler);
+	xv_compat_stop_loghandler(log_handler);
 	log_handler = NULL;
 	registered = false;
 	if (snmpd_reading)

@@ -22,6 +22,7 @@
 #include "agent_config.h"
 #include "master_link.h"
 #include "module.h"
+#include "netsnmp_compat.h"
 
 /* How long one AgentX request may block the agent if snmpd hangs.  No
  * retries: a Notify resent after a slow answer reaches the sinks twice,
@@ -31,9 +32,6 @@
 /* Default seconds between pings of the master; also how soon the
  * agent is back after snmpd restarts. */
 #define XV_AGENTX_PING_INTERVAL 5
-/* The version byte of AgentX sessions (RFC 2741); net-snmp does not
- * install the header that names it. */
-#define XV_AGENTX_VERSION_1 0xc1
 
 struct options {
 	int foreground;

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "netsnmp_compat.h"
 #include "xenvif/search.h"
 
 void xv_mib_set_u32(struct xv_mib_value *v, u_char type, uint32_t x)
@@ -311,17 +312,11 @@ int xv_mib_table_register(struct xv_mib_table *t, const char *context)
 void xv_mib_table_unregister(struct xv_mib_table *t)
 {
 	netsnmp_handler_registration *r = t->registration;
-	oid root[XV_MIB_ENTRY_MAX + 1];
 
 	if (!r)
 		return;
 	t->registration = NULL;
-	/* As netsnmp_unregister_handler(), but net-snmp 5.9 frees the
-	 * registration midway and then reads its context name and OID:
-	 * hand it copies (the context is ours already). */
-	memcpy(root, r->rootoid, r->rootoid_len * sizeof *root);
-	unregister_mib_context(root, r->rootoid_len, r->priority, r->range_subid,
-			       r->range_ubound, t->context[0] ? t->context : NULL);
+	xv_compat_unregister(r, t->context);
 }
 
 int xv_mib_register_all(struct xv_mib_table *t, size_t n, const char *context)

@@ -13,6 +13,7 @@
 #include "mib_switch.h"
 #include "mib_vif.h"
 #include "mib_vm.h"
+#include "netsnmp_compat.h"
 #include "notify.h"
 #include "xenvif/engine.h"
 
@@ -165,14 +166,8 @@ int xv_module_start(enum xv_module_host host, struct xv_config *cfg, char *err,
 
 void xv_module_prepare_context(const struct xv_config *cfg)
 {
-	static const oid ccitt[] = {0};
-
-	if (!cfg->sw.context[0])
-		return;
-	/* Registering a root node creates the context with all three;
-	 * this one is then a duplicate, refused and freed by net-snmp. */
-	netsnmp_register_null_context(snmp_duplicate_objid(ccitt, 1), 1,
-				      cfg->sw.context);
+	if (cfg->sw.context[0])
+		xv_compat_prepare_context(cfg->sw.context);
 }
 
 bool xv_module_running(void)

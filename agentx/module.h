@@ -30,15 +30,8 @@ int xv_module_start(enum xv_module_host host, struct xv_config *cfg, char *err,
 
 bool xv_module_running(void);
 
-/*
- * A subagent, before it connects to its master: makes the switch
- * view's context exist here already.  net-snmp gives a new context its
- * root nodes (0, 1, 2) when something is first registered in it, and a
- * subagent connected by then asks the master to register those too,
- * which snmpd refuses (AgentX unsupportedContext, logged as
- * "registering pdu failed: 263!").  Made before the connection, they
- * stay local: a (re)connection registers only what is below them.
- */
+/* A subagent, before it connects to its master: makes the switch
+ * view's context exist here already (see xv_compat_prepare_context). */
 void xv_module_prepare_context(const struct xv_config *cfg);
 
 /* A new configuration (the module takes it). */

@@ -7,6 +7,7 @@
 #include "master_link.h"
 #include "mib_oids.h"
 #include "mib_vm.h"
+#include "netsnmp_compat.h"
 #include "std_oids.h"
 
 static const struct xv_vm_table *vm_table;
@@ -109,13 +110,6 @@ netsnmp_variable_list *xv_notify_port_varbinds(const struct xv_mib_switch_ctx *c
 	return vars;
 }
 
-/* The AgentX session to the master, opened by net-snmp's subagent
- * code; net-snmp does not declare it in its installed headers. */
-extern netsnmp_session *main_session;
-
-/* The master's AgentX message that carries a notification (RFC 2741). */
-#define XV_AGENTX_MSG_NOTIFY 12
-
 /*
  * send_v2trap() would also convert every notification to SNMPv1 for
  * v1 sinks, which fails (and says so in the log) for any Counter64
@@ -126,8 +120,9 @@ extern netsnmp_session *main_session;
 static void send_to_master(netsnmp_variable_list *vars, const char *context)
 {
 	netsnmp_pdu *pdu = snmp_pdu_create(XV_AGENTX_MSG_NOTIFY);
+	netsnmp_session *master = xv_compat_master_session();
 
-	if (!pdu || !main_session ||
+	if (!pdu || !master ||
 	    (context && !(pdu->contextName = strdup(context)))) {
 		snmp_free_varbind(vars);
 		if (pdu)
@@ -137,58 +132,8 @@ static void send_to_master(netsnmp_variable_list *vars, const char *context)
 	if (context)
 		pdu->contextNameLen = strlen(context);
 	pdu->variables = vars;
-	send_trap_to_sess(main_session, pdu);
+	send_trap_to_sess(master, pdu);
 	snmp_free_pdu(pdu);
-}
-
-/*
- * net-snmp 5.9 makes an SNMPv1 copy of every notification before it
- * looks at the sinks, and for any with a Counter64 (all of ours) says
- * twice that it cannot, even when no sink is SNMPv1.  While snmpd sends
- * one of ours, each of its log handlers is given a filter in place of
- * its function, and gets its function back afterwards.  The list of
- * handlers itself is left alone: net-snmp 5.9 does not keep its links
- * right when a handler is added and removed again.
- */
-static const char *const v1_chatter[] = {
-	"send_trap: v1 traps can't carry Counter64 varbinds",
-	"send_trap: failed to convert v2->v1 template PDU",
-};
-
-#define XV_HELD_MAX 32
-static struct held_handler {
-	netsnmp_log_handler *logh;
-	int (*handler)(netsnmp_log_handler *, int, const char *);
-} held[XV_HELD_MAX];
-static size_t nheld;
-
-static int filtered(netsnmp_log_handler *self, int priority, const char *msg)
-{
-	for (size_t i = 0; i < sizeof v1_chatter / sizeof *v1_chatter; i++)
-		if (strncmp(msg, v1_chatter[i], strlen(v1_chatter[i])) == 0)
-			return 1;
-	for (size_t i = 0; i < nheld; i++)
-		if (held[i].logh == self)
-			return held[i].handler(self, priority, msg);
-	return 1;
-}
-
-static void send_in_snmpd(netsnmp_variable_list *vars, const char *context)
-{
-	nheld = 0;
-	for (netsnmp_log_handler *h = get_logh_head(); h && nheld < XV_HELD_MAX;
-	     h = h->next) {
-		if (!h->handler || h->handler == filtered)
-			continue;
-		held[nheld].logh = h;
-		held[nheld++].handler = h->handler;
-		h->handler = filtered;
-	}
-	/* It copies vars; with a context, its SNMPv3 sinks get it. */
-	send_v3trap(vars, context);
-	for (size_t i = 0; i < nheld; i++)
-		held[i].logh->handler = held[i].handler;
-	nheld = 0;
 }
 
 /*
@@ -211,7 +156,7 @@ static void send_vars(netsnmp_variable_list *vars, u_long uptime,
 	if (route == XV_NOTIFY_LOCAL) {
 		/* snmpd's own sinks (an SNMPv1 trapsink gets nothing:
 		 * SNMPv1 cannot carry a Counter64). */
-		send_in_snmpd(all, context);
+		xv_compat_send_in_snmpd(all, context);
 		snmp_free_varbind(all);
 		return;
 	}
