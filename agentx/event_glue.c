@@ -37,22 +37,23 @@ static void follow_fd(int *registered, int now, void (*fn)(int, void *))
  * from zero on time and not at the next refresh. */
 static void follow_alarms(void)
 {
-	time_t next = engine->vms.period_next;
+	struct xv_engine_schedule when = xv_engine_schedule(engine);
+	time_t next = when.period_end;
 
-	if (engine->cfg.refresh_interval != alarm_interval) {
+	if (when.refresh != alarm_interval) {
 		if (refresh_alarm)
 			snmp_alarm_unregister(refresh_alarm);
-		alarm_interval = engine->cfg.refresh_interval;
+		alarm_interval = when.refresh;
 		refresh_alarm = snmp_alarm_register(alarm_interval, SA_REPEAT,
 						    on_refresh, NULL);
 	}
 	/* The hypervisor on its own cadence, so that a slow query never
 	 * delays the counters. */
-	if (engine->cfg.resource_interval != resource_interval) {
+	if (when.resources != resource_interval) {
 		if (resource_alarm)
 			snmp_alarm_unregister(resource_alarm);
 		resource_alarm = 0;
-		resource_interval = engine->cfg.resource_interval;
+		resource_interval = when.resources;
 		if (resource_interval) {
 			resource_alarm = snmp_alarm_register(resource_interval, SA_REPEAT,
 							     on_resources, NULL);
@@ -86,8 +87,8 @@ static void after_engine(void)
 {
 	follow_fd(&xenstore_fd, xv_engine_xenstore_fd(engine), on_xenstore);
 	follow_fd(&netlink_fd, xv_engine_netlink_fd(engine), on_netlink);
-	xv_notify_pass(&engine->vms);
-	xv_notify_ports(&engine->sw);
+	xv_notify_pass(xv_engine_vms(engine));
+	xv_notify_ports(xv_engine_switch(engine));
 	follow_alarms();
 }
 
@@ -131,7 +132,7 @@ static void on_boundary(unsigned int reg, void *data)
 void xv_glue_start(struct xv_engine *e, const struct xv_mib_switch_ctx *sw)
 {
 	engine = e;
-	xv_notify_init(&e->vms, sw);
+	xv_notify_init(xv_engine_vms(e), sw);
 	after_engine();
 }
 
@@ -139,8 +140,8 @@ void xv_glue_finish(bool send)
 {
 	xv_engine_refresh(engine);
 	if (send) {
-		xv_notify_pass(&engine->vms);
-		xv_notify_ports(&engine->sw);
+		xv_notify_pass(xv_engine_vms(engine));
+		xv_notify_ports(xv_engine_switch(engine));
 	}
 }
 

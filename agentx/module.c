@@ -17,21 +17,19 @@
 #include "notify.h"
 #include "xenvif/engine.h"
 
-static struct xv_engine engine;
+static struct xv_engine *engine;
 static bool running;
 static enum xv_module_host host_running;
 
-/* XEN-VIF-MIB in the default context. */
-static const struct xv_mib_vif_ctx vif_ctx = {&engine.table, &engine.vms, NULL};
+/* XEN-VIF-MIB in the default context, from the running engine. */
+static struct xv_mib_vif_ctx vif_ctx;
 static struct xv_mib_table objects[XV_MIB_VIF_OBJECTS + XV_MIB_VM_OBJECTS];
 static size_t nobjects;
 
 /* The switch view: a whole device in a context of its own, with
  * XEN-VIF-MIB again in the switch's clock. */
-static const struct xv_mib_vif_ctx switch_vif_ctx = {&engine.table, &engine.vms,
-						     &engine.sw};
-static const struct xv_mib_switch_ctx switch_ctx = {&engine.sw, &engine.cfg.sw,
-						    xv_master_uptime};
+static struct xv_mib_vif_ctx switch_vif_ctx;
+static struct xv_mib_switch_ctx switch_ctx;
 static struct xv_mib_table switch_objects[XV_MIB_SYSTEM_OBJECTS +
 					  XV_MIB_IFMIB_OBJECTS +
 					  XV_MIB_BRIDGE_OBJECTS +
@@ -39,10 +37,17 @@ static struct xv_mib_table switch_objects[XV_MIB_SYSTEM_OBJECTS +
 static size_t nswitch_objects;
 static char switch_context[XV_CONTEXT_MAX + 1];
 
-static int register_objects(const struct xv_config *cfg, char *err, size_t errlen)
+static int register_objects(struct xv_engine *e, char *err, size_t errlen)
 {
+	const struct xv_config *cfg = xv_engine_config(e);
+
+	vif_ctx = (struct xv_mib_vif_ctx){xv_engine_vifs(e), xv_engine_vms(e), NULL};
+	switch_vif_ctx = (struct xv_mib_vif_ctx){xv_engine_vifs(e), xv_engine_vms(e),
+						 xv_engine_switch(e)};
+	switch_ctx = (struct xv_mib_switch_ctx){xv_engine_switch(e), &cfg->sw,
+						xv_master_uptime};
 	nobjects = xv_mib_vif_objects(objects, &vif_ctx);
-	nobjects += xv_mib_vm_objects(objects + nobjects, &engine.vms);
+	nobjects += xv_mib_vm_objects(objects + nobjects, xv_engine_vms(e));
 	if (xv_mib_register_all(objects, nobjects, NULL) != MIB_REGISTERED_OK) {
 		snprintf(err, errlen, "cannot register the XEN-VIF-MIB objects "
 			 "(is another instance serving them?)");
@@ -58,7 +63,7 @@ static int register_objects(const struct xv_config *cfg, char *err, size_t errle
 	o += xv_mib_ifmib_objects(o, &switch_ctx);
 	o += xv_mib_bridge_objects(o, &switch_ctx);
 	o += xv_mib_vif_objects(o, &switch_vif_ctx);
-	o += xv_mib_vm_objects(o, &engine.vms);
+	o += xv_mib_vm_objects(o, xv_engine_vms(e));
 	nswitch_objects = (size_t)(o - switch_objects);
 	if (xv_mib_register_all(switch_objects, nswitch_objects, switch_context) !=
 	    MIB_REGISTERED_OK) {
@@ -140,25 +145,23 @@ int xv_module_start(enum xv_module_host host, struct xv_config *cfg, char *err,
 		xv_master_local();
 	/* The tables first, whole: a subagent answers the master while it
 	 * registers, and must not answer from tables still empty. */
-	int rc = xv_engine_start(&engine, cfg, path, &hooks, why, sizeof why);
-
-	/* The engine has taken (or, failing, released) cfg's lists. */
-	memset(cfg, 0, sizeof *cfg);
-	if (rc < 0) {
+	engine = xv_engine_start(cfg, path, &hooks, why, sizeof why);
+	if (!engine) {
 		snprintf(err, errlen, "%s", why);
 		return -1;
 	}
 	/* Then the objects; if another instance serves them (the daemon
 	 * beside the module in snmpd), this one must not write the state
 	 * file they share by default: it has only read it so far. */
-	if (register_objects(&engine.cfg, err, errlen) < 0) {
-		xv_engine_discard(&engine);
+	if (register_objects(engine, err, errlen) < 0) {
+		xv_engine_discard(engine);
+		engine = NULL;
 		return -1;
 	}
-	xv_engine_save_pending(&engine);
-	xv_master_on_origin_moved(on_origin_moved, &engine);
+	xv_engine_save_pending(engine);
+	xv_master_on_origin_moved(on_origin_moved, engine);
 	xv_notify_route(host == XV_HOST_SNMPD ? XV_NOTIFY_LOCAL : XV_NOTIFY_AGENTX);
-	xv_glue_start(&engine, nswitch_objects ? &switch_ctx : NULL);
+	xv_glue_start(engine, nswitch_objects ? &switch_ctx : NULL);
 	host_running = host;
 	running = true;
 	return 0;
@@ -185,7 +188,7 @@ void xv_module_reconfigure(struct xv_config *cfg)
 
 size_t xv_module_vifs(void)
 {
-	return running ? engine.table.rows.nactive : 0;
+	return running ? xv_engine_vifs(engine)->rows.nactive : 0;
 }
 
 void xv_module_stop(void)
@@ -198,13 +201,14 @@ void xv_module_stop(void)
 	 * gone, and an inform's answer would never be read: the notices
 	 * wait in the state for the next start. */
 	xv_glue_finish(host_running != XV_HOST_SNMPD);
-	if (host_running == XV_HOST_SNMPD && engine.vms.nnotices)
+	if (host_running == XV_HOST_SNMPD && xv_engine_vms(engine)->nnotices)
 		snmp_log(LOG_INFO, "%s: %zu notification(s) wait in the state "
 			 "file for the next start\n", XV_APP_NAME,
-			 engine.vms.nnotices);
+			 xv_engine_vms(engine)->nnotices);
 	xv_glue_stop();
 	unregister_objects();
 	xv_master_on_origin_moved(NULL, NULL);
-	xv_engine_stop(&engine);
+	xv_engine_stop(engine);
+	engine = NULL;
 	running = false;
 }

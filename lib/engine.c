@@ -13,6 +13,41 @@
 #include "xenvif/text.h"
 #include "xenvif/xenstat_links.h"
 
+struct xv_engine {
+	struct xv_config cfg;
+	char state_path[PATH_MAX];
+	struct xv_engine_hooks hooks;
+
+	struct xv_vif_table table;
+	struct xv_vm_table vms;
+	struct xv_switch sw;    /* dom0 as a switch: the ports */
+	char system[128];       /* the kernel and machine, for sysDescr */
+	struct xv_log log;
+	struct xv_xsconn xs_conn;
+	struct xv_xs_follow xs;  /* xenstore, through xs_conn */
+	struct xv_netlink nl;
+	struct xv_linkset links;
+	struct xv_link_events events;
+	char boot_id[40];
+	int64_t uptime_origin;  /* wall-clock millisecond of TimeStamp 0 */
+
+	/* Continuity: rows first seen before the first full picture,
+	 * with no saved state, may have had counters before. */
+	bool state_lost;
+	bool settled;
+
+	/* Report a failing resource once, and its recovery once. */
+	bool nl_failed, save_failed, overrun_logged;
+
+	/* Where the counters come from: nl or xenstat_counters. */
+	struct xv_collector source;
+	struct xv_xenstat_counters xenstat_counters;
+	struct xv_hypervisor hv;        /* libxenstat, for resources too */
+	bool resources_failed;
+	time_t last_save;       /* CLOCK_MONOTONIC seconds */
+	bool save_soon;
+};
+
 static void say(struct xv_engine *e, enum xv_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -279,21 +314,21 @@ static void switch_address(struct xv_engine *e)
 
 /* ---- entry points -------------------------------------------------- */
 
-int xv_engine_start(struct xv_engine *e, const struct xv_config *cfg,
-		    const char *state_path, const struct xv_engine_hooks *hooks,
-		    char *err, size_t errlen)
+static int start(struct xv_engine *e, struct xv_config *cfg,
+		 const char *state_path, const struct xv_engine_hooks *hooks,
+		 char *err, size_t errlen)
 {
 	int rc;
 
-	memset(e, 0, sizeof *e);
 	e->cfg = *cfg;
+	memset(cfg, 0, sizeof *cfg);
 	e->hooks = *hooks;
 	snprintf(e->state_path, sizeof e->state_path, "%s", state_path);
 	e->log = (struct xv_log){hooks->log, hooks->ctx};
-	xv_xs_follow_init(&e->xs, cfg->backend_domid,
+	xv_xs_follow_init(&e->xs, e->cfg.backend_domid,
 			  hooks->xs_ops ? hooks->xs_ops : &xv_libxenstore_conn,
 			  hooks->xs_ops ? hooks->xs_conn : &e->xs_conn, &e->log);
-	e->xs.retry_seconds = cfg->refresh_interval;
+	e->xs.retry_seconds = e->cfg.refresh_interval;
 	xv_xsconn_init(&e->xs_conn, e->xs.meta.backend_dir);
 	xv_vif_table_init(&e->table);
 	xv_vm_table_init(&e->vms);
@@ -307,7 +342,7 @@ int xv_engine_start(struct xv_engine *e, const struct xv_config *cfg,
 	e->xenstat_counters = (struct xv_xenstat_counters){
 		&e->hv, {.fd = -1, .sysfs_root = e->cfg.sysfs_root}, &e->log};
 	e->source = hooks->collector.ops ? hooks->collector
-		    : cfg->counter_source == XV_COUNTERS_XENSTAT
+		    : e->cfg.counter_source == XV_COUNTERS_XENSTAT
 			    ? (struct xv_collector){&xv_xenstat_collector,
 						    &e->xenstat_counters}
 			    : (struct xv_collector){&xv_netlink_collector, &e->nl};
@@ -337,6 +372,52 @@ int xv_engine_start(struct xv_engine *e, const struct xv_config *cfg,
 	/* Rates count from here. */
 	xv_vm_table_sample(&e->vms, &e->cfg, monotonic_ms());
 	return 0;
+}
+
+struct xv_engine *xv_engine_start(struct xv_config *cfg, const char *state_path,
+				  const struct xv_engine_hooks *hooks, char *err,
+				  size_t errlen)
+{
+	struct xv_engine *e = calloc(1, sizeof *e);
+
+	if (!e) {
+		snprintf(err, errlen, "out of memory");
+		xv_config_free(cfg);
+		memset(cfg, 0, sizeof *cfg);
+		return NULL;
+	}
+	if (start(e, cfg, state_path, hooks, err, errlen) < 0) {
+		free(e);
+		return NULL;
+	}
+	return e;
+}
+
+const struct xv_vif_table *xv_engine_vifs(const struct xv_engine *e)
+{
+	return &e->table;
+}
+
+struct xv_vm_table *xv_engine_vms(struct xv_engine *e)
+{
+	return &e->vms;
+}
+
+struct xv_switch *xv_engine_switch(struct xv_engine *e)
+{
+	return &e->sw;
+}
+
+const struct xv_config *xv_engine_config(const struct xv_engine *e)
+{
+	return &e->cfg;
+}
+
+struct xv_engine_schedule xv_engine_schedule(const struct xv_engine *e)
+{
+	return (struct xv_engine_schedule){e->cfg.refresh_interval,
+					   e->cfg.resource_interval,
+					   e->vms.period_next};
 }
 
 int xv_engine_save_pending(struct xv_engine *e)
@@ -473,6 +554,7 @@ static void release(struct xv_engine *e)
 void xv_engine_discard(struct xv_engine *e)
 {
 	release(e);
+	free(e);
 }
 
 void xv_engine_stop(struct xv_engine *e)
@@ -483,6 +565,7 @@ void xv_engine_stop(struct xv_engine *e)
 		sync_table(e);
 	xv_engine_save(e);
 	release(e);
+	free(e);
 }
 
 int xv_engine_xenstore_fd(const struct xv_engine *e)

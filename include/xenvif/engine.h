@@ -50,49 +50,38 @@ struct xv_engine_hooks {
 	struct xv_collector collector;
 };
 
-struct xv_engine {
-	struct xv_config cfg;
-	char state_path[PATH_MAX];
-	struct xv_engine_hooks hooks;
+/* Opaque: the engine's parts are its own; callers use the functions
+ * below. */
+struct xv_engine;
 
-	struct xv_vif_table table;
-	struct xv_vm_table vms;
-	struct xv_switch sw;    /* dom0 as a switch: the ports */
-	char system[128];       /* the kernel and machine, for sysDescr */
-	struct xv_log log;
-	struct xv_xsconn xs_conn;
-	struct xv_xs_follow xs;  /* xenstore, through xs_conn */
-	struct xv_netlink nl;
-	struct xv_linkset links;
-	struct xv_link_events events;
-	char boot_id[40];
-	int64_t uptime_origin;  /* wall-clock millisecond of TimeStamp 0 */
 
-	/* Continuity: rows first seen before the first full picture,
-	 * with no saved state, may have had counters before. */
-	bool state_lost;
-	bool settled;
+/*
+ * Starts an engine: the state file is loaded (a damaged one is set
+ * aside and reported), not written (see xv_engine_save_pending()), the
+ * tables made.  The engine takes cfg, which is cleared, whatever the
+ * outcome.  NULL with err set if the agent cannot run: no rtnetlink, a
+ * state file that exists but cannot be read, no memory; nothing is
+ * left open then.
+ */
+struct xv_engine *xv_engine_start(struct xv_config *cfg, const char *state_path,
+				  const struct xv_engine_hooks *hooks, char *err,
+				  size_t errlen);
 
-	/* Report a failing resource once, and its recovery once. */
-	bool nl_failed, save_failed, overrun_logged;
+/* What the engine keeps and serves.  The pointers hold until it stops;
+ * the configuration is replaced in place by a reload. */
+const struct xv_vif_table *xv_engine_vifs(const struct xv_engine *e);
+struct xv_vm_table *xv_engine_vms(struct xv_engine *e);
+struct xv_switch *xv_engine_switch(struct xv_engine *e);
+const struct xv_config *xv_engine_config(const struct xv_engine *e);
 
-	/* Where the counters come from: nl or xenstat_counters. */
-	struct xv_collector source;
-	struct xv_xenstat_counters xenstat_counters;
-	struct xv_hypervisor hv;        /* libxenstat, for resources too */
-	bool resources_failed;
-	time_t last_save;       /* CLOCK_MONOTONIC seconds */
-	bool save_soon;
+/* When the engine must run again. */
+struct xv_engine_schedule {
+	unsigned int refresh;   /* seconds between refreshes */
+	unsigned int resources; /* seconds between resource reads; 0: none */
+	time_t period_end;      /* the accounting period's end (epoch
+				 * seconds): a refresh is due just after */
 };
-
-/* Prepares everything; the state file is loaded (a damaged one is set
- * aside and reported), not written: see xv_engine_save_pending().  The
- * engine takes cfg's rule lists.  -errno with err set if the agent
- * cannot run: no rtnetlink, or a state file that exists but cannot be
- * read; everything is released then. */
-int xv_engine_start(struct xv_engine *e, const struct xv_config *cfg,
-		    const char *state_path, const struct xv_engine_hooks *hooks,
-		    char *err, size_t errlen);
+struct xv_engine_schedule xv_engine_schedule(const struct xv_engine *e);
 
 /* The refresh alarm: counters, and xenstore's health. */
 void xv_engine_refresh(struct xv_engine *e);
@@ -127,11 +116,11 @@ void xv_engine_rebase_clock(struct xv_engine *e, int64_t delta_ticks,
  */
 void xv_engine_reconfigure(struct xv_engine *e, struct xv_config *cfg);
 
-/* Saves and closes everything. */
+/* Saves, closes and frees everything. */
 void xv_engine_stop(struct xv_engine *e);
 
-/* Closes everything without saving: the state file belongs to another
- * instance. */
+/* Closes and frees everything without saving: the state file belongs
+ * to another instance. */
 void xv_engine_discard(struct xv_engine *e);
 
 int xv_engine_xenstore_fd(const struct xv_engine *e);

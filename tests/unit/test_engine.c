@@ -218,7 +218,7 @@ static struct xv_vif_row *row_of(struct xv_engine *e, const char *uuid)
 	char key[64];
 
 	snprintf(key, sizeof key, "%s/0", uuid);
-	return xv_vif_table_find_key(&e->table, key);
+	return xv_vif_table_find_key(xv_engine_vifs(e), key);
 }
 
 int main(void)
@@ -227,7 +227,7 @@ int main(void)
 	struct xv_engine_hooks hooks = {now, origin, say, NULL, &fake_conn_ops, &xs,
 					{&fake_collector, &kernel}};
 	struct xv_config cfg;
-	struct xv_engine e;
+	struct xv_engine *e;
 	struct stat st;
 
 	tap_ok(mkdtemp(dir) != NULL, "a directory for the state file");
@@ -238,13 +238,19 @@ int main(void)
 
 	/* Start: the row, its counters; the state written only when told. */
 	xv_config_defaults(&cfg);
-	tap_is_u64(xv_engine_start(&e, &cfg, path, &hooks, err, sizeof err), 0,
-		   "started");
-	struct xv_vif_row *web = row_of(&e, U3);
+	xv_config_set(&cfg, "quota", "* 1G", err, sizeof err);
+	xv_config_set(&cfg, "refreshInterval", "7", err, sizeof err);
+	e = xv_engine_start(&cfg, path, &hooks, err, sizeof err);
+	tap_ok(e != NULL, "started");
+	tap_ok(cfg.quotas == NULL && cfg.nquotas == 0 &&
+		       xv_engine_config(e)->nquotas == 1 &&
+		       xv_engine_schedule(e).refresh == 7,
+	       "the engine took the configuration, the caller's is cleared");
+	struct xv_vif_row *web = row_of(e, U3);
 	tap_ok(web && web->entry.active && web->domid == 3 &&
 		       web->total.v[XV_IN_OCTETS] == 1000, "web1's row, with its counters");
 	tap_ok(stat(path, &st) < 0, "no state file written yet");
-	tap_is_u64(xv_engine_save_pending(&e), 0, "the new row saved when asked");
+	tap_is_u64(xv_engine_save_pending(e), 0, "the new row saved when asked");
 	tap_ok(stat(path, &st) == 0, "now there is one");
 
 	/* A domain comes: its row appears on the watch event. */
@@ -253,18 +259,18 @@ int main(void)
 	event(&xs, "@introduceDomain");
 	event(&xs, "/local/domain/0/backend/vif/4/0");
 	unlink(path);
-	xv_engine_xenstore_ready(&e);
-	struct xv_vif_row *db = row_of(&e, U4);
+	xv_engine_xenstore_ready(e);
+	struct xv_vif_row *db = row_of(e, U4);
 	tap_ok(db && db->entry.active && db->total.v[XV_OUT_OCTETS] == 50,
 	       "a new domain's row on its watch event");
 	tap_ok(stat(path, &st) == 0, "a new row is saved at once");
 	unsigned int reads = kernel.reads;
-	xv_engine_xenstore_ready(&e);
+	xv_engine_xenstore_ready(e);
 	tap_is_u64(kernel.reads, reads, "no event, no work");
 
 	/* Counters move at each refresh. */
 	kernel.now.links[0].stats.v[XV_IN_OCTETS] = 1500;
-	xv_engine_refresh(&e);
+	xv_engine_refresh(e);
 	tap_is_u64(web->total.v[XV_IN_OCTETS], 1500, "counters at the refresh");
 
 	/* A domain goes: its row leaves, its counters are kept. */
@@ -272,49 +278,49 @@ int main(void)
 	fake_set_live(&xs.fs, 4, false);
 	unlink_index(&kernel, 8);
 	event(&xs, "@releaseDomain");
-	xv_engine_xenstore_ready(&e);
+	xv_engine_xenstore_ready(e);
 	tap_ok(!db->entry.active && db->total.v[XV_OUT_OCTETS] == 50,
 	       "a released domain's row leaves, counters kept");
 
 	/* xenstore lost: said once, the table stands, back said once. */
 	xs.ping_fails = true;
 	xs.refuse = true;
-	xv_engine_refresh(&e);
-	xv_engine_refresh(&e);
+	xv_engine_refresh(e);
+	xv_engine_refresh(e);
 	tap_is_u64(count("lost xenstore"), 1, "xenstore lost: said once");
 	tap_ok(web->entry.active, "the last table is served meanwhile");
 	kernel.now.links[0].stats.v[XV_IN_OCTETS] = 1700;
-	xv_engine_refresh(&e);
+	xv_engine_refresh(e);
 	tap_is_u64(web->total.v[XV_IN_OCTETS], 1700, "and counters still move");
 	xs.ping_fails = xs.refuse = false;
-	xv_engine_refresh(&e);
+	xv_engine_refresh(e);
 	tap_is_u64(count("connected to xenstore again"), 1, "back: said once");
 	tap_is_u64(xs.opens, 2, "one new connection");
 
 	/* The collector fails: the last counters stand, said once. */
 	kernel.fail = EIO;
-	xv_engine_refresh(&e);
-	xv_engine_refresh(&e);
+	xv_engine_refresh(e);
+	xv_engine_refresh(e);
 	tap_is_u64(count("keeping the last counters"), 1, "collector failing: "
 		   "said once");
 	tap_is_u64(web->total.v[XV_IN_OCTETS], 1700, "counters kept");
 	kernel.fail = 0;
 	kernel.now.links[0].stats.v[XV_IN_OCTETS] = 1800;
-	xv_engine_refresh(&e);
+	xv_engine_refresh(e);
 	tap_is_u64(count("reading test counters again"), 1, "recovered: said once");
 	tap_is_u64(web->total.v[XV_IN_OCTETS], 1800, "counting again");
 
 	/* Stopping saves; a new engine goes on from the file. */
-	xv_engine_stop(&e);
+	xv_engine_stop(e);
 	xv_config_defaults(&cfg);
 	kernel.now.links[0].stats.v[XV_IN_OCTETS] = 1900;
-	tap_is_u64(xv_engine_start(&e, &cfg, path, &hooks, err, sizeof err), 0,
-		   "started again");
-	web = row_of(&e, U3);
+	e = xv_engine_start(&cfg, path, &hooks, err, sizeof err);
+	tap_ok(e != NULL, "started again");
+	web = row_of(e, U3);
 	tap_ok(web && web->total.v[XV_IN_OCTETS] == 1900 &&
-		       row_of(&e, U4)->total.v[XV_OUT_OCTETS] == 50,
+		       row_of(e, U4)->total.v[XV_OUT_OCTETS] == 50,
 	       "from the state file: counters go on, the gone row kept");
-	xv_engine_stop(&e);
+	xv_engine_stop(e);
 
 	unlink(path);
 	rmdir(dir);
