@@ -325,7 +325,8 @@ static int start(struct xv_engine *e, struct xv_config *cfg,
 	e->hooks = *hooks;
 	snprintf(e->state_path, sizeof e->state_path, "%s", state_path);
 	e->log = (struct xv_log){hooks->log, hooks->ctx};
-	xv_xs_follow_init(&e->xs, e->cfg.backend_domid,
+	/* The toolstack's layout: libxl's (xl, libvirt). */
+	xv_xs_follow_init(&e->xs, e->cfg.backend_domid, &xv_libxl_layout,
 			  hooks->xs_ops ? hooks->xs_ops : &xv_libxenstore_conn,
 			  hooks->xs_ops ? hooks->xs_conn : &e->xs_conn, &e->log);
 	e->xs.retry_seconds = e->cfg.refresh_interval;

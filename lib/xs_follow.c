@@ -8,10 +8,12 @@
 #include "xenvif/search.h"
 
 void xv_xs_follow_init(struct xv_xs_follow *f, uint32_t backend_domid,
+		       const struct xv_layout *layout,
 		       const struct xv_xs_conn_ops *ops, void *conn,
 		       const struct xv_log *log)
 {
 	memset(f, 0, sizeof *f);
+	f->layout = layout;
 	f->ops = ops;
 	f->conn = conn;
 	f->log = log;
@@ -106,7 +108,7 @@ int xv_xs_follow_events(struct xv_xs_follow *f)
 
 		any = true;
 		xv_say(f->log, XV_LOG_DEBUG, "xenstore watch: %s", path);
-		switch (xv_meta_watch_scope(&f->meta, path, &domid)) {
+		switch (f->layout->watch_scope(&f->meta, path, &domid)) {
 		case XV_WATCH_DOMAIN:
 			rc = mark_dirty(f, domid);
 			break;
@@ -147,26 +149,26 @@ static int read_pending(struct xv_xs_follow *f)
 	int changed = 0, rc;
 
 	if (f->rescan_all) {
-		if ((rc = xv_meta_scan_all(&f->meta, &store)) < 0)
+		if ((rc = f->layout->scan_all(&f->meta, &store)) < 0)
 			return rc;
 		changed |= rc;
 		f->rescan_all = f->scan_new = f->prune = false;
 		f->ndirty = 0;
 	}
 	if (f->prune) {
-		if ((rc = xv_meta_prune(&f->meta, &store)) < 0)
+		if ((rc = f->layout->prune(&f->meta, &store)) < 0)
 			return rc;
 		changed |= rc;
 		f->prune = false;
 	}
 	if (f->scan_new) {
-		if ((rc = xv_meta_scan_new(&f->meta, &store)) < 0)
+		if ((rc = f->layout->scan_new(&f->meta, &store)) < 0)
 			return rc;
 		changed |= rc;
 		f->scan_new = false;
 	}
 	while (f->ndirty > 0) {
-		rc = xv_meta_scan_domain(&f->meta, &store, f->dirty[f->ndirty - 1]);
+		rc = f->layout->scan_domain(&f->meta, &store, f->dirty[f->ndirty - 1]);
 		if (rc < 0)
 			return rc;
 		changed |= rc;

@@ -465,3 +465,12 @@ void xv_vif_device_name(const struct xv_domain_meta *dom,
 	else
 		snprintf(buf, bufsz, "vif%u.%u", dom->domid, vif->devid);
 }
+
+const struct xv_layout xv_libxl_layout = {
+	.name = "libxl",
+	.scan_all = xv_meta_scan_all,
+	.scan_domain = xv_meta_scan_domain,
+	.scan_new = xv_meta_scan_new,
+	.prune = xv_meta_prune,
+	.watch_scope = xv_meta_watch_scope,
+};

@@ -34,6 +34,7 @@ struct xv_xs_conn_ops {
 struct xv_xs_follow {
 	const struct xv_xs_conn_ops *ops;
 	void *conn;
+	const struct xv_layout *layout; /* how the toolstack lays it out */
 	const struct xv_log *log;
 	unsigned int retry_seconds; /* how often check() runs, to say so */
 	struct xv_meta meta;
@@ -48,6 +49,7 @@ struct xv_xs_follow {
 };
 
 void xv_xs_follow_init(struct xv_xs_follow *f, uint32_t backend_domid,
+		       const struct xv_layout *layout,
 		       const struct xv_xs_conn_ops *ops, void *conn,
 		       const struct xv_log *log);
 /* Closes the connection and frees the metadata. */

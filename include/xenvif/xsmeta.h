@@ -98,6 +98,26 @@ enum xv_watch_scope xv_meta_watch_scope(const struct xv_meta *meta,
  * most UINT64_MAX; false if malformed or zero. */
 bool xv_parse_rate(const char *text, size_t len, uint64_t *bps);
 
+/*
+ * A toolstack's layout of xenstore: how its metadata is read and which
+ * watch events concern what.  libxl's (xl, libvirt) is the one above;
+ * another toolstack's layout implements the same and the engine does
+ * not change.
+ */
+struct xv_layout {
+	const char *name;
+	int (*scan_all)(struct xv_meta *meta, const struct xv_store *store);
+	int (*scan_domain)(struct xv_meta *meta, const struct xv_store *store,
+			   uint32_t domid);
+	int (*scan_new)(struct xv_meta *meta, const struct xv_store *store);
+	int (*prune)(struct xv_meta *meta, const struct xv_store *store);
+	enum xv_watch_scope (*watch_scope)(const struct xv_meta *meta,
+					   const char *path, uint32_t *domid);
+};
+
+/* libxl's layout: the functions above. */
+extern const struct xv_layout xv_libxl_layout;
+
 /* The name the dom0 device of a vif has: the 'vifname' key or vifD.N. */
 void xv_vif_device_name(const struct xv_domain_meta *dom,
 			const struct xv_vif_meta *vif, char *buf, size_t bufsz);
