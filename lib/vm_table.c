@@ -160,18 +160,10 @@ static int order_id(const void *key, const void *item)
 
 int xv_id_set_add(struct xv_id_set *s, int id)
 {
-	size_t i = xv_lower_bound(s->v, s->n, sizeof *s->v, &id, order_id);
-	int *v;
+	int rc = xv_insert_sorted((void **)&s->v, &s->n, &s->cap, sizeof *s->v, &id,
+				  order_id);
 
-	if (i < s->n && s->v[i] == id)
-		return 0;
-	if (!(v = xv_grow(s->v, &s->cap, s->n, sizeof *v, 4)))
-		return -ENOMEM;
-	s->v = v;
-	memmove(&v[i + 1], &v[i], (s->n - i) * sizeof *v);
-	v[i] = id;
-	s->n++;
-	return 0;
+	return rc < 0 ? rc : 0;
 }
 
 int xv_id_set_copy(struct xv_id_set *to, const struct xv_id_set *from)

@@ -82,19 +82,10 @@ static int order_domid(const void *key, const void *item)
 
 static int mark_dirty(struct xv_xs_follow *f, uint32_t domid)
 {
-	size_t i = xv_lower_bound(f->dirty, f->ndirty, sizeof *f->dirty, &domid,
-				  order_domid);
-	uint32_t *d;
+	int rc = xv_insert_sorted((void **)&f->dirty, &f->ndirty, &f->capdirty,
+				  sizeof *f->dirty, &domid, order_domid);
 
-	if (i < f->ndirty && f->dirty[i] == domid)
-		return 0;
-	if (!(d = xv_grow(f->dirty, &f->capdirty, f->ndirty, sizeof *d, 16)))
-		return -ENOMEM;
-	f->dirty = d;
-	memmove(&d[i + 1], &d[i], (f->ndirty - i) * sizeof *d);
-	d[i] = domid;
-	f->ndirty++;
-	return 0;
+	return rc < 0 ? rc : 0;
 }
 
 int xv_xs_follow_events(struct xv_xs_follow *f)

@@ -21,6 +21,14 @@ size_t xv_lower_bound(const void *base, size_t n, size_t size, const void *key,
 void *xv_find_sorted(const void *base, size_t n, size_t size, const void *key,
 		     xv_order_fn *order);
 
+/*
+ * A sorted set of items (size bytes each) in a growing array: puts item
+ * where it belongs unless an equal one is there.  *items, *n and *cap
+ * as xv_grow() keeps them.  1 if added, 0 if it was there, -ENOMEM.
+ */
+int xv_insert_sorted(void **items, size_t *n, size_t *cap, size_t size,
+		     const void *item, xv_order_fn *order);
+
 /* Orders two numbers: for order functions. */
 static inline int xv_order_u32(unsigned int a, unsigned int b)
 {
