@@ -10,8 +10,12 @@
 #include <unistd.h>
 
 #include "xenvif/growth.h"
+#include "xenvif/netlink.h"
+#include "xenvif/resources.h"
+#include "xenvif/state_file.h"
 #include "xenvif/text.h"
 #include "xenvif/xenstat_links.h"
+#include "xenvif/xsconn.h"
 
 struct xv_engine {
 	struct xv_config cfg;
@@ -53,13 +57,11 @@ static void say(struct xv_engine *e, enum xv_log_level level, const char *fmt, .
 
 static void say(struct xv_engine *e, enum xv_log_level level, const char *fmt, ...)
 {
-	char msg[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	xv_vsay(&e->log, level, fmt, ap);
 	va_end(ap);
-	e->hooks.log(e->hooks.ctx, level, msg);
 }
 
 static uint32_t now_ticks(struct xv_engine *e)

@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "xenvif/growth.h"
 #include "xenvif/search.h"
 
 void xv_xs_follow_init(struct xv_xs_follow *f, uint32_t backend_domid,

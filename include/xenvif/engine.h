@@ -21,15 +21,10 @@
 #include "xenvif/config.h"
 #include "xenvif/collector.h"
 #include "xenvif/log.h"
-#include "xenvif/netlink.h"
-#include "xenvif/resources.h"
-#include "xenvif/state_file.h"
 #include "xenvif/switch_view.h"
 #include "xenvif/vif_table.h"
 #include "xenvif/vm_table.h"
 #include "xenvif/xs_follow.h"
-#include "xenvif/xsconn.h"
-#include "xenvif/xsmeta.h"
 
 /* Two readings of the master's clock origin this close are the same
  * master: its uptime comes in centiseconds, read a little apart.  A

@@ -6,6 +6,8 @@
 #ifndef XENVIF_LOG_H
 #define XENVIF_LOG_H
 
+#include <stdarg.h>
+
 enum xv_log_level {
 	XV_LOG_ERR,
 	XV_LOG_WARNING,
@@ -22,5 +24,7 @@ struct xv_log {
 /* Says a formatted message through log (which may have no function). */
 void xv_say(const struct xv_log *log, enum xv_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+void xv_vsay(const struct xv_log *log, enum xv_log_level level, const char *fmt,
+	     va_list ap) __attribute__((format(printf, 3, 0)));
 
 #endif
