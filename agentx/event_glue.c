@@ -83,12 +83,20 @@ static void follow_alarms(void)
 	}
 }
 
+static void send_notices(void)
+{
+	size_t vm_notices = xv_notify_pass(xv_engine_vms(engine));
+	size_t port_notices = xv_notify_ports(xv_engine_switch(engine));
+
+	if (vm_notices || port_notices)
+		xv_engine_notices_sent(engine, vm_notices, port_notices);
+}
+
 static void after_engine(void)
 {
 	follow_fd(&xenstore_fd, xv_engine_xenstore_fd(engine), on_xenstore);
 	follow_fd(&netlink_fd, xv_engine_netlink_fd(engine), on_netlink);
-	xv_notify_pass(xv_engine_vms(engine));
-	xv_notify_ports(xv_engine_switch(engine));
+	send_notices();
 	follow_alarms();
 }
 
@@ -139,10 +147,8 @@ void xv_glue_start(struct xv_engine *e, const struct xv_mib_switch_ctx *sw)
 void xv_glue_finish(bool send)
 {
 	xv_engine_refresh(engine);
-	if (send) {
-		xv_notify_pass(xv_engine_vms(engine));
-		xv_notify_ports(xv_engine_switch(engine));
-	}
+	if (send)
+		send_notices();
 }
 
 void xv_glue_reconfigure(struct xv_config *cfg)

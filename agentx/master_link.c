@@ -6,11 +6,8 @@
 #include <net-snmp/agent/agent_callbacks.h>
 #include <time.h>
 
-#include "xenvif/engine.h" /* XV_ORIGIN_TOLERANCE_MS */
-
-static xv_origin_moved_fn *moved_fn;
-static void *moved_ctx;
-static int64_t known_origin_ms;
+static xv_master_connected_fn *connected_fn;
+static void *connected_ctx;
 static bool connected;
 
 uint32_t xv_master_uptime(void)
@@ -29,15 +26,10 @@ int64_t xv_master_origin_ms(void)
 
 static int on_connect(int major, int minor, void *server, void *client)
 {
-	int64_t origin = xv_master_origin_ms(), delta = known_origin_ms - origin;
-
 	(void)major, (void)minor, (void)server, (void)client;
 	connected = true;
-	if (delta > XV_ORIGIN_TOLERANCE_MS || delta < -XV_ORIGIN_TOLERANCE_MS) {
-		known_origin_ms = origin;
-		if (moved_fn)
-			moved_fn(moved_ctx, delta / 10, origin);
-	}
+	if (connected_fn)
+		connected_fn(connected_ctx);
 	return SNMP_ERR_NOERROR;
 }
 
@@ -51,7 +43,6 @@ static int on_disconnect(int major, int minor, void *server, void *client)
 
 void xv_master_follow(void)
 {
-	known_origin_ms = xv_master_origin_ms();
 	netsnmp_ds_set_boolean(NETSNMP_DS_APPLICATION_ID,
 			       NETSNMP_DS_AGENT_NO_CONNECTION_WARNINGS, 1);
 	snmp_register_callback(SNMP_CALLBACK_APPLICATION, SNMPD_CALLBACK_INDEX_START,
@@ -60,10 +51,10 @@ void xv_master_follow(void)
 			       on_disconnect, NULL);
 }
 
-void xv_master_on_origin_moved(xv_origin_moved_fn *fn, void *ctx)
+void xv_master_on_connect(xv_master_connected_fn *fn, void *ctx)
 {
-	moved_fn = fn;
-	moved_ctx = ctx;
+	connected_fn = fn;
+	connected_ctx = ctx;
 }
 
 bool xv_master_connected(void)
@@ -73,6 +64,5 @@ bool xv_master_connected(void)
 
 void xv_master_local(void)
 {
-	known_origin_ms = xv_master_origin_ms();
 	connected = true;
 }

@@ -7,8 +7,8 @@
  * subagent's uptime from every response the master sends, so
  * netsnmp_get_agent_uptime() is the master's clock once connected.
  * Its origin, the wall-clock moment of uptime 0, moves when the agent
- * first connects or when the master restarts; stored TimeStamps must
- * then move by the same amount.
+ * first connects or when the master restarts; whoever keeps TimeStamps
+ * looks at it again on every connection.
  */
 #ifndef XV_MASTER_LINK_H
 #define XV_MASTER_LINK_H
@@ -22,18 +22,17 @@ uint32_t xv_master_uptime(void);
 /* The wall-clock millisecond at which the uptime was zero. */
 int64_t xv_master_origin_ms(void);
 
-/* Called with how far (in centiseconds) stored TimeStamps must move
- * when the origin moved by more than a second. */
-typedef void xv_origin_moved_fn(void *ctx, int64_t delta_ticks,
-				int64_t origin_ms);
+/* Called on every connection to the master, once the master's clock
+ * is known. */
+typedef void xv_master_connected_fn(void *ctx);
 
 /* Starts following AgentX (re)connections: call before init_snmp(),
  * which makes the first connection.  net-snmp's warning for every
  * failed reconnection attempt is silenced; the agent says it once. */
 void xv_master_follow(void);
 
-/* Where moves of the clock's origin are reported from now on. */
-void xv_master_on_origin_moved(xv_origin_moved_fn *fn, void *ctx);
+/* Who is told of connections from now on (NULL: no one). */
+void xv_master_on_connect(xv_master_connected_fn *fn, void *ctx);
 
 bool xv_master_connected(void);
 

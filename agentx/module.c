@@ -111,9 +111,9 @@ static int64_t engine_origin(void *ctx)
 	return xv_master_origin_ms();
 }
 
-static void on_origin_moved(void *ctx, int64_t delta_ticks, int64_t origin_ms)
+static void on_master_connected(void *ctx)
 {
-	xv_engine_rebase_clock(ctx, delta_ticks, origin_ms);
+	xv_engine_master_connected(ctx);
 }
 
 /* The configured state file, else one in net-snmp's persistent
@@ -159,7 +159,7 @@ int xv_module_start(enum xv_module_host host, struct xv_config *cfg, char *err,
 		return -1;
 	}
 	xv_engine_save_pending(engine);
-	xv_master_on_origin_moved(on_origin_moved, engine);
+	xv_master_on_connect(on_master_connected, engine);
 	xv_notify_route(host == XV_HOST_SNMPD ? XV_NOTIFY_LOCAL : XV_NOTIFY_AGENTX);
 	xv_glue_start(engine, nswitch_objects ? &switch_ctx : NULL);
 	host_running = host;
@@ -207,7 +207,7 @@ void xv_module_stop(void)
 			 xv_engine_vms(engine)->nnotices);
 	xv_glue_stop();
 	unregister_objects();
-	xv_master_on_origin_moved(NULL, NULL);
+	xv_master_on_connect(NULL, NULL);
 	xv_engine_stop(engine);
 	engine = NULL;
 	running = false;

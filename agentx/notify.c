@@ -179,7 +179,7 @@ static void send_one(const struct xv_notice *n)
 	send_vars(vars, netsnmp_get_agent_uptime(), NULL);
 }
 
-void xv_notify_ports(struct xv_switch *sw)
+size_t xv_notify_ports(const struct xv_switch *sw)
 {
 	static size_t dropped_reported;
 
@@ -192,12 +192,10 @@ void xv_notify_ports(struct xv_switch *sw)
 	/* No switch view, no ifIndex to speak of: nothing is sent.  No
 	 * master, no sink: they wait (not across restarts: a link's state
 	 * then is what a poller reads). */
-	if (!switch_ctx) {
-		xv_switch_sent(sw, sw->nnotices);
-		return;
-	}
+	if (!switch_ctx)
+		return sw->nnotices;
 	if (!sw->nnotices || !xv_master_connected())
-		return;
+		return 0;
 	for (size_t i = 0; i < sw->nnotices; i++) {
 		const struct xv_port *p = xv_switch_find(sw, sw->notices[i].index);
 		netsnmp_variable_list *vars;
@@ -213,10 +211,10 @@ void xv_notify_ports(struct xv_switch *sw)
 		send_vars(vars, xv_switch_uptime(sw, switch_ctx->master_now()),
 			  switch_ctx->cfg->context);
 	}
-	xv_switch_sent(sw, sw->nnotices);
+	return sw->nnotices;
 }
 
-void xv_notify_pass(struct xv_vm_table *vms)
+size_t xv_notify_pass(const struct xv_vm_table *vms)
 {
 	static size_t dropped_reported;
 
@@ -229,10 +227,10 @@ void xv_notify_pass(struct xv_vm_table *vms)
 	/* With no master there is no sink: they wait, saved with the
 	 * state, until there is one. */
 	if (!vms->nnotices || !xv_master_connected())
-		return;
+		return 0;
 	for (size_t i = 0; i < vms->nnotices; i++)
 		send_one(&vms->notices[i]);
-	xv_vm_table_sent(vms, vms->nnotices);
+	return vms->nnotices;
 }
 
 void xv_notify_shutdown(void)

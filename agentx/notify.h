@@ -28,9 +28,10 @@ enum xv_notify_way {
 /* How notifications leave (AgentX until told otherwise). */
 void xv_notify_route(enum xv_notify_way way);
 
-/* Sends the VM table's waiting notices if the master is there, and
- * tells the table they are sent. */
-void xv_notify_pass(struct xv_vm_table *vms);
+/* Sends the VM table's waiting notices if the master is there.
+ * Returns how many, from the first, are done with: the keeper of the
+ * table forgets them (xv_engine_notices_sent). */
+size_t xv_notify_pass(const struct xv_vm_table *vms);
 
 /* The varbinds of a notice (snmpTrapOID.0 first), for sending and tests;
  * the caller frees them with snmp_free_varbind.  NULL if out of memory. */
@@ -38,8 +39,10 @@ netsnmp_variable_list *xv_notify_varbinds(const struct xv_vm *vm,
 					  enum xv_notice_kind kind);
 
 /* Sends the switch's waiting linkUp and linkDown notifications (if
- * the switch view is served and the master is there). */
-void xv_notify_ports(struct xv_switch *sw);
+ * the switch view is served and the master is there).  Returns how
+ * many, from the first, are done with (all of them if there is no
+ * switch view to speak of). */
+size_t xv_notify_ports(const struct xv_switch *sw);
 
 /* IF-MIB's linkUp or linkDown for a port, from the ifTable getters. */
 netsnmp_variable_list *xv_notify_port_varbinds(const struct xv_mib_switch_ctx *ctx,

@@ -29,13 +29,26 @@
 void init_xen_vif_mib(void);
 void deinit_xen_vif_mib(void);
 
+/*
+ * Where the module is in snmpd's loading and reading of its files.
+ * Whether XEN-VIF-MIB is served is xv_module_running(): a configuration
+ * with errors leaves the module loaded and not serving.
+ */
+static enum {
+	MODULE_OUT,       /* not loaded, or unloaded for good */
+	MODULE_LOADED,    /* starts from the event loop; nothing read yet */
+	MODULE_READ,      /* starts from the event loop; snmpd's reading of
+			   * its files ended (ready: what it gave, if good) */
+	MODULE_IN,        /* started, or waiting for a good configuration */
+	MODULE_RELOADING, /* snmpd reads its files again: it unloads and
+			   * loads its modules meanwhile */
+	MODULE_PARKED,    /* unloaded by that reading, still running: it
+			   * loads us again, or its reading ends without */
+} state = MODULE_OUT;
+
 static bool pinned;               /* never unmapped: may outlive deinit */
-static bool hooked;               /* snmpd's reload callback registered */
-static bool reloading;            /* snmpd is reading its files again */
-static bool parked;               /* unloaded by that reading, running */
 static struct xv_config *ready;   /* read, checked, not yet started */
-static bool config_seen;          /* a reading ended since init */
-static unsigned int start_alarm;
+static unsigned int start_alarm;  /* while LOADED or READ */
 
 /* Keeps this library mapped after snmpd's dlclose(), so that what it
  * registered stays valid through a reload. */
@@ -82,23 +95,23 @@ static void retire(void)
 	start_alarm = 0;
 	drop(ready);
 	ready = NULL;
-	config_seen = false;
+	state = MODULE_OUT;
 }
 
 /* After snmpd has read its files (at start, on SIGHUP). */
 static void on_config(struct xv_config *cfg, unsigned int errors, bool found)
 {
-	reloading = false;
-	config_seen = true;
-	if (parked) {
+	if (state == MODULE_PARKED) {
 		/* The dlmod line is gone: snmpd did not load us again. */
-		parked = false;
 		drop(cfg);
 		retire();
 		xv_agent_config_follow_snmpd(NULL);
 		snmp_log(LOG_INFO, "%s: unloaded\n", XV_APP_NAME);
 		return;
 	}
+	/* Before the start: what to start with, once the event loop runs. */
+	bool starting = state == MODULE_LOADED || state == MODULE_READ;
+	state = starting ? MODULE_READ : MODULE_IN;
 	if (errors) {
 		snmp_log(LOG_ERR, "%s: %u error(s) in the configuration; %s\n",
 			 XV_APP_NAME, errors,
@@ -127,7 +140,7 @@ static void on_config(struct xv_config *cfg, unsigned int errors, bool found)
 	drop(ready);
 	ready = cfg;
 	/* Not served yet because of errors, now fixed: start. */
-	if (!start_alarm)
+	if (!starting)
 		start();
 }
 
@@ -135,13 +148,14 @@ static void on_start(unsigned int reg, void *data)
 {
 	(void)reg, (void)data;
 	start_alarm = 0;
-	if (!config_seen) {
+	if (state == MODULE_LOADED) {
 		/* Loaded after snmpd read its files (nsDynamicModuleTable):
 		 * read ours now. */
 		struct xv_config *cfg = malloc(sizeof *cfg);
 		unsigned int errors;
 		bool found;
 
+		state = MODULE_IN;
 		if (!cfg) {
 			snmp_log(LOG_ERR, "%s: out of memory\n", XV_APP_NAME);
 			return;
@@ -152,6 +166,7 @@ static void on_start(unsigned int reg, void *data)
 		on_config(cfg, errors, found);
 		return;
 	}
+	state = MODULE_IN;
 	if (ready)
 		start();
 }
@@ -159,35 +174,40 @@ static void on_start(unsigned int reg, void *data)
 static int on_pre_update(int major, int minor, void *server, void *client)
 {
 	(void)major, (void)minor, (void)server, (void)client;
-	reloading = true;
+	/* Only a module in service follows the reading; one yet to start
+	 * takes what the reading gives. */
+	if (state == MODULE_IN)
+		state = MODULE_RELOADING;
 	return SNMP_ERR_NOERROR;
 }
 
 void init_xen_vif_mib(void)
 {
 	struct timeval soon = {0, 1000};
+	bool was_pinned = pinned;
 
-	if (parked) {
+	if (state == MODULE_PARKED) {
 		/* Loaded again by the reading that unloaded us. */
-		parked = false;
+		state = MODULE_RELOADING;
 		return;
 	}
 	if (!pinned && !(pinned = pin()))
 		snmp_log(LOG_WARNING, "%s: cannot keep the module in memory: "
 			 "a SIGHUP of snmpd restarts it\n", XV_APP_NAME);
-	if (!hooked)
+	/* A pinned module's callback stays registered for good. */
+	if (!was_pinned)
 		snmp_register_callback(SNMP_CALLBACK_APPLICATION,
 				       SNMPD_CALLBACK_PRE_UPDATE_CONFIG,
 				       on_pre_update, NULL);
-	hooked = true;
 	xv_agent_config_follow_snmpd(on_config);
+	state = MODULE_LOADED;
 	start_alarm = snmp_alarm_register_hr(soon, 0, on_start, NULL);
 }
 
 void deinit_xen_vif_mib(void)
 {
-	if (reloading && pinned) {
-		parked = true; /* until init, or the reading's end */
+	if (state == MODULE_RELOADING && pinned) {
+		state = MODULE_PARKED; /* until init, or the reading's end */
 		return;
 	}
 	retire();
@@ -199,6 +219,5 @@ void deinit_xen_vif_mib(void)
 	snmp_unregister_callback(SNMP_CALLBACK_APPLICATION,
 				 SNMPD_CALLBACK_PRE_UPDATE_CONFIG, on_pre_update,
 				 NULL, 1);
-	hooked = false;
 	xv_agent_config_unregister();
 }

@@ -49,7 +49,9 @@ struct xv_engine {
 	struct xv_hypervisor hv;        /* libxenstat, for resources too */
 	bool resources_failed;
 	time_t last_save;       /* CLOCK_MONOTONIC seconds */
-	bool save_soon;
+	/* A part said a change must be saved at once, and no save has
+	 * succeeded since. */
+	bool unsaved;
 };
 
 static void say(struct xv_engine *e, enum xv_log_level level, const char *fmt, ...)
@@ -85,6 +87,47 @@ static int64_t monotonic_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- the master's clock -------------------------------------------- */
+
+/* Two readings of the master's clock origin this close are the same
+ * master: its uptime comes in centiseconds, read a little apart.  A
+ * restarted master moves it by far more. */
+#define ORIGIN_TOLERANCE_MS 1000
+
+static uint32_t rebase(uint32_t stamp, int64_t delta)
+{
+	int64_t moved = (int64_t)stamp + delta;
+
+	if (stamp == 0 || moved <= 0)
+		return 0;
+	return moved > UINT32_MAX ? UINT32_MAX : (uint32_t)moved;
+}
+
+/*
+ * TimeStamps count from e->uptime_origin.  If the master's clock now
+ * starts elsewhen (first contact with it, or a new master), they move
+ * with it, and those that fall before its start become 0, "not since
+ * the master started".  The switch's own TimeStamps stay: its clock
+ * follows.
+ */
+static void follow_origin(struct xv_engine *e)
+{
+	int64_t origin = e->hooks.origin_ms(e->hooks.ctx);
+	int64_t delta_ticks = (e->uptime_origin - origin) / 10;
+
+	if (e->uptime_origin - origin >= -ORIGIN_TOLERANCE_MS &&
+	    e->uptime_origin - origin <= ORIGIN_TOLERANCE_MS)
+		return;
+	for (size_t i = 0; i < e->table.rows.n; i++) {
+		struct xv_vif_row *row = xv_vif_table_row(&e->table, i);
+
+		row->discontinuity = rebase(row->discontinuity, delta_ticks);
+	}
+	e->table.last_change = rebase(e->table.last_change, delta_ticks);
+	e->uptime_origin = origin;
+	xv_switch_follow_master(&e->sw, origin);
 }
 
 /* ---- state file ---------------------------------------------------- */
@@ -126,11 +169,8 @@ static int load_state(struct xv_engine *e, char *err, size_t errlen)
 	say(e, XV_LOG_INFO, "loaded %zu rows from %s", e->table.rows.n, e->state_path);
 	/* Saved TimeStamps count from the master agent of that time: the
 	 * same master as now, or one whose clock started elsewhen. */
-	int64_t moved = info.uptime_origin - e->uptime_origin;
-	if (moved >= -XV_ORIGIN_TOLERANCE_MS && moved <= XV_ORIGIN_TOLERANCE_MS)
-		e->uptime_origin = info.uptime_origin;
-	else
-		xv_engine_rebase_clock(e, moved / 10, e->uptime_origin);
+	e->uptime_origin = info.uptime_origin;
+	follow_origin(e);
 	return 0;
 }
 
@@ -154,10 +194,23 @@ int xv_engine_save(struct xv_engine *e)
 	if (e->save_failed)
 		say(e, XV_LOG_NOTICE, "state saved again to %s", e->state_path);
 	e->save_failed = false;
-	e->save_soon = false;
-	e->sw.save_soon = false;
+	e->unsaved = false;
 	e->last_save = monotonic_seconds();
 	return 0;
+}
+
+/* What a part returned: XV_SAVE_NOW, or an error after which what it
+ * did may be incomplete but should be kept. */
+static void record(struct xv_engine *e, int verdict)
+{
+	if (verdict != XV_SAVE_LATER)
+		e->unsaved = true;
+}
+
+static void save_if_unsaved(struct xv_engine *e)
+{
+	if (e->unsaved)
+		xv_engine_save(e);
 }
 
 /* ---- xenstore ------------------------------------------------------ */
@@ -229,9 +282,11 @@ static void follow_switch(struct xv_engine *e, uint32_t now)
 	/* Renamed hosts are seen at the next refresh. */
 	if (gethostname(host, sizeof host - 1) < 0)
 		host[0] = '\0';
-	if (xv_switch_update(&e->sw, &in) < 0)
+	int rc = xv_switch_update(&e->sw, &in);
+	if (rc < 0)
 		say(e, XV_LOG_ERR, "out of memory while updating the switch's "
 		    "ports; trying again at the next refresh");
+	record(e, rc);
 }
 
 /* Reads the kernel and folds it and the metadata into the table. */
@@ -239,7 +294,7 @@ static void sync_table(struct xv_engine *e)
 {
 	char err[256];
 	uint32_t now = now_ticks(e);
-	size_t rows_before = e->table.rows.n;
+	int rc;
 
 	/* Notifications first: a link deleted before the dump must not
 	 * be retired without its final counters. */
@@ -267,21 +322,19 @@ static void sync_table(struct xv_engine *e)
 		.nodename = sysfs_nodename,
 		.nodename_ctx = e,
 	};
-	if (xv_vif_table_reconcile(&e->table, &in) < 0)
+	/* New indexes, and devices started or finished, must reach the
+	 * state file before a crash could lose them: the parts say so. */
+	if ((rc = xv_vif_table_reconcile(&e->table, &in)) < 0)
 		say(e, XV_LOG_ERR, "out of memory while updating the table; "
 		    "trying again at the next refresh");
-	if (xv_vm_table_update(&e->vms, &e->table, &e->cfg, time(NULL)) < 0)
+	record(e, rc);
+	if ((rc = xv_vm_table_update(&e->vms, &e->table, &e->cfg, time(NULL))) < 0)
 		say(e, XV_LOG_ERR, "out of memory while updating the VM table");
+	record(e, rc);
 	follow_switch(e, now);
 	say(e, XV_LOG_DEBUG, "reconciled %zu links, %zu gone, %zu domains: "
 	    "%zu rows served of %zu known", e->links.n, e->events.gone.n,
 	    e->xs.meta.n, e->table.rows.nactive, e->table.rows.n);
-	/* New indexes, and devices started or finished, must reach the
-	 * state file before a crash could lose them. */
-	if (e->table.rows.n != rows_before || e->table.sources_changed ||
-	    e->vms.save_soon || e->sw.save_soon)
-		e->save_soon = true;
-	e->vms.save_soon = false;
 	if (e->events.overrun && !e->overrun_logged) {
 		say(e, XV_LOG_WARNING, "kernel link notifications were lost (a "
 		    "burst of device changes): a device deleted meanwhile may "
@@ -373,7 +426,7 @@ static int start(struct xv_engine *e, struct xv_config *cfg,
 	follow_xenstore(e);
 	sync_table(e);
 	/* Rates count from here. */
-	xv_vm_table_sample(&e->vms, &e->cfg, monotonic_ms());
+	record(e, xv_vm_table_sample(&e->vms, &e->cfg, monotonic_ms()));
 	return 0;
 }
 
@@ -401,12 +454,12 @@ const struct xv_vif_table *xv_engine_vifs(const struct xv_engine *e)
 	return &e->table;
 }
 
-struct xv_vm_table *xv_engine_vms(struct xv_engine *e)
+const struct xv_vm_table *xv_engine_vms(const struct xv_engine *e)
 {
 	return &e->vms;
 }
 
-struct xv_switch *xv_engine_switch(struct xv_engine *e)
+const struct xv_switch *xv_engine_switch(const struct xv_engine *e)
 {
 	return &e->sw;
 }
@@ -425,7 +478,7 @@ struct xv_engine_schedule xv_engine_schedule(const struct xv_engine *e)
 
 int xv_engine_save_pending(struct xv_engine *e)
 {
-	return e->save_soon ? xv_engine_save(e) : 0;
+	return e->unsaved ? xv_engine_save(e) : 0;
 }
 
 void xv_engine_refresh(struct xv_engine *e)
@@ -434,11 +487,8 @@ void xv_engine_refresh(struct xv_engine *e)
 		xenstore_lost(e);
 	follow_xenstore(e);
 	sync_table(e);
-	xv_vm_table_sample(&e->vms, &e->cfg, monotonic_ms());
-	if (e->vms.save_soon || e->sw.save_soon)
-		e->save_soon = true;
-	e->vms.save_soon = false;
-	if (e->save_soon ||
+	record(e, xv_vm_table_sample(&e->vms, &e->cfg, monotonic_ms()));
+	if (e->unsaved ||
 	    monotonic_seconds() - e->last_save >= (time_t)e->cfg.state_save_interval)
 		xv_engine_save(e);
 }
@@ -453,8 +503,7 @@ void xv_engine_xenstore_ready(struct xv_engine *e)
 		return;
 	follow_xenstore(e);
 	sync_table(e);
-	if (e->save_soon)
-		xv_engine_save(e);
+	save_if_unsaved(e);
 }
 
 static void keeps_old_value(void *ctx, const char *token)
@@ -473,8 +522,7 @@ void xv_engine_reconfigure(struct xv_engine *e, struct xv_config *cfg)
 	/* Quotas, alarms and the period apply at once, on the usage
 	 * counted so far. */
 	sync_table(e);
-	if (e->save_soon)
-		xv_engine_save(e);
+	save_if_unsaved(e);
 	say(e, XV_LOG_NOTICE, "configuration reloaded: %zu quotas, %zu rate alarms",
 	    e->cfg.nquotas, e->cfg.nrates);
 }
@@ -513,31 +561,20 @@ void xv_engine_netlink_ready(struct xv_engine *e)
 	drain_links(e);
 	if (e->events.changed || e->events.gone.n > 0)
 		sync_table(e);
-	if (e->save_soon)
-		xv_engine_save(e);
+	save_if_unsaved(e);
 }
 
-static uint32_t rebase(uint32_t stamp, int64_t delta)
+void xv_engine_notices_sent(struct xv_engine *e, size_t vm_notices,
+			    size_t port_notices)
 {
-	int64_t moved = (int64_t)stamp + delta;
-
-	if (stamp == 0 || moved <= 0)
-		return 0;
-	return moved > UINT32_MAX ? UINT32_MAX : (uint32_t)moved;
+	xv_switch_sent(&e->sw, port_notices);
+	record(e, xv_vm_table_sent(&e->vms, vm_notices));
+	save_if_unsaved(e);
 }
 
-void xv_engine_rebase_clock(struct xv_engine *e, int64_t delta_ticks,
-			    int64_t origin_ms)
+void xv_engine_master_connected(struct xv_engine *e)
 {
-	for (size_t i = 0; i < e->table.rows.n; i++) {
-		struct xv_vif_row *row = xv_vif_table_row(&e->table, i);
-
-		row->discontinuity = rebase(row->discontinuity, delta_ticks);
-	}
-	e->table.last_change = rebase(e->table.last_change, delta_ticks);
-	e->uptime_origin = origin_ms;
-	/* The switch's own TimeStamps stay: its clock follows. */
-	xv_switch_follow_master(&e->sw, origin_ms);
+	follow_origin(e);
 }
 
 /* Frees everything the engine holds (its configuration included). */

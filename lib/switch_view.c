@@ -211,7 +211,7 @@ static int compare_number(const void *a, const void *b)
 
 /* Port numbers: those in the switch keep theirs; one coming (back)
  * takes the one it had if it is free, else the smallest free. */
-static int number_ports(struct xv_switch *sw)
+static int number_ports(struct xv_switch *sw, enum xv_save *save)
 {
 	size_t cap = (XV_PORT_NUMBER_MAX + 1 + 63) / 64;
 	uint64_t *taken = calloc(cap, sizeof *taken);
@@ -244,7 +244,7 @@ static int number_ports(struct xv_switch *sw)
 			break; /* more ports than BRIDGE-MIB can number */
 		p->number = next;
 		TAKE(next);
-		sw->save_soon = true;
+		*save = XV_SAVE_NOW;
 	}
 #undef TAKEN
 #undef TAKE
@@ -308,7 +308,7 @@ static bool name_taken(struct xv_port *const *kept, size_t n, const char *name)
 
 /* ifName: the base name where it is free, else the base name and the
  * port number.  A name once given stays while it is still right. */
-static int name_ports(struct xv_switch *sw)
+static int name_ports(struct xv_switch *sw, enum xv_save *save)
 {
 	size_t n = sw->ports.nactive, nkept = 0, nnew = 0;
 	struct xv_port **kept = sw->numbered; /* scratch, rebuilt after */
@@ -348,7 +348,7 @@ static int name_ports(struct xv_switch *sw)
 			snprintf(p->name, sizeof p->name, "%s", p->base);
 		else
 			suffixed(p, p->name, sizeof p->name);
-		sw->save_soon = true;
+		*save = XV_SAVE_NOW;
 	}
 	free(fresh);
 	return 0;
@@ -441,9 +441,11 @@ void xv_switch_sent(struct xv_switch *sw, size_t n)
 
 /* One port's state from its row: whether it is in the switch, up, and
  * what it shows.  Returns true if the port came or left; *shown if
- * anything the views are made from changed. */
+ * anything the views are made from changed, *save if the state file
+ * must know at once. */
 static bool follow_row(struct xv_switch *sw, struct xv_port *p,
-		       const struct xv_switch_input *in, bool *shown, bool *nomem)
+		       const struct xv_switch_input *in, bool *shown, bool *nomem,
+		       enum xv_save *save)
 {
 	bool was_in = p->entry.active, was_up = p->up;
 	struct xv_vif_row *row = p->row;
@@ -464,17 +466,17 @@ static bool follow_row(struct xv_switch *sw, struct xv_port *p,
 	if (row->entry.active) {
 		if (snapshot(p, row, nomem)) {
 			*shown = true;
-			sw->save_soon = true;
+			*save = XV_SAVE_NOW;
 		}
 		if (p->left)
-			sw->save_soon = true;
+			*save = XV_SAVE_NOW;
 		p->entry.active = true;
 		p->left = 0;
 		p->up = row->oper_up;
 	} else if (p->entry.active) {
 		if (!p->left) {
 			p->left = in->now;
-			sw->save_soon = true;
+			*save = XV_SAVE_NOW;
 		}
 		p->up = false;
 		/* A clock set back must not keep a port for ever, nor one
@@ -484,7 +486,7 @@ static bool follow_row(struct xv_switch *sw, struct xv_port *p,
 			p->left = in->now;
 		if (in->now - p->left >= (int64_t)in->cfg->port_retention) {
 			p->entry.active = false;
-			sw->save_soon = true;
+			*save = XV_SAVE_NOW;
 		}
 	}
 	if (p->up != was_up || p->entry.active != was_in) {
@@ -521,6 +523,7 @@ int xv_switch_update(struct xv_switch *sw, const struct xv_switch_input *in)
 {
 	const struct xv_vif_table *t = in->table;
 	bool came_or_left = false, shown = false, nomem = false;
+	enum xv_save save = XV_SAVE_LATER;
 
 	system_texts(sw, in);
 	if (t->last_change != sw->vif_last_change_seen) {
@@ -541,17 +544,17 @@ int xv_switch_update(struct xv_switch *sw, const struct xv_switch_input *in)
 			nomem = true;
 			continue;
 		}
-		sw->save_soon = true;
+		save = XV_SAVE_NOW;
 	}
 	for (size_t i = 0; i < sw->ports.n; i++)
-		if (follow_row(sw, xv_switch_port(sw, i), in, &shown, &nomem))
+		if (follow_row(sw, xv_switch_port(sw, i), in, &shown, &nomem, &save))
 			came_or_left = true;
 	if (came_or_left)
 		sw->last_change = in->ticks;
 	/* The views change only with the ports: most refreshes only
 	 * count. */
 	if (!shown && !sw->rebuild)
-		return nomem ? -ENOMEM : 0;
+		return nomem ? -ENOMEM : (int)save;
 	/* Room to number and name every port; then which ports of the new
 	 * view were in the old one, which the registry is about to replace. */
 	if (sw->capnumbered < sw->ports.cap) {
@@ -570,7 +573,7 @@ int xv_switch_update(struct xv_switch *sw, const struct xv_switch_input *in)
 	for (size_t i = 0; i < sw->ports.nactive; i++)
 		xv_switch_served(sw, i)->settled = true;
 	xv_registry_rebuild_view(&sw->ports);
-	if (number_ports(sw) < 0 || name_ports(sw) < 0)
+	if (number_ports(sw, &save) < 0 || name_ports(sw, &save) < 0)
 		nomem = true;
 	sw->nnumbered = 0;
 	for (size_t i = 0; i < sw->ports.nactive; i++) {
@@ -587,5 +590,5 @@ int xv_switch_update(struct xv_switch *sw, const struct xv_switch_input *in)
 	/* What could not be made is made again next time. */
 	if (nomem)
 		sw->rebuild = true;
-	return nomem ? -ENOMEM : 0;
+	return nomem ? -ENOMEM : (int)save;
 }

@@ -393,9 +393,11 @@ static struct xv_source *move_source(struct xv_vif_row *from, struct xv_vif_row 
 }
 
 /* Reads every link into the rows.  *counted is false if nothing could
- * be read (no memory): the rows must then be left as they are. */
+ * be read (no memory): the rows must then be left as they are.  *save
+ * if a row started following a device. */
 static int count_links(struct xv_vif_table *t, const struct xv_reconcile *in,
-		       const struct name_map *names, bool *counted)
+		       const struct name_map *names, bool *counted,
+		       enum xv_save *save)
 {
 	struct xv_nodename_cache old = {0}, cache = {0};
 	struct source_ref *refs;
@@ -435,7 +437,7 @@ static int count_links(struct xv_vif_table *t, const struct xv_reconcile *in,
 
 				if (to && to != row && to->live) {
 					s = move_source(row, to, link->ifindex, emu);
-					t->sources_changed = true;
+					*save = XV_SAVE_NOW;
 					row = to;
 				}
 			}
@@ -464,7 +466,7 @@ static int count_links(struct xv_vif_table *t, const struct xv_reconcile *in,
 			for (int c = 0; c < XV_NCOUNTERS; c++)
 				row->moved.v[c] += link->stats.v[c];
 		s->seen = true;
-		t->sources_changed = true;
+		*save = XV_SAVE_NOW;
 	}
 	free(refs);
 	free(old.v);
@@ -474,8 +476,11 @@ static int count_links(struct xv_vif_table *t, const struct xv_reconcile *in,
 
 /* Drops the sources whose devices are gone, taking their final
  * counters where the kernel announced the deletion. */
-static void retire_sources(struct xv_vif_table *t, const struct xv_reconcile *in)
+static enum xv_save retire_sources(struct xv_vif_table *t,
+				   const struct xv_reconcile *in)
 {
+	enum xv_save save = XV_SAVE_LATER;
+
 	for (size_t i = 0; i < t->rows.n; i++) {
 		struct xv_vif_row *row = xv_vif_table_row(t, i);
 		size_t keep = 0;
@@ -493,10 +498,11 @@ static void retire_sources(struct xv_vif_table *t, const struct xv_reconcile *in
 			if (s->seen && !final)
 				row->sources[keep++] = *s;
 			else
-				t->sources_changed = true;
+				save = XV_SAVE_NOW;
 		}
 		row->nsources = keep;
 	}
+	return save;
 }
 
 /* ---- the served view ----------------------------------------------- */
@@ -597,10 +603,11 @@ static int mark_live(struct xv_vif_table *t, const struct xv_reconcile *in,
 int xv_vif_table_reconcile(struct xv_vif_table *t, const struct xv_reconcile *in)
 {
 	struct name_map names = {0};
+	size_t rows_before = t->rows.n;
+	enum xv_save save = XV_SAVE_LATER;
 	bool changed = false;
 	int rc;
 
-	t->sources_changed = false;
 	for (size_t i = 0; i < t->rows.n; i++) {
 		struct xv_vif_row *row = xv_vif_table_row(t, i);
 
@@ -618,11 +625,11 @@ int xv_vif_table_reconcile(struct xv_vif_table *t, const struct xv_reconcile *in
 	if (names.n > 1)
 		qsort(names.v, names.n, sizeof *names.v, compare_name_entry);
 	bool counted;
-	if (count_links(t, in, &names, &counted) < 0)
+	if (count_links(t, in, &names, &counted, &save) < 0)
 		rc = -ENOMEM;
 	free(names.v);
-	if (counted)
-		retire_sources(t, in);
+	if (counted && retire_sources(t, in) == XV_SAVE_NOW)
+		save = XV_SAVE_NOW;
 
 	for (size_t i = 0; i < t->rows.n; i++) {
 		struct xv_vif_row *row = xv_vif_table_row(t, i);
@@ -646,5 +653,8 @@ int xv_vif_table_reconcile(struct xv_vif_table *t, const struct xv_reconcile *in
 		xv_registry_rebuild_view(&t->rows);
 		t->last_change = in->now;
 	}
-	return rc;
+	/* A new row's index must survive a crash. */
+	if (t->rows.n != rows_before)
+		save = XV_SAVE_NOW;
+	return rc < 0 ? rc : (int)save;
 }

@@ -124,23 +124,26 @@ void xv_vm_table_queue(struct xv_vm_table *t, enum xv_notice_kind kind,
 	}
 	t->notices = n;
 	t->notices[t->nnotices++] = (struct xv_notice){kind, vm_index};
-	t->save_soon = true;
 }
 
-void xv_vm_table_sent(struct xv_vm_table *t, size_t n)
+enum xv_save xv_vm_table_sent(struct xv_vm_table *t, size_t n)
 {
 	if (n > t->nnotices)
 		n = t->nnotices;
 	if (n == 0)
-		return;
+		return XV_SAVE_LATER;
 	memmove(t->notices, t->notices + n, (t->nnotices - n) * sizeof *t->notices);
 	t->nnotices -= n;
-	t->save_soon = true;
+	return XV_SAVE_NOW;
 }
 
-static void queue(struct xv_vm_table *t, struct xv_vm *vm, enum xv_notice_kind kind)
+/* A queued notice must be saved at once: a crash must neither lose it
+ * nor, once sent, repeat it. */
+static enum xv_save queue(struct xv_vm_table *t, struct xv_vm *vm,
+			  enum xv_notice_kind kind)
 {
 	xv_vm_table_queue(t, kind, vm->entry.index);
+	return XV_SAVE_NOW;
 }
 
 /* ---- device sets ---------------------------------------------------- */
@@ -206,7 +209,7 @@ static int quota_level(enum xv_quota_status s)
 /* Each crossing of a level is announced once.  A VM still over its
  * quota that has new devices (it rebooted or migrated: the old ones'
  * limits went with them) is announced again. */
-static void announce_quota(struct xv_vm_table *t, struct xv_vm *vm)
+static enum xv_save announce_quota(struct xv_vm_table *t, struct xv_vm *vm)
 {
 	int now = quota_level(vm->status), before = quota_level(vm->announced);
 
@@ -220,15 +223,14 @@ static void announce_quota(struct xv_vm_table *t, struct xv_vm *vm)
 	} else if (now == 2 && xv_id_set_has_new(&vm->device_ids, &vm->quota_devices)) {
 		queue(t, vm, XV_NOTICE_QUOTA_EXCEEDED);
 	} else {
-		if (vm->announced != vm->status) {
-			vm->announced = vm->status; /* none <-> ok: nothing to say */
-			t->save_soon = true;
-		}
-		return;
+		if (vm->announced == vm->status)
+			return XV_SAVE_LATER;
+		vm->announced = vm->status; /* none <-> ok: nothing to say */
+		return XV_SAVE_NOW;
 	}
 	vm->announced = vm->status;
 	announced_with(&vm->quota_devices, &vm->device_ids);
-	t->save_soon = true;
+	return XV_SAVE_NOW;
 }
 
 /* ---- update -------------------------------------------------------- */
@@ -312,9 +314,10 @@ static uint64_t quota_usage(const struct xv_vm *vm)
 }
 
 /* The VM a row's counts go to; created if the row is served or has
- * counted something. */
+ * counted something.  A new VM is saved at once: after a crash it
+ * must not get another index. */
 static struct xv_vm *vm_of_row(struct xv_vm_table *t, const struct xv_vif_row *row,
-			       int *rc)
+			       int *rc, enum xv_save *save)
 {
 	char key[XV_TEXT_MAX + 64];
 	struct xv_vm *vm;
@@ -329,7 +332,7 @@ static struct xv_vm *vm_of_row(struct xv_vm_table *t, const struct xv_vif_row *r
 		*rc = -ENOMEM;
 		return NULL;
 	}
-	t->save_soon = true;
+	*save = XV_SAVE_NOW;
 	return vm;
 }
 
@@ -339,8 +342,8 @@ static struct xv_vm *vm_of_row(struct xv_vm_table *t, const struct xv_vif_row *r
  * counted so far and only moves the bounds; a clock set back before
  * the period began changes nothing (the clock is wrong, not the period).
  */
-static void settle_period(struct xv_vm_table *t, struct xv_vm *vm,
-			  const struct xv_period *p, time_t now)
+static enum xv_save settle_period(struct xv_vm_table *t, struct xv_vm *vm,
+				  const struct xv_period *p, time_t now)
 {
 	bool moved = false;
 
@@ -359,13 +362,13 @@ static void settle_period(struct xv_vm_table *t, struct xv_vm *vm,
 out:
 	if (moved || strcmp(t->zone, p->tz) != 0)
 		xv_period_date_and_time(p, (time_t)vm->period_start, vm->start_dt);
-	if (moved)
-		t->save_soon = true;
+	return moved ? XV_SAVE_NOW : XV_SAVE_LATER;
 }
 
 int xv_vm_table_update(struct xv_vm_table *t, const struct xv_vif_table *vifs,
 		       const struct xv_config *cfg, time_t now)
 {
+	enum xv_save save = XV_SAVE_LATER;
 	int rc = 0;
 
 	xv_period_bounds(&cfg->period, now, &t->period_start, &t->period_next);
@@ -381,7 +384,7 @@ int xv_vm_table_update(struct xv_vm_table *t, const struct xv_vif_table *vifs,
 
 	for (size_t i = 0; i < vifs->rows.n; i++) {
 		const struct xv_vif_row *row = xv_vif_table_row(vifs, i);
-		struct xv_vm *vm = vm_of_row(t, row, &rc);
+		struct xv_vm *vm = vm_of_row(t, row, &rc, &save);
 
 		if (!vm)
 			continue;
@@ -411,7 +414,8 @@ int xv_vm_table_update(struct xv_vm_table *t, const struct xv_vif_table *vifs,
 	for (size_t i = 0; i < t->vms.n; i++) {
 		struct xv_vm *vm = xv_vm_of(t->vms.by_index[i]);
 
-		settle_period(t, vm, &cfg->period, now);
+		if (settle_period(t, vm, &cfg->period, now) == XV_SAVE_NOW)
+			save = XV_SAVE_NOW;
 		vm->entry.active = vm->live;
 		if (set_text(&vm->devices, vm->names_len ? vm->names_next : "") < 0 ||
 		    xv_id_set_copy(&vm->device_ids, &vm->ids_next) < 0)
@@ -423,12 +427,12 @@ int xv_vm_table_update(struct xv_vm_table *t, const struct xv_vif_table *vifs,
 		vm->status = xv_quota_evaluate(quota_usage(vm), vm->quota,
 					       vm->warn_percent, &vm->used_percent);
 		/* A VM that is not running is told about when it returns. */
-		if (vm->live)
-			announce_quota(t, vm);
+		if (vm->live && announce_quota(t, vm) == XV_SAVE_NOW)
+			save = XV_SAVE_NOW;
 	}
 	snprintf(t->zone, sizeof t->zone, "%s", cfg->period.tz);
 	xv_registry_rebuild_view(&t->vms);
-	return rc;
+	return rc < 0 ? rc : (int)save;
 }
 
 /* ---- resources ----------------------------------------------------- */
@@ -461,14 +465,14 @@ void xv_vm_table_apply_resources(struct xv_vm_table *t,
 
 /* ---- rates --------------------------------------------------------- */
 
-static void rate_notice(struct xv_vm_table *t, struct xv_vm *vm,
-			enum xv_notice_kind kind)
+static enum xv_save rate_notice(struct xv_vm_table *t, struct xv_vm *vm,
+			       enum xv_notice_kind kind)
 {
-	queue(t, vm, kind);
 	announced_with(&vm->rate_devices, &vm->device_ids);
+	return queue(t, vm, kind);
 }
 
-static void sample_rate(struct xv_vm_table *t, struct xv_vm *vm, int d,
+static enum xv_save sample_rate(struct xv_vm_table *t, struct xv_vm *vm, int d,
 			int64_t start_ms, int64_t now_ms)
 {
 	struct xv_rate_state *r = &vm->rate[d];
@@ -478,39 +482,38 @@ static void sample_rate(struct xv_vm_table *t, struct xv_vm *vm, int d,
 	r->octets = 0;
 	if (r->threshold == 0) {
 		r->above_since_ms = r->below_since_ms = 0;
-		if (r->alarm) { /* the alarm was removed from the configuration */
-			r->alarm = false;
-			rate_notice(t, vm, XV_NOTICE_RATE_CLEARED);
-		}
-		return;
+		if (!r->alarm)
+			return XV_SAVE_LATER;
+		r->alarm = false; /* removed from the configuration */
+		return rate_notice(t, vm, XV_NOTICE_RATE_CLEARED);
 	}
 	if (r->bits_per_second > r->threshold) {
 		r->below_since_ms = 0;
 		if (!r->above_since_ms)
 			r->above_since_ms = start_ms;
-		if (!r->alarm && now_ms - r->above_since_ms >= (int64_t)r->seconds * 1000) {
-			r->alarm = true;
-			rate_notice(t, vm, XV_NOTICE_RATE_ALARM);
-		}
-		return;
+		if (r->alarm || now_ms - r->above_since_ms < (int64_t)r->seconds * 1000)
+			return XV_SAVE_LATER;
+		r->alarm = true;
+		return rate_notice(t, vm, XV_NOTICE_RATE_ALARM);
 	}
 	r->above_since_ms = 0;
 	if (!r->alarm)
-		return;
+		return XV_SAVE_LATER;
 	/* It clears as it was raised: after as long at or below. */
 	if (!r->below_since_ms)
 		r->below_since_ms = start_ms;
-	if (now_ms - r->below_since_ms >= (int64_t)r->seconds * 1000) {
-		r->alarm = false;
-		r->below_since_ms = 0;
-		rate_notice(t, vm, XV_NOTICE_RATE_CLEARED);
-	}
+	if (now_ms - r->below_since_ms < (int64_t)r->seconds * 1000)
+		return XV_SAVE_LATER;
+	r->alarm = false;
+	r->below_since_ms = 0;
+	return rate_notice(t, vm, XV_NOTICE_RATE_CLEARED);
 }
 
-void xv_vm_table_sample(struct xv_vm_table *t, const struct xv_config *cfg,
-			int64_t now_ms)
+enum xv_save xv_vm_table_sample(struct xv_vm_table *t, const struct xv_config *cfg,
+				int64_t now_ms)
 {
 	int64_t start_ms = t->last_sample_ms;
+	enum xv_save save = XV_SAVE_LATER;
 
 	(void)cfg; /* the rules were applied by the last update */
 	t->last_sample_ms = now_ms;
@@ -523,12 +526,15 @@ void xv_vm_table_sample(struct xv_vm_table *t, const struct xv_config *cfg,
 			vm->rate[XV_RATE_IN].octets = vm->rate[XV_RATE_OUT].octets = 0;
 			continue;
 		}
-		sample_rate(t, vm, XV_RATE_IN, start_ms, now_ms);
-		sample_rate(t, vm, XV_RATE_OUT, start_ms, now_ms);
+		if (sample_rate(t, vm, XV_RATE_IN, start_ms, now_ms) == XV_SAVE_NOW)
+			save = XV_SAVE_NOW;
+		if (sample_rate(t, vm, XV_RATE_OUT, start_ms, now_ms) == XV_SAVE_NOW)
+			save = XV_SAVE_NOW;
 		/* An alarm still on when the VM has new devices is announced
 		 * again for them. */
 		if ((vm->rate[XV_RATE_IN].alarm || vm->rate[XV_RATE_OUT].alarm) &&
 		    xv_id_set_has_new(&vm->device_ids, &vm->rate_devices))
-			rate_notice(t, vm, XV_NOTICE_RATE_ALARM);
+			save = rate_notice(t, vm, XV_NOTICE_RATE_ALARM);
 	}
+	return save;
 }

@@ -26,15 +26,11 @@
 #include "xenvif/vm_table.h"
 #include "xenvif/xs_follow.h"
 
-/* Two readings of the master's clock origin this close are the same
- * master: its uptime comes in centiseconds, read a little apart.  A
- * restarted master moves it by far more. */
-#define XV_ORIGIN_TOLERANCE_MS 1000
-
 struct xv_engine_hooks {
-	/* TimeStamp now, in the master agent's sysUpTime (centiseconds). */
+	/* The clock of TimeStamps, read when the engine needs it: now, in
+	 * the master agent's sysUpTime (centiseconds), and the wall-clock
+	 * millisecond at which that uptime was zero. */
 	uint32_t (*now)(void *ctx);
-	/* The wall-clock millisecond at which that uptime was zero. */
 	int64_t (*origin_ms)(void *ctx);
 	void (*log)(void *ctx, enum xv_log_level level, const char *msg);
 	void *ctx;
@@ -65,8 +61,8 @@ struct xv_engine *xv_engine_start(struct xv_config *cfg, const char *state_path,
 /* What the engine keeps and serves.  The pointers hold until it stops;
  * the configuration is replaced in place by a reload. */
 const struct xv_vif_table *xv_engine_vifs(const struct xv_engine *e);
-struct xv_vm_table *xv_engine_vms(struct xv_engine *e);
-struct xv_switch *xv_engine_switch(struct xv_engine *e);
+const struct xv_vm_table *xv_engine_vms(const struct xv_engine *e);
+const struct xv_switch *xv_engine_switch(const struct xv_engine *e);
 const struct xv_config *xv_engine_config(const struct xv_engine *e);
 
 /* When the engine must run again. */
@@ -96,12 +92,15 @@ int xv_engine_save(struct xv_engine *e);
 /* Saves it if a change waits to be recorded (new rows at start). */
 int xv_engine_save_pending(struct xv_engine *e);
 
-/* The TimeStamp clock's origin moved (first contact with the master
- * agent, or a new master): stored TimeStamps move by delta_ticks, and
- * those that fall before the new origin become 0, "not since the
- * master started". */
-void xv_engine_rebase_clock(struct xv_engine *e, int64_t delta_ticks,
-			    int64_t origin_ms);
+/* The master agent (re)connected: its clock may start elsewhen now (a
+ * new master).  Stored TimeStamps then move with it; those that fall
+ * before its start become 0, "not since the master started". */
+void xv_engine_master_connected(struct xv_engine *e);
+
+/* The first n waiting VM notices and port notices were handed to the
+ * master: forgotten, and the VM notices' passing saved. */
+void xv_engine_notices_sent(struct xv_engine *e, size_t vm_notices,
+			    size_t port_notices);
 
 /*
  * Takes a new configuration (a reload); the engine owns it from now

@@ -26,6 +26,7 @@
 
 #include "xenvif/config.h"
 #include "xenvif/registry.h"
+#include "xenvif/save.h"
 #include "xenvif/vif_table.h"
 
 /* ifName: short, and unique among the switch's ports. */
@@ -108,9 +109,6 @@ struct xv_switch {
 	struct xv_port_notice *notices;
 	size_t nnotices, dropped;
 
-	/* The state file must record a change soon (a port numbered,
-	 * a VM left): cleared by the engine when it saves. */
-	bool save_soon;
 	/* The views must be made again, though no port changed (loaded
 	 * from the state file, a reload, no memory last time). */
 	bool rebuild;
@@ -150,8 +148,10 @@ struct xv_switch_input {
 /*
  * Follows the vif table: ports come with their rows, go down when their
  * VM stops and leave when the retention has passed; numbers, names and
- * the forwarding table are made anew.  0, or -ENOMEM (what could not
- * be made is tried again next time; nothing served is lost).
+ * the forwarding table are made anew.  XV_SAVE_NOW when a port came,
+ * left, was numbered or named (a crash must not renumber it),
+ * XV_SAVE_LATER, or -ENOMEM (what could not be made is tried again
+ * next time; nothing served is lost; what was made may be saved).
  */
 int xv_switch_update(struct xv_switch *sw, const struct xv_switch_input *in);
 

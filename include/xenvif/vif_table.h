@@ -22,6 +22,7 @@
 #include "xenvif/counters.h"
 #include "xenvif/netlink.h"
 #include "xenvif/registry.h"
+#include "xenvif/save.h"
 #include "xenvif/xsmeta.h"
 
 struct xv_source {
@@ -65,10 +66,6 @@ struct xv_nodename_cache;
 struct xv_vif_table {
 	struct xv_registry rows;  /* every row ever known */
 	uint32_t last_change;     /* TimeStamp for xenVifTableLastChange */
-	/* Set when a reconcile started or stopped following a device or
-	 * took its final counters: the state file must record it soon, or
-	 * a crash would lose what the device carried since the last save. */
-	bool sources_changed;
 	struct xv_nodename_cache *nodenames;
 };
 
@@ -97,8 +94,11 @@ struct xv_reconcile {
 void xv_vif_table_init(struct xv_vif_table *t);
 void xv_vif_table_free(struct xv_vif_table *t);
 
-/* Brings the rows up to date.  Returns 0 or -ENOMEM (the table stays
- * consistent: a row that could not be made is tried again next time). */
+/* Brings the rows up to date.  Returns XV_SAVE_NOW when a row is new
+ * or a device started, stopped or gave its final counters (a crash
+ * would lose what it carried since the last save), XV_SAVE_LATER, or
+ * -ENOMEM (the table stays consistent: a row that could not be made
+ * is tried again next time). */
 int xv_vif_table_reconcile(struct xv_vif_table *t, const struct xv_reconcile *in);
 
 /* The identity key of a vif; false if it does not fit. */

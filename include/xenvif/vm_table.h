@@ -19,6 +19,7 @@
 #include "xenvif/config.h"
 #include "xenvif/registry.h"
 #include "xenvif/resources.h"
+#include "xenvif/save.h"
 #include "xenvif/vif_table.h"
 
 /* Values as XEN-VIF-MIB's xenVifVmQuotaStatus. */
@@ -131,10 +132,6 @@ struct xv_vm_table {
 	size_t dropped;                   /* notices lost to the backlog cap */
 	time_t period_start, period_next; /* the current period */
 	char zone[64];                    /* start_dt is in this zone */
-	/* A new VM, a new period or an announcement must reach the state
-	 * file at once: after a crash it must neither get another index
-	 * nor be announced twice.  Usage waits for the periodic save. */
-	bool save_soon;
 	int64_t last_sample_ms;
 };
 
@@ -169,7 +166,9 @@ enum xv_quota_status xv_quota_evaluate(uint64_t used, uint64_t quota,
  * After a reconcile of the vif table: adds what each row counted to
  * its VM, settles each VM's metadata, rules and quota status, starts a
  * new period when now has passed it, and queues notices.
- * Returns 0 or -ENOMEM (what could be counted was).
+ * Returns XV_SAVE_NOW when a VM, a period or an announcement is new
+ * (after a crash a VM must neither get another index nor be announced
+ * twice), XV_SAVE_LATER, or -ENOMEM (what could be counted was).
  */
 int xv_vm_table_update(struct xv_vm_table *t, const struct xv_vif_table *vifs,
 		       const struct xv_config *cfg, time_t now);
@@ -179,15 +178,17 @@ int xv_vm_table_update(struct xv_vm_table *t, const struct xv_vif_table *vifs,
 void xv_vm_table_apply_resources(struct xv_vm_table *t,
 				 const struct xv_resource_set *set);
 
-/* A refresh: each VM's rates since the last sample, and its alarms. */
-void xv_vm_table_sample(struct xv_vm_table *t, const struct xv_config *cfg,
-			int64_t now_ms);
+/* A refresh: each VM's rates since the last sample, and its alarms.
+ * XV_SAVE_NOW if an alarm was raised or cleared. */
+enum xv_save xv_vm_table_sample(struct xv_vm_table *t, const struct xv_config *cfg,
+				int64_t now_ms);
 
 /* Adds a notice to the queue (also for the state file loader). */
 void xv_vm_table_queue(struct xv_vm_table *t, enum xv_notice_kind kind,
 		       uint32_t vm_index);
 
-/* The first n notices were handed to the master: forget them. */
-void xv_vm_table_sent(struct xv_vm_table *t, size_t n);
+/* The first n notices were handed to the master: forget them.
+ * XV_SAVE_NOW if there were any: a restart must not send them again. */
+enum xv_save xv_vm_table_sent(struct xv_vm_table *t, size_t n);
 
 #endif

@@ -187,10 +187,12 @@ static uint32_t now(void *ctx)
 	return ticks;
 }
 
+static int64_t origin_ms = 1700000000000LL;
+
 static int64_t origin(void *ctx)
 {
 	(void)ctx;
-	return 1700000000000LL;
+	return origin_ms;
 }
 
 static void say(void *ctx, enum xv_log_level level, const char *msg)
@@ -309,6 +311,38 @@ int main(void)
 	xv_engine_refresh(e);
 	tap_is_u64(count("reading test counters again"), 1, "recovered: said once");
 	tap_is_u64(web->total.v[XV_IN_OCTETS], 1800, "counting again");
+
+	/* A quota crossed: its notices wait, saved at once; once sent,
+	 * the engine forgets them and saves that too. */
+	kernel.now.links[0].stats.v[XV_OUT_OCTETS] = 2000000000;
+	unlink(path);
+	xv_engine_refresh(e);
+	tap_is_u64(xv_engine_vms(e)->nnotices, 2, "warning and exceeded wait");
+	tap_ok(stat(path, &st) == 0, "waiting notices are saved at once");
+	unlink(path);
+	xv_engine_notices_sent(e, 1, 0);
+	tap_is_u64(xv_engine_vms(e)->nnotices, 1, "the one sent is forgotten");
+	tap_ok(stat(path, &st) == 0, "and that is saved at once");
+	unlink(path);
+	xv_engine_notices_sent(e, 0, 0);
+	tap_ok(stat(path, &st) < 0, "nothing sent: no save");
+
+	/* The master's clock: the same master jitters; a master that
+	 * started 10 s earlier moves every TimeStamp 10 s on. */
+	uint32_t last_change = xv_engine_vifs(e)->last_change;
+	origin_ms += 400;
+	xv_engine_master_connected(e);
+	tap_is_u64(xv_engine_vifs(e)->last_change, last_change,
+		   "within a second: the same master, TimeStamps stay");
+	origin_ms -= 10400;
+	xv_engine_master_connected(e);
+	tap_is_u64(xv_engine_vifs(e)->last_change, last_change + 1000,
+		   "an older master: TimeStamps move by its head start");
+	origin_ms += 60000;
+	xv_engine_master_connected(e);
+	tap_is_u64(xv_engine_vifs(e)->last_change, 0,
+		   "a newer master: what fell before its start is 0");
+	origin_ms -= 50000;
 
 	/* Stopping saves; a new engine goes on from the file. */
 	xv_engine_stop(e);

@@ -59,7 +59,7 @@ static void test_ports(void)
 	add_row(10, "db1", 0, 0x02);
 	add_row(20, "db1", 1, 0x03);
 	a->rate_bps = 20000000;
-	tap_is_u64(update(), 0, "update");
+	tap_is_u64(update(), XV_SAVE_NOW, "update: new ports must be saved");
 	tap_is_u64(sw.ports.nactive, 3, "a port per served row");
 	tap_ok(sw.ports.active[0]->index == 10 && sw.ports.active[1]->index == 20 &&
 		       sw.ports.active[2]->index == 30, "by ifIndex");
@@ -78,7 +78,7 @@ static void test_ports(void)
 	tap_is_u64(sw.nfdb, 3, "three MACs learned");
 	tap_ok(sw.fdb[0]->entry.index == 30 && sw.fdb[1]->entry.index == 10 && sw.fdb[2]->entry.index == 20,
 	       "by MAC");
-	tap_ok(sw.save_soon, "new ports must be saved");
+	tap_is_u64(update(), XV_SAVE_LATER, "nothing changed: nothing to save at once");
 
 	/* A second row with web1's MAC (a misconfiguration): one port per MAC. */
 	struct xv_vif_row *d = add_row(40, "clone", 0, 0x01);
@@ -102,14 +102,13 @@ static void test_stop_and_return(void)
 	b->entry.active = false;
 	ticks = 200;
 	now += 10;
-	sw.save_soon = false;
-	update();
+	int verdict = update();
 	const struct xv_port *p = port(10);
 	tap_ok(p->entry.active && !p->up, "the VM stopped: its port stays, down");
 	tap_is_u64(p->left, now, "since now");
 	tap_is_u64(p->last_change, 200, "ifLastChange moved");
 	tap_is_u64(sw.last_change, 100, "no port left: ifTableLastChange stays");
-	tap_ok(sw.save_soon, "when it left must be saved");
+	tap_is_u64(verdict, XV_SAVE_NOW, "when it left must be saved");
 	tap_is_u64(sw.nfdb, 2, "its MAC left the forwarding table");
 	tap_is_u64(p->row->total.v[XV_IN_OCTETS], 5000, "counters held");
 

@@ -86,7 +86,8 @@ static void test_quota(void)
 	moved(&t, U1 "/0", 300, 100);
 	moved(&t, U1 "/1", 50, 50);
 	moved(&t, U2 "/0", 7, 9);
-	xv_vm_table_update(&vt, &t, &cfg, NOW);
+	tap_is_u64(xv_vm_table_update(&vt, &t, &cfg, NOW), XV_SAVE_NOW,
+		   "new VMs are saved at once");
 	vm = xv_vm_table_find_key(&vt, U1);
 	tap_ok(vm && vm->entry.active, "a VM row for the VM's vifs");
 	tap_is_u64(vm ? vm->period_in : 0, 350, "in summed over its vifs");
@@ -103,11 +104,13 @@ static void test_quota(void)
 
 	clear_moved(&t);
 	moved(&t, U1 "/0", 300, 0);
-	xv_vm_table_update(&vt, &t, &cfg, NOW + 5);
+	tap_is_u64(xv_vm_table_update(&vt, &t, &cfg, NOW + 5), XV_SAVE_NOW,
+		   "an announcement is saved at once");
 	tap_is_u64(vm->status, XV_QUOTA_WARNING, "800 of 1000: warning");
 	tap_is_str(notices(&vt), "1", "xenVifQuotaWarning, once");
 	clear_moved(&t);
-	xv_vm_table_update(&vt, &t, &cfg, NOW + 10);
+	tap_is_u64(xv_vm_table_update(&vt, &t, &cfg, NOW + 10), XV_SAVE_LATER,
+		   "usage alone waits for the periodic save");
 	tap_is_str(notices(&vt), "", "not again on the next refresh");
 	moved(&t, U1 "/1", 0, 200);
 	xv_vm_table_update(&vt, &t, &cfg, NOW + 15);
@@ -259,8 +262,9 @@ static void test_backlog(void)
 	tap_is_u64(vt.nnotices, XV_NOTICE_BACKLOG, "the backlog is capped");
 	tap_is_u64(vt.dropped, 10, "the oldest dropped, and counted");
 	tap_is_u64(vt.notices[0].vm_index, 11, "oldest first");
-	xv_vm_table_sent(&vt, 5);
+	tap_is_u64(xv_vm_table_sent(&vt, 5), XV_SAVE_NOW, "sent: saved at once");
 	tap_is_u64(vt.nnotices, XV_NOTICE_BACKLOG - 5, "sent ones forgotten");
+	tap_is_u64(xv_vm_table_sent(&vt, 0), XV_SAVE_LATER, "none sent: nothing to save");
 	tap_is_u64(vt.notices[0].vm_index, 16, "in order");
 	xv_vm_table_free(&vt);
 }
@@ -293,11 +297,13 @@ static void test_rates(void)
 	xv_vm_table_sample(&vt, &cfg, ms += 5000);
 	tap_is_str(notices(&vt), "", "above for 5 s of 10: nothing yet");
 	xv_vm_table_update(&vt, &t, &cfg, NOW + 15);
-	xv_vm_table_sample(&vt, &cfg, ms += 5000);
+	tap_is_u64(xv_vm_table_sample(&vt, &cfg, ms += 5000), XV_SAVE_NOW,
+		   "an alarm raised is saved at once");
 	tap_ok(vm->rate[XV_RATE_IN].alarm, "above for 10 s: alarm");
 	tap_is_str(notices(&vt), "4", "xenVifRateAlarm");
 	xv_vm_table_update(&vt, &t, &cfg, NOW + 20);
-	xv_vm_table_sample(&vt, &cfg, ms += 5000);
+	tap_is_u64(xv_vm_table_sample(&vt, &cfg, ms += 5000), XV_SAVE_LATER,
+		   "an alarm that stays on: nothing new to save");
 	tap_is_str(notices(&vt), "", "once");
 	clear_moved(&t);
 	xv_vm_table_update(&vt, &t, &cfg, NOW + 25);
