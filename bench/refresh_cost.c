@@ -82,7 +82,7 @@ int main(int argc, char **argv)
 
 	xv_config_defaults(&cfg);
 	xv_meta_init(&meta, 0);
-	xv_xsconn_init(&xs, meta.backend_dir);
+	xv_xsconn_init(&xs);
 	if (xv_xsconn_open(&xs, err, sizeof err) < 0) {
 		fprintf(stderr, "refresh_cost: %s\n", err);
 		return 1;

@@ -385,7 +385,7 @@ static int start(struct xv_engine *e, struct xv_config *cfg,
 			  hooks->xs_ops ? hooks->xs_ops : &xv_libxenstore_conn,
 			  hooks->xs_ops ? hooks->xs_conn : &e->xs_conn, &e->log);
 	e->xs.retry_seconds = e->cfg.refresh_interval;
-	xv_xsconn_init(&e->xs_conn, e->xs.meta.backend_dir);
+	xv_xsconn_init(&e->xs_conn);
 	xv_vif_table_init(&e->table);
 	xv_vm_table_init(&e->vms);
 	xv_switch_init(&e->sw);

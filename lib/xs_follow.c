@@ -41,15 +41,39 @@ static void lost(struct xv_xs_follow *f, int rc)
 	f->rescan_all = true;
 }
 
+/* Watches what the layout asks for, given what is known now. */
+static int set_watches(struct xv_xs_follow *f)
+{
+	struct xv_watch_set want = {0};
+	int rc = f->layout->watches(&f->meta, &want);
+
+	if (rc == 0)
+		rc = f->ops->watch(f->conn, &want);
+	xv_watch_set_free(&want);
+	return rc;
+}
+
 static void open_conn(struct xv_xs_follow *f)
 {
 	char err[256];
+	int rc;
 
 	if (f->ops->open(f->conn, err, sizeof err) < 0) {
 		if (!f->failed)
 			xv_say(f->log, XV_LOG_WARNING, "%s; retrying every %u s", err,
 			       f->retry_seconds);
 		f->failed = true;
+		return;
+	}
+	/* Before the first reading, so that nothing it reads can change
+	 * unseen after. */
+	if ((rc = set_watches(f)) < 0) {
+		if (!f->failed)
+			xv_say(f->log, XV_LOG_WARNING, "cannot set xenstore watches: "
+			       "%s; retrying every %u s", strerror(-rc),
+			       f->retry_seconds);
+		f->failed = true;
+		f->ops->close(f->conn);
 		return;
 	}
 	if (f->failed)
@@ -164,9 +188,8 @@ static int read_pending(struct xv_xs_follow *f)
 		changed |= rc;
 		f->ndirty--;
 	}
-	/* Also after a reconnect, when nothing changed but the old
-	 * connection's watches are gone; it costs nothing otherwise. */
-	if ((rc = f->ops->watch_names(f->conn, &f->meta)) < 0)
+	/* Domains that came or went change what is watched. */
+	if ((rc = set_watches(f)) < 0)
 		return rc;
 	return changed;
 }

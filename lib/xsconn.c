@@ -6,14 +6,12 @@
 #include <string.h>
 #include <xenstore.h>
 
-#include "xenvif/search.h"
 
 #define XV_WATCH_TOKEN "xen-vif-agent"
 
-void xv_xsconn_init(struct xv_xsconn *c, const char *backend_dir)
+void xv_xsconn_init(struct xv_xsconn *c)
 {
 	memset(c, 0, sizeof *c);
-	snprintf(c->backend_dir, sizeof c->backend_dir, "%s", backend_dir);
 }
 
 bool xv_xsconn_is_open(const struct xv_xsconn *c)
@@ -31,14 +29,12 @@ void xv_xsconn_close(struct xv_xsconn *c)
 	if (c->h)
 		xs_close(c->h);
 	c->h = NULL;
-	free(c->named);
-	c->named = NULL;
-	c->nnamed = c->capnamed = 0;
+	/* The watches went with the connection. */
+	xv_watch_set_free(&c->watched);
 }
 
 int xv_xsconn_open(struct xv_xsconn *c, char *err, size_t errlen)
 {
-	static const char *const fixed[] = {"@introduceDomain", "@releaseDomain"};
 	int e;
 
 	xv_xsconn_close(c);
@@ -49,20 +45,7 @@ int xv_xsconn_open(struct xv_xsconn *c, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot connect to xenstore: %s", strerror(e));
 		return -e;
 	}
-	for (size_t i = 0; i < 2; i++) {
-		if (!xs_watch(c->h, fixed[i], XV_WATCH_TOKEN))
-			goto failed;
-	}
-	/* Watching a node that does not exist yet works: the event
-	 * fires when the toolstack creates it. */
-	if (!xs_watch(c->h, c->backend_dir, XV_WATCH_TOKEN))
-		goto failed;
 	return 0;
-failed:
-	e = errno ? errno : EIO;
-	snprintf(err, errlen, "cannot set xenstore watches: %s", strerror(e));
-	xv_xsconn_close(c);
-	return -e;
 }
 
 char *xv_xsconn_next_event(struct xv_xsconn *c, int *rc)
@@ -86,50 +69,30 @@ char *xv_xsconn_next_event(struct xv_xsconn *c, int *rc)
 	return path;
 }
 
-static int order_u32(const void *key, const void *item)
+int xv_xsconn_watch(struct xv_xsconn *c, const struct xv_watch_set *want)
 {
-	return xv_order_u32(*(const uint32_t *)key, *(const uint32_t *)item);
-}
-
-static bool contains(const uint32_t *v, size_t n, uint32_t x)
-{
-	return xv_find_sorted(v, n, sizeof *v, &x, order_u32) != NULL;
-}
-
-int xv_xsconn_watch_names(struct xv_xsconn *c, const struct xv_meta *meta)
-{
-	uint32_t *now;
-	char path[64];
-
 	if (!c->h)
 		return -ENOTCONN;
-	now = malloc((meta->n ? meta->n : 1) * sizeof *now);
-	if (!now)
-		return -ENOMEM;
-	for (size_t i = 0; i < meta->n; i++)
-		now[i] = meta->doms[i].domid;
-	/* Both lists are sorted by domid. */
-	for (size_t i = 0; i < c->nnamed; i++) {
-		if (contains(now, meta->n, c->named[i]))
+	for (size_t i = c->watched.n; i-- > 0;) {
+		if (xv_watch_set_has(want, c->watched.paths[i]))
 			continue;
-		snprintf(path, sizeof path, "/local/domain/%u/name", c->named[i]);
-		xs_unwatch(c->h, path, XV_WATCH_TOKEN);
+		xs_unwatch(c->h, c->watched.paths[i], XV_WATCH_TOKEN);
+		xv_watch_set_remove(&c->watched, i);
 	}
-	for (size_t i = 0; i < meta->n; i++) {
-		if (contains(c->named, c->nnamed, now[i]))
-			continue;
-		snprintf(path, sizeof path, "/local/domain/%u/name", now[i]);
-		if (!xs_watch(c->h, path, XV_WATCH_TOKEN)) {
-			int e = errno ? errno : EIO;
+	for (size_t i = 0; i < want->n; i++) {
+		const char *path = want->paths[i];
+		int rc;
 
-			/* Keep the old list: the next call tries again. */
-			free(now);
-			return -e;
+		if (xv_watch_set_has(&c->watched, path))
+			continue;
+		if (!xs_watch(c->h, path, XV_WATCH_TOKEN))
+			return -(errno ? errno : EIO);
+		/* Watched but not recorded would be watched twice later. */
+		if ((rc = xv_watch_set_add(&c->watched, path)) < 0) {
+			xs_unwatch(c->h, path, XV_WATCH_TOKEN);
+			return rc;
 		}
 	}
-	free(c->named);
-	c->named = now;
-	c->nnamed = c->capnamed = meta->n;
 	return 0;
 }
 
@@ -231,9 +194,9 @@ static char *conn_next_event(void *c, int *rc)
 	return xv_xsconn_next_event(c, rc);
 }
 
-static int conn_watch_names(void *c, const struct xv_meta *meta)
+static int conn_watch(void *c, const struct xv_watch_set *paths)
 {
-	return xv_xsconn_watch_names(c, meta);
+	return xv_xsconn_watch(c, paths);
 }
 
 static int conn_ping(void *c)
@@ -252,7 +215,7 @@ const struct xv_xs_conn_ops xv_libxenstore_conn = {
 	.is_open = conn_is_open,
 	.fd = conn_fd,
 	.next_event = conn_next_event,
-	.watch_names = conn_watch_names,
+	.watch = conn_watch,
 	.ping = conn_ping,
 	.store = conn_store,
 };

@@ -457,6 +457,25 @@ enum xv_watch_scope xv_meta_watch_scope(const struct xv_meta *meta,
 	return XV_WATCH_DOMAIN;
 }
 
+int xv_meta_watches(const struct xv_meta *meta, struct xv_watch_set *out)
+{
+	static const char *const fixed[] = {"@introduceDomain", "@releaseDomain"};
+	char path[64];
+	int rc = 0;
+
+	for (size_t i = 0; i < 2 && rc == 0; i++)
+		rc = xv_watch_set_add(out, fixed[i]);
+	/* Watching a node that does not exist yet works: the event fires
+	 * when the toolstack creates it. */
+	if (rc == 0)
+		rc = xv_watch_set_add(out, meta->backend_dir);
+	for (size_t i = 0; i < meta->n && rc == 0; i++) {
+		snprintf(path, sizeof path, "/local/domain/%u/name", meta->doms[i].domid);
+		rc = xv_watch_set_add(out, path);
+	}
+	return rc;
+}
+
 void xv_vif_device_name(const struct xv_domain_meta *dom,
 			const struct xv_vif_meta *vif, char *buf, size_t bufsz)
 {
@@ -472,5 +491,6 @@ const struct xv_layout xv_libxl_layout = {
 	.scan_domain = xv_meta_scan_domain,
 	.scan_new = xv_meta_scan_new,
 	.prune = xv_meta_prune,
+	.watches = xv_meta_watches,
 	.watch_scope = xv_meta_watch_scope,
 };

@@ -18,15 +18,16 @@
 #include "xenvif/xsmeta.h"
 
 struct xv_xs_conn_ops {
-	/* Connects and sets the watches: 0, or -errno with err set. */
+	/* Connects: 0, or -errno with err set. */
 	int (*open)(void *conn, char *err, size_t errlen);
 	void (*close)(void *conn);
 	bool (*is_open)(const void *conn);
 	int (*fd)(const void *conn); /* readable when events wait; -1 closed */
 	/* The next event's path (heap), or NULL: *rc 0 none, -errno failed. */
 	char *(*next_event)(void *conn, int *rc);
-	/* Watches the name node of exactly the domains in meta. */
-	int (*watch_names)(void *conn, const struct xv_meta *meta);
+	/* Watches exactly these paths from now on: 0, or -errno (what is
+	 * watched then is a mix, and the next call sets it right). */
+	int (*watch)(void *conn, const struct xv_watch_set *paths);
 	int (*ping)(void *conn); /* 0 if xenstore still answers, -errno */
 	struct xv_store (*store)(void *conn);
 };

@@ -1,11 +1,7 @@
 /*
  * The connection to xenstore through libxenstore: the watches the
- * agent needs, their events, and a struct xv_store for xsmeta.
- *
- * Watched: @introduceDomain and @releaseDomain (domains come and go),
- * the backend vif tree (vifs come, go and change) and, per domain with
- * vifs, its name node (xl rename).  Nothing the guest can write is
- * watched, so a guest cannot flood the agent with events.
+ * toolstack's layout asks for, their events, and a struct xv_store for
+ * reading.
  *
  * libxenstore runs its own reader thread once a watch exists, to sort
  * watch events from replies; it only moves bytes into a queue and
@@ -18,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "xenvif/watch_set.h"
 #include "xenvif/xs_follow.h"
 #include "xenvif/xsmeta.h"
 
@@ -25,14 +22,12 @@ struct xs_handle;
 
 struct xv_xsconn {
 	struct xs_handle *h;
-	char backend_dir[64];
-	uint32_t *named;  /* domains whose name node is watched, sorted */
-	size_t nnamed, capnamed;
+	struct xv_watch_set watched;
 };
 
-void xv_xsconn_init(struct xv_xsconn *c, const char *backend_dir);
+void xv_xsconn_init(struct xv_xsconn *c);
 
-/* Connects and sets the watches.  0, or -errno with err set. */
+/* Connects, watching nothing yet.  0, or -errno with err set. */
 int xv_xsconn_open(struct xv_xsconn *c, char *err, size_t errlen);
 void xv_xsconn_close(struct xv_xsconn *c);
 bool xv_xsconn_is_open(const struct xv_xsconn *c);
@@ -47,8 +42,9 @@ int xv_xsconn_fd(const struct xv_xsconn *c);
  */
 char *xv_xsconn_next_event(struct xv_xsconn *c, int *rc);
 
-/* Watches the name node of exactly the domains in meta.  0 or -errno. */
-int xv_xsconn_watch_names(struct xv_xsconn *c, const struct xv_meta *meta);
+/* Watches exactly these paths from now on.  0, or -errno: what is
+ * watched then is what was, with the changes made before the failure. */
+int xv_xsconn_watch(struct xv_xsconn *c, const struct xv_watch_set *want);
 
 /* A cheap request to tell whether xenstore still answers.  0 or -errno. */
 int xv_xsconn_ping(struct xv_xsconn *c);

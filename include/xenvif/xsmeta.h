@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "xenvif/watch_set.h"
+
 /* Read access to a xenstore tree.  Results are heap blocks the caller
  * frees with free(): read() a NUL-terminated copy of the value,
  * directory() one block holding the array and the names; both return
@@ -94,13 +96,22 @@ enum xv_watch_scope {
 enum xv_watch_scope xv_meta_watch_scope(const struct xv_meta *meta,
 					const char *path, uint32_t *domid);
 
+/*
+ * What libxl's layout watches: @introduceDomain and @releaseDomain
+ * (domains come and go), the backend vif tree (vifs come, go and
+ * change) and, per domain with vifs, its name node (xl rename).
+ * Nothing the guest can write is watched, so a guest cannot flood the
+ * agent with events.  Adds them to out: 0 or -errno.
+ */
+int xv_meta_watches(const struct xv_meta *meta, struct xv_watch_set *out);
+
 /* netback's rate limit "BYTES,MICROSECONDS" in bits per second, at
  * most UINT64_MAX; false if malformed or zero. */
 bool xv_parse_rate(const char *text, size_t len, uint64_t *bps);
 
 /*
- * A toolstack's layout of xenstore: how its metadata is read and which
- * watch events concern what.  libxl's (xl, libvirt) is the one above;
+ * A toolstack's layout of xenstore: how its metadata is read, what to
+ * watch, and which watch events concern what.  libxl's (xl, libvirt) is the one above;
  * another toolstack's layout implements the same and the engine does
  * not change.
  */
@@ -111,6 +122,8 @@ struct xv_layout {
 			   uint32_t domid);
 	int (*scan_new)(struct xv_meta *meta, const struct xv_store *store);
 	int (*prune)(struct xv_meta *meta, const struct xv_store *store);
+	/* The paths to watch, given what is known: added to out. */
+	int (*watches)(const struct xv_meta *meta, struct xv_watch_set *out);
 	enum xv_watch_scope (*watch_scope)(const struct xv_meta *meta,
 					   const char *path, uint32_t *domid);
 };

@@ -24,6 +24,7 @@ struct fake_conn {
 	char *events[16];
 	size_t nevents;
 	unsigned int opens;
+	char watched[512]; /* what the layout asked for, last time */
 };
 
 static int conn_open(void *c, char *err, size_t errlen)
@@ -43,6 +44,7 @@ static int conn_open(void *c, char *err, size_t errlen)
 static void conn_close(void *c)
 {
 	((struct fake_conn *)c)->open = false;
+	((struct fake_conn *)c)->watched[0] = '\0';
 }
 
 static bool conn_is_open(const void *c)
@@ -68,9 +70,15 @@ static char *conn_next_event(void *c, int *rc)
 	return path;
 }
 
-static int conn_watch_names(void *c, const struct xv_meta *meta)
+static int conn_watch(void *c, const struct xv_watch_set *paths)
 {
-	(void)c, (void)meta;
+	struct fake_conn *fc = c;
+
+	fc->watched[0] = '\0';
+	for (size_t i = 0; i < paths->n; i++)
+		snprintf(fc->watched + strlen(fc->watched),
+			 sizeof fc->watched - strlen(fc->watched), "%s%s",
+			 i ? " " : "", paths->paths[i]);
 	return 0;
 }
 
@@ -86,7 +94,7 @@ static struct xv_store conn_store(void *c)
 
 static const struct xv_xs_conn_ops fake_conn_ops = {
 	conn_open, conn_close, conn_is_open, conn_fd, conn_next_event,
-	conn_watch_names, conn_ping, conn_store,
+	conn_watch, conn_ping, conn_store,
 };
 
 static void event(struct fake_conn *fc, const char *path)
@@ -252,6 +260,9 @@ int main(void)
 	tap_ok(web && web->entry.active && web->domid == 3 &&
 		       web->total.v[XV_IN_OCTETS] == 1000, "web1's row, with its counters");
 	tap_ok(stat(path, &st) < 0, "no state file written yet");
+	tap_is_str(xs.watched, "/local/domain/0/backend/vif /local/domain/3/name "
+		   "@introduceDomain @releaseDomain",
+		   "watched: the backend tree, the domain's name, domains coming and going");
 	tap_is_u64(xv_engine_save_pending(e), 0, "the new row saved when asked");
 	tap_ok(stat(path, &st) == 0, "now there is one");
 
@@ -265,6 +276,8 @@ int main(void)
 	struct xv_vif_row *db = row_of(e, U4);
 	tap_ok(db && db->entry.active && db->total.v[XV_OUT_OCTETS] == 50,
 	       "a new domain's row on its watch event");
+	tap_ok(strstr(xs.watched, "/local/domain/4/name") != NULL,
+	       "its name watched from then on");
 	tap_ok(stat(path, &st) == 0, "a new row is saved at once");
 	unsigned int reads = kernel.reads;
 	xv_engine_xenstore_ready(e);
@@ -283,6 +296,8 @@ int main(void)
 	xv_engine_xenstore_ready(e);
 	tap_ok(!db->entry.active && db->total.v[XV_OUT_OCTETS] == 50,
 	       "a released domain's row leaves, counters kept");
+	tap_ok(strstr(xs.watched, "/local/domain/4/name") == NULL,
+	       "its name no longer watched");
 
 	/* xenstore lost: said once, the table stands, back said once. */
 	xs.ping_fails = true;
