@@ -7,17 +7,8 @@
 #include "../../agentx/mib_switch.h"
 #include "../../agentx/mib_vif.h"
 #include "../../agentx/mib_vm.h"
+#include "mib_expect.h"
 #include "tap.h"
-
-enum kind { INT, TEXT, C64, OIDV, HEX };
-
-struct expect {
-	const char *oid;   /* numeric, without the leading dot */
-	u_char type;
-	enum kind kind;
-	uint64_t number;
-	const char *text;  /* TEXT: the string; OIDV: dotted; HEX: octets */
-};
 
 #define IFX "1.3.6.1.2.1.31.1.1.1."
 #define IF "1.3.6.1.2.1.2.2.1."
@@ -108,69 +99,6 @@ static struct xv_mib_table objects[XV_MIB_SYSTEM_OBJECTS + XV_MIB_IFMIB_OBJECTS 
 				   XV_MIB_VM_OBJECTS];
 static size_t nobjects;
 
-static size_t parse(const char *text, oid *out)
-{
-	size_t n = 0;
-
-	for (const char *p = text; *p; p += *p == '.') {
-		out[n++] = strtoul(p, (char **)&p, 10);
-	}
-	return n;
-}
-
-/* The object whose subtree holds name. */
-static const struct xv_mib_table *owner(const oid *name, size_t len)
-{
-	for (size_t i = 0; i < nobjects; i++)
-		if (len >= objects[i].root_len &&
-		    snmp_oid_compare(name, objects[i].root_len, objects[i].root,
-				     objects[i].root_len) == 0)
-			return &objects[i];
-	return NULL;
-}
-
-static bool matches(const struct expect *x, const struct xv_mib_value *v,
-		    char *why, size_t whysz)
-{
-	if (v->type != x->type) {
-		snprintf(why, whysz, "type %u, expected %u", v->type, x->type);
-		return false;
-	}
-	switch (x->kind) {
-	case INT:
-		snprintf(why, whysz, "%lu, expected %llu", v->buf.ul,
-			 (unsigned long long)x->number);
-		return v->buf.ul == x->number;
-	case C64: {
-		uint64_t got = (uint64_t)v->buf.c64.high << 32 | v->buf.c64.low;
-
-		snprintf(why, whysz, "%llu, expected %llu", (unsigned long long)got,
-			 (unsigned long long)x->number);
-		return got == x->number;
-	}
-	case TEXT:
-		snprintf(why, whysz, "'%.*s', expected '%s'", (int)v->len,
-			 (const char *)v->data, x->text);
-		return v->len == strlen(x->text) && memcmp(v->data, x->text, v->len) == 0;
-	case OIDV: {
-		oid want[16];
-		size_t n = parse(x->text, want);
-
-		snprintf(why, whysz, "an OID of %zu sub-ids", v->len / sizeof(oid));
-		return snmp_oid_compare(v->data, v->len / sizeof(oid), want, n) == 0;
-	}
-	case HEX: {
-		char hex[64] = "";
-
-		for (size_t i = 0; i < v->len && i < 16; i++)
-			snprintf(hex + 2 * i, 3, "%02x", ((const uint8_t *)v->data)[i]);
-		snprintf(why, whysz, "%s, expected %s", hex, x->text ? x->text : "6 octets");
-		return x->text ? strcmp(hex, x->text) == 0 : v->len == 6;
-	}
-	}
-	return false;
-}
-
 static void setup(void)
 {
 	struct xv_switch_input in = {&t, &cfg.sw, 1000, 100, "host1", "Linux"};
@@ -210,32 +138,13 @@ static void setup(void)
 
 int main(void)
 {
-	oid name[32], out[32];
-	size_t len, outlen;
 	struct xv_mib_value v;
-	char why[256];
 
 	setup();
-	for (size_t i = 0; i < sizeof table / sizeof *table; i++) {
-		const struct expect *x = &table[i];
-		const struct xv_mib_table *o;
-
-		len = parse(x->oid, name);
-		o = owner(name, len);
-		if (!o || xv_mib_table_resolve(o, false, false, name, len, out, &outlen,
-						 &v) != 0) {
-			tap_ok(false, "%s answers", x->oid);
-			continue;
-		}
-		tap_ok(matches(x, &v, why, sizeof why), "%s", x->oid) ||
-			(tap_diag("%s", why), 0);
-	}
-
+	expect_check(objects, nobjects, table, EXPECT_ROWS(table));
 	/* sysDescr is the one object whose value depends on the build. */
-	len = parse("1.3.6.1.2.1.1.1.0", name);
-	tap_ok(xv_mib_table_resolve(owner(name, len), false, false, name, len, out,
-				    &outlen, &v) == 0 && v.type == ASN_OCTET_STR &&
-		       v.len > 0, "sysDescr answers");
+	tap_ok(expect_get(objects, nobjects, "1.3.6.1.2.1.1.1.0", &v) == 0 &&
+		       v.type == ASN_OCTET_STR && v.len > 0, "sysDescr answers");
 	xv_switch_free(&sw);
 	xv_vif_table_free(&t);
 	xv_vm_table_free(&vms);

@@ -1,46 +1,118 @@
-/* The VM table's values, and notifications built from the same. */
+/* xenVifVmTable as GET and GETNEXT see it, and the notifications built
+ * from the same values: two VMs, and a table of the {OID, type, value}
+ * expected of every column of each, read through the table's one
+ * column function. */
+#include <stdio.h>
 #include <string.h>
 
 #include "../../agentx/mib_oids.h"
 #include "../../agentx/mib_vm.h"
 #include "../../agentx/notify.h"
+#include "mib_expect.h"
 #include "tap.h"
 #include "xenvif/period.h"
 
-static const oid entry[] = {XV_OID_VM_ENTRY};
-#define E OID_LENGTH(entry)
+#define VM "1.3.6.1.4.1.8072.9999.98.1.5.1."
+#define R42 ".42"
+#define R43 ".43"
+#define UUID42 "6f1c2a9e-0d3b-4c8e-9a51-3b2f7d0e4a11"
 
-static bool is(const netsnmp_variable_list *v, int column, uint32_t index)
-{
-	return v && v->name_length == E + 2 && memcmp(v->name, entry, sizeof entry) == 0 &&
-	       v->name[E] == (oid)column && v->name[E + 1] == index;
-}
+/* Column by column, as a walk gives them.  VM 42 is over its quota and
+ * in an out-rate alarm, and the hypervisor has not been read for it;
+ * VM 43 has no quota, an in-rate threshold it is below, and resources. */
+static const struct expect table[] = {
+	{VM "2" R42, ASN_UNSIGNED, INT, 3, NULL},
+	{VM "2" R43, ASN_UNSIGNED, INT, 8, NULL},
+	{VM "3" R42, ASN_OCTET_STR, TEXT, 0, "web1"},
+	{VM "3" R43, ASN_OCTET_STR, TEXT, 0, "db1"},
+	{VM "4" R42, ASN_OCTET_STR, TEXT, 0, UUID42},
+	{VM "4" R43, ASN_OCTET_STR, TEXT, 0, ""},
+	/* DateAndTime: 2026-11-01 00:00 and 2026-11-15 12:30, +01:00 */
+	{VM "5" R42, ASN_OCTET_STR, HEX, 0, "07ea0b01000000002b0100"},
+	{VM "5" R43, ASN_OCTET_STR, HEX, 0, "07ea0b0f0c1e00002b0100"},
+	{VM "6" R42, ASN_COUNTER64, C64, 6000000000ULL, NULL}, /* above 32 bits */
+	{VM "6" R43, ASN_COUNTER64, C64, 0, NULL},
+	{VM "7" R42, ASN_COUNTER64, C64, 7, NULL},
+	{VM "7" R43, ASN_COUNTER64, C64, 12345678901ULL, NULL},
+	{VM "8" R42, ASN_COUNTER64, C64, 5000000000ULL, NULL},
+	{VM "8" R43, ASN_COUNTER64, C64, 0, NULL},
+	{VM "9" R42, ASN_INTEGER, INT, 1, NULL}, /* in(1) */
+	{VM "9" R43, ASN_INTEGER, INT, 3, NULL}, /* total(3) */
+	{VM "10" R42, ASN_UNSIGNED, INT, 120, NULL},
+	{VM "10" R43, ASN_UNSIGNED, INT, 0, NULL},
+	{VM "11" R42, ASN_INTEGER, INT, 4, NULL}, /* exceeded(4) */
+	{VM "11" R43, ASN_INTEGER, INT, 1, NULL}, /* none(1) */
+	{VM "12" R42, ASN_UNSIGNED, INT, 80, NULL},
+	{VM "12" R43, ASN_UNSIGNED, INT, 0, NULL},
+	{VM "13" R42, ASN_COUNTER64, C64, 3000, NULL},
+	{VM "13" R43, ASN_COUNTER64, C64, 1500, NULL},
+	{VM "14" R42, ASN_COUNTER64, C64, 5000, NULL},
+	{VM "14" R43, ASN_COUNTER64, C64, 0, NULL},
+	{VM "15" R42, ASN_COUNTER64, C64, 0, NULL},
+	{VM "15" R43, ASN_COUNTER64, C64, 2000, NULL},
+	{VM "16" R42, ASN_COUNTER64, C64, 1000, NULL},
+	{VM "16" R43, ASN_COUNTER64, C64, 0, NULL},
+	{VM "17" R42, ASN_INTEGER, INT, 1, NULL}, /* no in threshold: none(1) */
+	{VM "17" R43, ASN_INTEGER, INT, 2, NULL}, /* below it: ok(2) */
+	{VM "18" R42, ASN_INTEGER, INT, 3, NULL}, /* raised: alarm(3) */
+	{VM "18" R43, ASN_INTEGER, INT, 1, NULL},
+	{VM "19" R42, ASN_OCTET_STR, TEXT, 0, "vif3.0 vif3.0-emu"},
+	{VM "19" R43, ASN_OCTET_STR, TEXT, 0, "vif8.0"},
+	{VM "20" R42, 0, ABSENT, SNMP_NOSUCHINSTANCE, NULL}, /* no resources */
+	{VM "20" R43, ASN_INTEGER, INT, 2, NULL},            /* blocked(2) */
+	{VM "21" R42, 0, ABSENT, SNMP_NOSUCHINSTANCE, NULL},
+	{VM "21" R43, ASN_UNSIGNED, INT, 4, NULL},
+	{VM "22" R42, 0, ABSENT, SNMP_NOSUCHINSTANCE, NULL},
+	{VM "22" R43, ASN_COUNTER64, C64, 2097152, NULL},
+	{VM "23" R42, 0, ABSENT, SNMP_NOSUCHINSTANCE, NULL},
+	{VM "23" R43, ASN_COUNTER64, C64, 4194304, NULL},
+	{VM "24" R42, 0, ABSENT, SNMP_NOSUCHINSTANCE, NULL},
+	{VM "24" R43, ASN_COUNTER64, C64, 123456789012345ULL, NULL},
+	/* What a GET finds nothing at. */
+	{VM "2.44", 0, ABSENT, SNMP_NOSUCHINSTANCE, NULL}, /* no such VM */
+	{VM "1.42", 0, ABSENT, SNMP_NOSUCHOBJECT, NULL},   /* the index: not readable */
+	{VM "25.42", 0, ABSENT, SNMP_NOSUCHOBJECT, NULL},  /* no such column */
+};
 
-static uint64_t c64(const netsnmp_variable_list *v)
-{
-	return v && v->type == ASN_COUNTER64
-		       ? (uint64_t)v->val.counter64->high << 32 | v->val.counter64->low
-		       : 0;
-}
+/* What each notification carries after snmpTrapOID.0, in order; their
+ * values are the ones a GET gives. */
+static const char *const quota_objects[] = {
+	VM "3" R42, VM "4" R42, VM "6" R42, VM "7" R42,
+	VM "8" R42, VM "9" R42, VM "10" R42, VM "19" R42,
+};
+static const char *const rate_objects[] = {
+	VM "3" R42, VM "4" R42, VM "13" R42, VM "14" R42, VM "15" R42,
+	VM "16" R42, VM "17" R42, VM "18" R42, VM "19" R42,
+};
 
-int main(void)
+static struct xv_vm_table vms;
+static struct xv_config cfg;
+
+static struct xv_vm *add_vm(uint32_t index, uint32_t domid, const char *name,
+			    const char *uuid, const char *devices, time_t start)
 {
-	struct xv_vm_table vms;
-	struct xv_config cfg;
 	struct xv_vm *vm;
-	struct xv_mib_value v;
+
+	xv_vm_table_add(&vms, index, name, &vm);
+	vm->entry.active = true;
+	vm->domid = domid;
+	vm->name = strdup(name);
+	snprintf(vm->uuid, sizeof vm->uuid, "%s", uuid);
+	vm->devices = strdup(devices);
+	vm->period_start = start;
+	xv_period_date_and_time(&cfg.period, start, vm->start_dt);
+	return vm;
+}
+
+static struct xv_vm *setup(void)
+{
 	char err[128];
+	struct xv_vm *vm, *db;
 
 	xv_vm_table_init(&vms);
 	xv_config_defaults(&cfg);
 	xv_config_set(&cfg, "accountingPeriod", "monthly 1 Europe/Berlin", err, sizeof err);
-	xv_vm_table_add(&vms, 42, "6f1c2a9e-0d3b-4c8e-9a51-3b2f7d0e4a11", &vm);
-	vm->entry.active = true;
-	vm->name = strdup("web1");
-	strcpy(vm->uuid, "6f1c2a9e-0d3b-4c8e-9a51-3b2f7d0e4a11");
-	vm->devices = strdup("vif3.0 vif3.0-emu");
-	vm->period_start = 1793487600; /* 2026-11-01 00:00 in Berlin */
-	xv_period_date_and_time(&cfg.period, (time_t)vm->period_start, vm->start_dt);
+	vm = add_vm(42, 3, "web1", UUID42, "vif3.0 vif3.0-emu", 1793487600);
 	vm->period_in = 6000000000ULL;
 	vm->period_out = 7;
 	vm->quota = 5000000000ULL;
@@ -48,76 +120,71 @@ int main(void)
 	vm->warn_percent = 80;
 	vm->status = XV_QUOTA_EXCEEDED;
 	vm->used_percent = 120;
+	vm->rate[XV_RATE_IN].bits_per_second = 3000;
 	vm->rate[XV_RATE_OUT].threshold = 1000;
 	vm->rate[XV_RATE_OUT].alarm = true;
 	vm->rate[XV_RATE_OUT].bits_per_second = 5000;
+
+	db = add_vm(43, 8, "db1", "", "vif8.0", 1793487600 + 14 * 86400 + 45000);
+	db->period_out = 12345678901ULL;
+	db->quota_dir = XV_DIR_TOTAL;
+	db->status = XV_QUOTA_NONE;
+	db->rate[XV_RATE_IN].threshold = 2000;
+	db->rate[XV_RATE_IN].bits_per_second = 1500;
+	db->has_resources = true;
+	db->state = XV_DOMAIN_BLOCKED;
+	db->vcpus = 4;
+	db->mem_kb = 2097152;
+	db->max_mem_kb = 4194304;
+	db->cpu_total_ns = 123456789012345ULL;
 	xv_registry_rebuild_view(&vms.vms);
+	return vm;
+}
 
-	tap_ok(xv_mib_vm_column(vm, XV_VMCOL_PERIOD_START, &v) && v.len == 11 &&
-		       memcmp(v.data, "\x07\xea\x0b\x01\x00\x00\x00\x00+\x01\x00", 11) == 0,
-	       "period start: 2026-11-01 00:00 +01:00 as DateAndTime");
-	tap_ok(xv_mib_vm_column(vm, XV_VMCOL_QUOTA_STATUS, &v) &&
-		       v.type == ASN_INTEGER && v.buf.ul == 4, "status exceeded(4)");
-	tap_ok(xv_mib_vm_column(vm, XV_VMCOL_IN_RATE_ALARM, &v) && v.buf.ul == 1,
-	       "no in alarm configured: none(1)");
-	tap_ok(xv_mib_vm_column(vm, XV_VMCOL_OUT_RATE_ALARM, &v) && v.buf.ul == 3,
-	       "out alarm raised: alarm(3)");
-	tap_ok(xv_mib_vm_column(vm, XV_VMCOL_PERIOD_IN, &v) &&
-		       v.type == ASN_COUNTER64 && v.buf.c64.high == 1,
-	       "usage as a 64-bit value");
+/* The notification's varbinds: snmpTrapOID.0 = its OID (text), then
+ * the objects named, with their rows of table. */
+static size_t check_notification(const struct xv_vm *vm, enum xv_notice_kind kind,
+				 const char *notification,
+				 const char *const *objects, size_t n)
+{
+	/* snmpTrapOID.0, then no more objects than the table has columns */
+	struct expect want[1 + XV_VMCOL_LAST] = {
+		{"1.3.6.1.6.3.1.1.4.1.0", ASN_OBJECT_ID, OIDV, 0, notification},
+	};
+	netsnmp_variable_list *vars;
+	size_t count;
 
+	for (size_t i = 0; i < n; i++) {
+		const struct expect *x = expect_find(table, EXPECT_ROWS(table), objects[i]);
+
+		if (!x)
+			return 0; /* a name not in the table: the count fails */
+		want[1 + i] = *x;
+	}
+	vars = xv_notify_varbinds(vm, kind);
+	count = expect_varbinds(vars, want, 1 + n);
+	snmp_free_varbind(vars);
+	return count;
+}
+
+int main(void)
+{
 	struct xv_mib_table desc;
-	oid name[E + 2], out[E + 2];
-	size_t outlen;
+	struct xv_vm *vm = setup();
+
 	xv_mib_vm_describe(&desc, &vms);
-	memcpy(name, entry, sizeof entry);
-	name[E] = XV_VMCOL_DEVICES;
-	name[E + 1] = 42;
-	tap_ok(xv_mib_table_resolve(&desc, false, false, name, E + 2, out, &outlen, &v) == 0 &&
-		       v.len == 17 && memcmp(v.data, "vif3.0 vif3.0-emu", 17) == 0,
-	       "GET xenVifVmDevices.42");
+	expect_check(&desc, 1, table, EXPECT_ROWS(table));
+	tap_is_u64(expect_walk(&desc, table, EXPECT_ROWS(table)), 18 * 2 + 5,
+		   "a walk: 23 columns x 2 VMs, the 5 of resources known of one");
 
-	netsnmp_variable_list *vars = xv_notify_varbinds(vm, XV_NOTICE_QUOTA_EXCEEDED);
-	static const oid trap_oid[] = {1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0};
-	static const oid exceeded[] = {XV_OID_NOTIFICATIONS, 2};
-	tap_ok(vars && vars->name_length == OID_LENGTH(trap_oid) &&
-		       memcmp(vars->name, trap_oid, sizeof trap_oid) == 0 &&
-		       vars->type == ASN_OBJECT_ID &&
-		       vars->val_len == sizeof exceeded &&
-		       memcmp(vars->val.objid, exceeded, sizeof exceeded) == 0,
-	       "snmpTrapOID.0 = xenVifQuotaExceeded");
-	netsnmp_variable_list *p = vars ? vars->next_variable : NULL;
-	tap_ok(is(p, XV_VMCOL_NAME, 42) && p->val_len == 4 &&
-		       memcmp(p->val.string, "web1", 4) == 0, "xenVifVmName.42 = web1");
-	p = p ? p->next_variable : NULL;
-	tap_ok(is(p, XV_VMCOL_UUID, 42), "xenVifVmUuid.42");
-	p = p ? p->next_variable : NULL;
-	tap_ok(is(p, XV_VMCOL_PERIOD_IN, 42) && c64(p) == 6000000000ULL,
-	       "xenVifVmPeriodInOctets.42 = 6000000000");
-	p = p ? p->next_variable : NULL;
-	tap_ok(is(p, XV_VMCOL_PERIOD_OUT, 42) && c64(p) == 7, "xenVifVmPeriodOutOctets.42");
-	p = p ? p->next_variable : NULL;
-	tap_ok(is(p, XV_VMCOL_QUOTA, 42) && c64(p) == 5000000000ULL, "xenVifVmQuotaOctets.42");
-	p = p ? p->next_variable : NULL;
-	tap_ok(is(p, XV_VMCOL_QUOTA_DIRECTION, 42) && *p->val.integer == 1,
-	       "xenVifVmQuotaDirection.42 = in(1)");
-	p = p ? p->next_variable : NULL;
-	tap_ok(is(p, XV_VMCOL_QUOTA_USED_PERCENT, 42) && *p->val.integer == 120,
-	       "xenVifVmQuotaUsedPercent.42 = 120");
-	p = p ? p->next_variable : NULL;
-	tap_ok(is(p, XV_VMCOL_DEVICES, 42) && p->next_variable == NULL,
-	       "xenVifVmDevices.42, last");
-	snmp_free_varbind(vars);
-
-	vars = xv_notify_varbinds(vm, XV_NOTICE_RATE_ALARM);
-	size_t n = 0;
-	for (p = vars; p; p = p->next_variable)
-		n++;
-	tap_is_u64(n, 10, "a rate alarm: snmpTrapOID.0 and nine objects");
-	for (p = vars; p && !is(p, XV_VMCOL_OUT_BIT_RATE, 42); p = p->next_variable)
-		;
-	tap_ok(p && c64(p) == 5000, "with the rate");
-	snmp_free_varbind(vars);
+	tap_is_u64(check_notification(vm, XV_NOTICE_QUOTA_EXCEEDED,
+				      "1.3.6.1.4.1.8072.9999.98.0.2", quota_objects,
+				      EXPECT_ROWS(quota_objects)),
+		   9, "quota exceeded: snmpTrapOID.0 and eight objects, devices last");
+	tap_is_u64(check_notification(vm, XV_NOTICE_RATE_ALARM,
+				      "1.3.6.1.4.1.8072.9999.98.0.4", rate_objects,
+				      EXPECT_ROWS(rate_objects)),
+		   10, "a rate alarm: snmpTrapOID.0 and nine objects");
 
 	xv_vm_table_free(&vms);
 	xv_config_free(&cfg);
