@@ -662,6 +662,22 @@ static int set_counter_source(struct xv_config *cfg, const char *value,
 	return 0;
 }
 
+static int set_toolstack(struct xv_config *cfg, const char *value, char *err,
+			 size_t errlen)
+{
+	static const char *const names[] = {"auto", "libxl", "xapi"};
+	char word[16], extra;
+
+	if (sscanf(value, "%15s %c", word, &extra) == 1)
+		for (size_t i = 0; i < 3; i++)
+			if (strcasecmp(word, names[i]) == 0) {
+				cfg->toolstack = (enum xv_toolstack)i;
+				return 0;
+			}
+	snprintf(err, errlen, "'%s': expected auto, libxl or xapi", value);
+	return -1;
+}
+
 static int set_backend(struct xv_config *cfg, const char *value, char *err,
 		       size_t errlen)
 {
@@ -742,6 +758,10 @@ const struct xv_config_token xv_config_tokens[] = {
 	 "where the vif counters come from: rtnetlink (default) or "
 	 "libxenstat's network statistics", set_counter_source,
 	 XV_FIXED(counter_source, false)},
+	{"toolstack", "auto|libxl|xapi",
+	 "whose layout of xenstore to read: found out from what it holds "
+	 "(default), libxl's (xl, libvirt) or xapi's (XCP-ng, XenServer)",
+	 set_toolstack, XV_FIXED(toolstack, false)},
 	{"backendDomain", "DOMID",
 	 "the domain whose backend vifs are served (default 0, dom0)", set_backend,
 	 XV_FIXED(backend_domid, false)},

@@ -380,8 +380,13 @@ static int start(struct xv_engine *e, struct xv_config *cfg,
 	e->hooks = *hooks;
 	snprintf(e->state_path, sizeof e->state_path, "%s", state_path);
 	e->log = (struct xv_log){hooks->log, hooks->ctx};
-	/* The toolstack's layout: libxl's (xl, libvirt). */
-	xv_xs_follow_init(&e->xs, e->cfg.backend_domid, &xv_libxl_layout,
+	/* The toolstack's layout of xenstore. */
+	static const struct xv_layout *const layouts[] = {
+		[XV_TOOLSTACK_AUTO] = &xv_auto_layout,
+		[XV_TOOLSTACK_LIBXL] = &xv_libxl_layout,
+		[XV_TOOLSTACK_XAPI] = &xv_xapi_layout,
+	};
+	xv_xs_follow_init(&e->xs, e->cfg.backend_domid, layouts[e->cfg.toolstack],
 			  hooks->xs_ops ? hooks->xs_ops : &xv_libxenstore_conn,
 			  hooks->xs_ops ? hooks->xs_conn : &e->xs_conn, &e->log);
 	e->xs.retry_seconds = e->cfg.refresh_interval;

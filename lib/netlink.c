@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "xenvif/growth.h"
+#include "xenvif/search.h"
 
 /* Large enough for any message the kernel packs into one dump read. */
 #define XV_NETLINK_BUFSZ (64 * 1024)
@@ -60,7 +61,7 @@ const struct xv_link *xv_linkset_find(const struct xv_linkset *set, int ifindex)
 
 	if (set->n == 0)
 		return NULL;
-	return bsearch(&key, set->links, set->n, sizeof key, compare_ifindex);
+	return xv_find_sorted(set->links, set->n, sizeof key, &key, compare_ifindex);
 }
 
 bool xv_link_is_up(const struct xv_link *link)

@@ -192,7 +192,8 @@ static int name_map_add(struct name_map *m, const char *name, bool emu,
 }
 
 /* The vif's own name and the default vifD.N (the device has it until
- * the hotplug script renames it), each with its -emu tap. */
+ * the hotplug script renames it), each with its -emu tap, unless the
+ * toolstack names the emulated NIC itself (xapi's tapD.N). */
 static int name_map_add_vif(struct name_map *m, const struct xv_domain_meta *dom,
 			    const struct xv_vif_meta *vif, struct xv_vif_row *row)
 {
@@ -201,14 +202,20 @@ static int name_map_add_vif(struct name_map *m, const struct xv_domain_meta *dom
 
 	snprintf(name, sizeof name, "vif%u.%u", dom->domid, vif->devid);
 	rc |= name_map_add(m, name, false, row);
-	strcat(name, "-emu");
-	rc |= name_map_add(m, name, true, row);
+	if (!vif->emu_name) {
+		strcat(name, "-emu");
+		rc |= name_map_add(m, name, true, row);
+	}
 	if (vif->vifname) {
 		snprintf(name, sizeof name, "%s", vif->vifname);
 		rc |= name_map_add(m, name, false, row);
-		snprintf(name, sizeof name, "%s-emu", vif->vifname);
-		rc |= name_map_add(m, name, true, row);
+		if (!vif->emu_name) {
+			snprintf(name, sizeof name, "%s-emu", vif->vifname);
+			rc |= name_map_add(m, name, true, row);
+		}
 	}
+	if (vif->emu_name)
+		rc |= name_map_add(m, vif->emu_name, true, row);
 	return rc ? -ENOMEM : 0;
 }
 
@@ -226,7 +233,7 @@ static const struct name_entry *name_map_find(const struct name_map *m,
 	if (m->n == 0)
 		return NULL;
 	snprintf(key.name, sizeof key.name, "%s", name);
-	return bsearch(&key, m->v, m->n, sizeof key, compare_name_entry);
+	return xv_find_sorted(m->v, m->n, sizeof key, &key, compare_name_entry);
 }
 
 /* ---- sysfs nodenames ----------------------------------------------- */
@@ -330,7 +337,7 @@ static struct xv_vif_row *find_source_row(const struct source_ref *refs, size_t 
 
 	if (n == 0)
 		return NULL;
-	r = bsearch(&key, refs, n, sizeof key, compare_source_ref);
+	r = xv_find_sorted(refs, n, sizeof key, &key, compare_source_ref);
 	return r ? r->row : NULL;
 }
 
@@ -541,7 +548,9 @@ static int settle_row(struct xv_vif_row *row, const struct xv_linkset *links,
 			const struct xv_link *m =
 				xv_linkset_find(links, main_link->master);
 
-			if (m) {
+			/* Open vSwitch's kernel datapath is every port's
+			 * master, whatever the bridge: not a bridge's name. */
+			if (m && strcmp(m->name, "ovs-system") != 0) {
 				xv_text_clean(master, sizeof master, m->name,
 					      strlen(m->name), XV_TEXT_ASCII);
 				bridge = master;

@@ -17,6 +17,7 @@
 void xv_meta_init(struct xv_meta *meta, uint32_t backend_domid)
 {
 	memset(meta, 0, sizeof *meta);
+	meta->backend_domid = backend_domid;
 	snprintf(meta->backend_dir, sizeof meta->backend_dir,
 		 "/local/domain/%u/backend/vif", backend_domid);
 }
@@ -24,6 +25,7 @@ void xv_meta_init(struct xv_meta *meta, uint32_t backend_domid)
 static void vif_meta_free(struct xv_vif_meta *vif)
 {
 	free(vif->vifname);
+	free(vif->emu_name);
 	free(vif->bridge);
 	free(vif->ips);
 }
@@ -80,10 +82,8 @@ const struct xv_vif_meta *xv_meta_find_vif(const struct xv_domain_meta *dom,
 			      order_vif);
 }
 
-/* Reads path; *value is NULL if the node does not exist or may not be
- * read (a driver domain may not read a guest's name). */
-static int read_node(const struct xv_store *store, const char *path,
-		     char **value, size_t *len)
+int xv_store_read_node(const struct xv_store *store, const char *path,
+		       char **value, size_t *len)
 {
 	errno = 0;
 	*value = store->read(store->ctx, path, len);
@@ -94,13 +94,12 @@ static int read_node(const struct xv_store *store, const char *path,
 	return -errno;
 }
 
-/* Reads a text node, cleaned; *out is NULL if it does not exist. */
-static int read_text(const struct xv_store *store, const char *path,
-		     enum xv_text_kind kind, char **out)
+int xv_store_read_text(const struct xv_store *store, const char *path,
+		       enum xv_text_kind kind, char **out)
 {
 	char *raw;
 	size_t len;
-	int rc = read_node(store, path, &raw, &len);
+	int rc = xv_store_read_node(store, path, &raw, &len);
 
 	*out = NULL;
 	if (rc < 0 || !raw)
@@ -110,40 +109,83 @@ static int read_text(const struct xv_store *store, const char *path,
 	return *out ? 0 : -ENOMEM;
 }
 
-static int read_vif(const struct xv_store *store, const char *dir,
-		    struct xv_vif_meta *vif)
+int xv_store_read_mtu(const struct xv_store *store, const char *path,
+		      uint32_t *mtu)
+{
+	char *raw;
+	size_t len;
+	int rc = xv_store_read_node(store, path, &raw, &len);
+
+	if (rc < 0)
+		return rc;
+	/* 68 is the least IPv4 allows; 65535 the most any link has. */
+	if (!raw || strlen(raw) != len || !xv_parse_u32(raw, 68, 65535, mtu))
+		*mtu = 0;
+	free(raw);
+	return 0;
+}
+
+/* What every toolstack's backend has: the MAC and netback's rate. */
+static int read_backend_vif(const struct xv_store *store, const char *dir,
+			    struct xv_vif_meta *vif)
 {
 	char path[256], *mac, *raw;
 	size_t len;
 	int rc;
 
-	snprintf(path, sizeof path, "%s/vifname", dir);
-	if ((rc = read_text(store, path, XV_TEXT_ASCII, &vif->vifname)) < 0)
-		return rc;
-	snprintf(path, sizeof path, "%s/bridge", dir);
-	if ((rc = read_text(store, path, XV_TEXT_ASCII, &vif->bridge)) < 0)
-		return rc;
-	snprintf(path, sizeof path, "%s/ip", dir);
-	if ((rc = read_text(store, path, XV_TEXT_ASCII, &vif->ips)) < 0)
-		return rc;
 	snprintf(path, sizeof path, "%s/mac", dir);
-	if ((rc = read_node(store, path, &mac, &len)) < 0)
+	if ((rc = xv_store_read_node(store, path, &mac, &len)) < 0)
 		return rc;
 	vif->has_mac = mac && xv_parse_mac(mac, len, vif->mac);
 	free(mac);
 	snprintf(path, sizeof path, "%s/rate", dir);
-	if ((rc = read_node(store, path, &raw, &len)) < 0)
+	if ((rc = xv_store_read_node(store, path, &raw, &len)) < 0)
 		return rc;
 	if (!raw || !xv_parse_rate(raw, len, &vif->rate_bps))
 		vif->rate_bps = 0;
 	free(raw);
-	snprintf(path, sizeof path, "%s/mtu", dir);
-	if ((rc = read_node(store, path, &raw, &len)) < 0)
+	return 0;
+}
+
+void xv_bridge_name(char *bridge, bool openvswitch)
+{
+	/* BR.VLAN:TRUNK:... is Open vSwitch's syntax (vif-openvswitch):
+	 * a ':' says so alone; a '.' only with that script, since a Linux
+	 * bridge may well be called br0.100. */
+	if (openvswitch || strchr(bridge, ':'))
+		bridge[strcspn(bridge, ".:")] = '\0';
+}
+
+/* libxl's: all in the backend directory. */
+static int read_libxl_vif(const struct xv_store *store, const char *dir,
+			  const struct xv_domain_meta *dom, struct xv_vif_meta *vif)
+{
+	char path[256], *script;
+	int rc;
+
+	(void)dom;
+	snprintf(path, sizeof path, "%s/vifname", dir);
+	if ((rc = xv_store_read_text(store, path, XV_TEXT_ASCII, &vif->vifname)) < 0)
 		return rc;
-	/* 68 is the least IPv4 allows; 65535 the most any link has. */
-	if (!raw || strlen(raw) != len || !xv_parse_u32(raw, 68, 65535, &vif->mtu))
-		vif->mtu = 0;
-	free(raw);
+	snprintf(path, sizeof path, "%s/bridge", dir);
+	if ((rc = xv_store_read_text(store, path, XV_TEXT_ASCII, &vif->bridge)) < 0)
+		return rc;
+	snprintf(path, sizeof path, "%s/script", dir);
+	if ((rc = xv_store_read_text(store, path, XV_TEXT_ASCII, &script)) < 0)
+		return rc;
+	if (vif->bridge) {
+		const char *base = script ? strrchr(script, '/') : NULL;
+
+		base = base ? base + 1 : script;
+		xv_bridge_name(vif->bridge, base && strcmp(base, "vif-openvswitch") == 0);
+	}
+	free(script);
+	snprintf(path, sizeof path, "%s/ip", dir);
+	if ((rc = xv_store_read_text(store, path, XV_TEXT_ASCII, &vif->ips)) < 0)
+		return rc;
+	snprintf(path, sizeof path, "%s/mtu", dir);
+	if ((rc = xv_store_read_mtu(store, path, &vif->mtu)) < 0)
+		return rc;
 	/* An empty vifname means "use the default name". */
 	if (vif->vifname && vif->vifname[0] == '\0') {
 		free(vif->vifname);
@@ -187,12 +229,32 @@ static int compare_devid(const void *a, const void *b)
 	return (x->devid > y->devid) - (x->devid < y->devid);
 }
 
-/* Reads the domain's name, UUID and vifs into *dom (zeroed by caller). */
-static int read_domain(const struct xv_meta *meta, const struct xv_store *store,
-		       uint32_t domid, struct xv_domain_meta *dom)
+int xv_store_read_vm_uuid(const struct xv_store *store, uint32_t domid,
+			  char uuid[37])
 {
 	char path[256], *vm;
 	size_t len;
+	int rc;
+
+	uuid[0] = '\0';
+	snprintf(path, sizeof path, "/local/domain/%u/vm", domid);
+	if ((rc = xv_store_read_node(store, path, &vm, &len)) < 0)
+		return rc;
+	/* The toolstack writes "/vm/UUID"; anything else is not trusted. */
+	if (!vm || len < 4 || memcmp(vm, "/vm/", 4) != 0 ||
+	    !xv_parse_uuid(vm + 4, len - 4, uuid))
+		uuid[0] = '\0';
+	free(vm);
+	return 0;
+}
+
+/* Reads the domain's name, UUID and vifs into *dom (zeroed by caller),
+ * the toolstack's keys with its reader. */
+static int read_domain(const struct xv_meta *meta, const struct xv_store *store,
+		       uint32_t domid, struct xv_domain_meta *dom,
+		       const struct xv_domain_reader *reader)
+{
+	char path[256];
 	unsigned int num = 0;
 	char **names;
 	int rc;
@@ -210,36 +272,34 @@ static int read_domain(const struct xv_meta *meta, const struct xv_store *store,
 	}
 	for (unsigned int i = 0; i < num; i++) {
 		struct xv_vif_meta *vif = &dom->vifs[dom->nvifs];
-		char dir[192];
 
 		if (!xv_parse_u32(names[i], 0, XV_DEVID_MAX, &vif->devid))
 			continue; /* not a device id: not a vif */
-		snprintf(dir, sizeof dir, "%s/%u/%u", meta->backend_dir, domid,
-			 vif->devid);
 		dom->nvifs++;
-		if ((rc = read_vif(store, dir, vif)) < 0) {
-			free(names);
-			return rc;
-		}
 	}
 	free(names);
 	if (dom->nvifs == 0)
 		return 0;
 	qsort(dom->vifs, dom->nvifs, sizeof *dom->vifs, compare_devid);
 
+	/* Who it is first: a toolstack may keep a vif's keys under the VM. */
 	snprintf(path, sizeof path, "/local/domain/%u/name", domid);
-	if ((rc = read_text(store, path, XV_TEXT_UTF8, &dom->name)) < 0)
+	if ((rc = xv_store_read_text(store, path, XV_TEXT_UTF8, &dom->name)) < 0)
 		return rc;
 	if (!dom->name && !(dom->name = strdup("")))
 		return -ENOMEM;
-	snprintf(path, sizeof path, "/local/domain/%u/vm", domid);
-	if ((rc = read_node(store, path, &vm, &len)) < 0)
+	if ((rc = reader->identity(store, dom)) < 0)
 		return rc;
-	/* The toolstack writes "/vm/UUID"; anything else is not trusted. */
-	if (!vm || len < 4 || memcmp(vm, "/vm/", 4) != 0 ||
-	    !xv_parse_uuid(vm + 4, len - 4, dom->uuid))
-		dom->uuid[0] = '\0';
-	free(vm);
+	for (size_t i = 0; i < dom->nvifs; i++) {
+		struct xv_vif_meta *vif = &dom->vifs[i];
+		char dir[192];
+
+		snprintf(dir, sizeof dir, "%s/%u/%u", meta->backend_dir, domid,
+			 vif->devid);
+		if ((rc = read_backend_vif(store, dir, vif)) < 0 ||
+		    (rc = reader->vif(store, dir, dom, vif)) < 0)
+			return rc;
+	}
 	return 0;
 }
 
@@ -261,6 +321,7 @@ static bool same_domain(const struct xv_domain_meta *a,
 		    (x->has_mac && memcmp(x->mac, y->mac, 6) != 0) ||
 		    x->rate_bps != y->rate_bps || x->mtu != y->mtu ||
 		    !same_text(x->vifname, y->vifname) ||
+		    !same_text(x->emu_name, y->emu_name) ||
 		    !same_text(x->bridge, y->bridge) || !same_text(x->ips, y->ips))
 			return false;
 	}
@@ -301,15 +362,15 @@ static int place_domain(struct xv_meta *meta, struct xv_domain_meta *fresh)
 	return 1;
 }
 
-int xv_meta_scan_domain(struct xv_meta *meta, const struct xv_store *store,
-			uint32_t domid)
+int xv_meta_scan_domain_by(struct xv_meta *meta, const struct xv_store *store,
+			   uint32_t domid, const struct xv_domain_reader *reader)
 {
 	struct xv_domain_meta fresh = {.domid = domid};
 	/* A backend tree left behind by a dead domain is not a row. */
 	int rc = store->domain_live(store->ctx, domid);
 
 	if (rc > 0)
-		rc = read_domain(meta, store, domid, &fresh);
+		rc = read_domain(meta, store, domid, &fresh, reader);
 	if (rc < 0) {
 		domain_meta_free(&fresh);
 		return rc;
@@ -363,8 +424,8 @@ static uint32_t *collect_domids(const struct xv_meta *meta,
 	return domids;
 }
 
-static int scan_listed(struct xv_meta *meta, const struct xv_store *store,
-		       bool with_known)
+int xv_meta_scan_listed_by(struct xv_meta *meta, const struct xv_store *store,
+			   bool with_known, const struct xv_domain_reader *reader)
 {
 	size_t n = 0;
 	int changed = 0, rc;
@@ -377,7 +438,7 @@ static int scan_listed(struct xv_meta *meta, const struct xv_store *store,
 			continue;
 		if (!with_known && xv_meta_find(meta, domids[i]))
 			continue;
-		rc = xv_meta_scan_domain(meta, store, domids[i]);
+		rc = xv_meta_scan_domain_by(meta, store, domids[i], reader);
 		if (rc < 0) {
 			free(domids);
 			return rc;
@@ -388,14 +449,28 @@ static int scan_listed(struct xv_meta *meta, const struct xv_store *store,
 	return changed;
 }
 
+/* libxl's layout: the VM's UUID is the one /local/domain/D/vm names. */
+static int libxl_identity(const struct xv_store *store, struct xv_domain_meta *dom)
+{
+	return xv_store_read_vm_uuid(store, dom->domid, dom->uuid);
+}
+
+static const struct xv_domain_reader libxl_reader = {libxl_identity, read_libxl_vif};
+
+int xv_meta_scan_domain(struct xv_meta *meta, const struct xv_store *store,
+			uint32_t domid)
+{
+	return xv_meta_scan_domain_by(meta, store, domid, &libxl_reader);
+}
+
 int xv_meta_scan_all(struct xv_meta *meta, const struct xv_store *store)
 {
-	return scan_listed(meta, store, true);
+	return xv_meta_scan_listed_by(meta, store, true, &libxl_reader);
 }
 
 int xv_meta_scan_new(struct xv_meta *meta, const struct xv_store *store)
 {
-	return scan_listed(meta, store, false);
+	return xv_meta_scan_listed_by(meta, store, false, &libxl_reader);
 }
 
 int xv_meta_prune(struct xv_meta *meta, const struct xv_store *store)
@@ -469,6 +544,10 @@ int xv_meta_watches(const struct xv_meta *meta, struct xv_watch_set *out)
 	 * when the toolstack creates it. */
 	if (rc == 0)
 		rc = xv_watch_set_add(out, meta->backend_dir);
+	/* A driver domain may not read the guests' names, and oxenstored
+	 * allows it only about a hundred watches: a fixed number then. */
+	if (meta->backend_domid != 0)
+		return rc;
 	for (size_t i = 0; i < meta->n && rc == 0; i++) {
 		snprintf(path, sizeof path, "/local/domain/%u/name", meta->doms[i].domid);
 		rc = xv_watch_set_add(out, path);

@@ -56,6 +56,13 @@ enum xv_counter_source {
 	XV_COUNTERS_XENSTAT, /* libxenstat's network statistics */
 };
 
+/* Which toolstack laid out xenstore. */
+enum xv_toolstack {
+	XV_TOOLSTACK_AUTO,  /* found out from what xenstore holds */
+	XV_TOOLSTACK_LIBXL, /* xl, libvirt's libxl driver */
+	XV_TOOLSTACK_XAPI,  /* xenopsd: XCP-ng, XenServer */
+};
+
 /* The switch view: dom0 served as a switch, the VMs' vifs its ports, in
  * an SNMP context of its own. */
 #define XV_CONTEXT_MAX 32 /* octets of an SNMP context name */
@@ -75,6 +82,7 @@ struct xv_config {
 	unsigned int resource_interval;   /* seconds between hypervisor reads; 0: none */
 	uint32_t backend_domid;           /* the domain whose backends we serve */
 	enum xv_counter_source counter_source;
+	enum xv_toolstack toolstack;
 	char state_file[PATH_MAX];        /* "" = in net-snmp's persistent dir */
 	char sysfs_root[PATH_MAX];        /* where class/net/IF/device lives */
 

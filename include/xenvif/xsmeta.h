@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "xenvif/text.h"
 #include "xenvif/watch_set.h"
 
 /* Read access to a xenstore tree.  Results are heap blocks the caller
@@ -31,9 +32,12 @@ struct xv_store {
 
 struct xv_vif_meta {
 	uint32_t devid;
-	char *vifname; /* the backend 'vifname' key, or NULL */
-	char *bridge;  /* the backend 'bridge' key, or NULL */
-	char *ips;     /* the backend 'ip' key, or NULL */
+	char *vifname; /* the dom0 device's name if not vifD.N, or NULL */
+	/* The device of the emulated NIC of an HVM guest, if the toolstack
+	 * names it otherwise than the vif's device with "-emu", or NULL. */
+	char *emu_name;
+	char *bridge;  /* the switch's name (no VLAN suffixes), or NULL */
+	char *ips;     /* addresses, separated by spaces, or NULL */
 	uint8_t mac[6];
 	bool has_mac;  /* the backend 'mac' key was a well-formed MAC */
 	/* The backend 'rate' key ("BYTES,MICROSECONDS", as netback reads
@@ -50,8 +54,14 @@ struct xv_domain_meta {
 	size_t nvifs;
 };
 
+struct xv_layout;
+
 struct xv_meta {
+	uint32_t backend_domid;
 	char backend_dir[64]; /* /local/domain/B/backend/vif */
+	/* The layout found (xv_auto_layout), NULL before the first
+	 * reading. */
+	const struct xv_layout *found;
 	struct xv_domain_meta *doms; /* live domains with vifs, by domid */
 	size_t n, cap;
 };
@@ -99,7 +109,8 @@ enum xv_watch_scope xv_meta_watch_scope(const struct xv_meta *meta,
 /*
  * What libxl's layout watches: @introduceDomain and @releaseDomain
  * (domains come and go), the backend vif tree (vifs come, go and
- * change) and, per domain with vifs, its name node (xl rename).
+ * change) and, per domain with vifs, its name node (xl rename) when
+ * the backend domain is dom0.
  * Nothing the guest can write is watched, so a guest cannot flood the
  * agent with events.  Adds them to out: 0 or -errno.
  */
@@ -130,6 +141,55 @@ struct xv_layout {
 
 /* libxl's layout: the functions above. */
 extern const struct xv_layout xv_libxl_layout;
+
+/* xapi's layout (XCP-ng, XenServer): the backend tree for the vifs,
+ * the dom0-only /xapi tree for their bridge, device name, MTU and
+ * locked addresses; a migrating domain is known by its final UUID. */
+extern const struct xv_layout xv_xapi_layout;
+
+/* Which layout xenstore holds, looked at again at each full reading:
+ * xapi's if /xapi is there, else libxl's. */
+extern const struct xv_layout xv_auto_layout;
+
+/* ---- for the layouts ------------------------------------------------- */
+
+/* How a toolstack keeps what it knows of a domain and its vifs: the
+ * VM's identity (dom->name is read already), then each vif's keys
+ * (the backend's MAC and rate are read already; dir is its backend
+ * directory). */
+struct xv_domain_reader {
+	int (*identity)(const struct xv_store *store, struct xv_domain_meta *dom);
+	int (*vif)(const struct xv_store *store, const char *dir,
+		   const struct xv_domain_meta *dom, struct xv_vif_meta *vif);
+};
+
+/* xv_meta_scan_domain, and the scan of the domains listed in the
+ * backend tree (with those known, or only new ones), with a reader. */
+int xv_meta_scan_domain_by(struct xv_meta *meta, const struct xv_store *store,
+			   uint32_t domid, const struct xv_domain_reader *reader);
+int xv_meta_scan_listed_by(struct xv_meta *meta, const struct xv_store *store,
+			   bool with_known, const struct xv_domain_reader *reader);
+
+/* Reads path; *value is NULL if the node does not exist or may not be
+ * read (a driver domain may not read a guest's name).  0 or -errno. */
+int xv_store_read_node(const struct xv_store *store, const char *path,
+		       char **value, size_t *len);
+/* A text node, cleaned; *out is NULL if it does not exist. */
+int xv_store_read_text(const struct xv_store *store, const char *path,
+		       enum xv_text_kind kind, char **out);
+/* An MTU node; *mtu 0 if absent or not a plausible MTU. */
+int xv_store_read_mtu(const struct xv_store *store, const char *path,
+		      uint32_t *mtu);
+/* The UUID /local/domain/D/vm names ("/vm/UUID"); "" if absent or
+ * not that form. */
+int xv_store_read_vm_uuid(const struct xv_store *store, uint32_t domid,
+			  char uuid[37]);
+
+/* A bridge setting reduced to the switch's name, in place:
+ * Open vSwitch's BR.VLAN:TRUNK:... gives BR.  Only with the
+ * vif-openvswitch script is a '.' a VLAN suffix: a Linux bridge may be
+ * called br0.100. */
+void xv_bridge_name(char *bridge, bool openvswitch);
 
 /* The name the dom0 device of a vif has: the 'vifname' key or vifD.N. */
 void xv_vif_device_name(const struct xv_domain_meta *dom,

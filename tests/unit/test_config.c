@@ -315,6 +315,13 @@ int main(void)
 	tap_ok(set(&cfg, "counterSource", "procfs") < 0, "another source refused");
 	tap_is_str(err, "'procfs': expected netlink or xenstat", "and said why");
 	tap_ok(set(&cfg, "counterSource", "xenstat now") < 0, "trailing words refused");
+	tap_ok(cfg.toolstack == XV_TOOLSTACK_AUTO, "toolstack auto by default");
+	tap_ok(set(&cfg, "toolstack", "XAPI") == 0 && cfg.toolstack == XV_TOOLSTACK_XAPI,
+	       "toolstack xapi, in any case");
+	tap_ok(set(&cfg, "toolstack", "libxl") == 0 && cfg.toolstack == XV_TOOLSTACK_LIBXL,
+	       "toolstack libxl");
+	tap_ok(set(&cfg, "toolstack", "xend") < 0, "another toolstack refused");
+	tap_is_str(err, "'xend': expected auto, libxl or xapi", "and said why");
 	tap_ok(set(&cfg, "refreshIntervall", "5") < 0, "misspelt token refused");
 	tap_is_str(err, "unknown token 'refreshIntervall'", "and named");
 
@@ -326,7 +333,7 @@ int main(void)
 		    strstr(e, "unknown token") == NULL)
 			n++;
 	}
-	tap_is_u64(n, 17, "every token listed for -H is parsed");
+	tap_is_u64(n, 18, "every token listed for -H is parsed");
 	xv_config_free(&cfg);
 	return tap_done();
 }

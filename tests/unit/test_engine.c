@@ -261,8 +261,9 @@ int main(void)
 		       web->total.v[XV_IN_OCTETS] == 1000, "web1's row, with its counters");
 	tap_ok(stat(path, &st) < 0, "no state file written yet");
 	tap_is_str(xs.watched, "/local/domain/0/backend/vif /local/domain/3/name "
-		   "@introduceDomain @releaseDomain",
-		   "watched: the backend tree, the domain's name, domains coming and going");
+		   "/xapi @introduceDomain @releaseDomain",
+		   "watched: the backend tree, the domain's name, domains coming and "
+		   "going, and /xapi should xapi start");
 	tap_is_u64(xv_engine_save_pending(e), 0, "the new row saved when asked");
 	tap_ok(stat(path, &st) == 0, "now there is one");
 

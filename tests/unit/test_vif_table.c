@@ -15,6 +15,7 @@
 #define BE "/local/domain/0/backend/vif"
 
 struct world {
+	const struct xv_layout *layout; /* libxl's unless set */
 	struct fake_store fs;
 	struct xv_store st;
 	struct xv_meta meta;
@@ -105,7 +106,7 @@ static int sync_at(struct world *w, uint32_t now, uint32_t new_disc)
 				  .nodename = fake_nodename,
 				  .nodename_ctx = w};
 
-	xv_meta_scan_all(&w->meta, &w->st);
+	(w->layout ? w->layout : &xv_libxl_layout)->scan_all(&w->meta, &w->st);
 	int rc = xv_vif_table_reconcile(&w->t, &in);
 	w->gone.n = 0;
 	return rc;
@@ -246,6 +247,68 @@ static void test_emu_and_names(void)
 	sync_at(&w, 50, 0);
 	tap_is_u64(w.nodename_calls, calls, "sysfs is asked once per device");
 	tap_ok(calls >= 1, "and was asked");
+	world_free(&w);
+}
+
+/* xapi with Open vSwitch: tapD.N is the emulated NIC, every port's
+ * kernel master is ovs-system, and a VM migrating on the host runs as
+ * two domains known by one UUID. */
+static void test_xapi_ovs(void)
+{
+	struct world w;
+	struct xv_vif_row *r;
+
+	world_init(&w);
+	w.layout = &xv_xapi_layout;
+	fake_write(&w.fs, "/xapi/" U1 "/private/vif/0/bridge", "xenbr0");
+	fake_write(&w.fs, "/xapi/" U1 "/hotplug/7/vif/0/vif", "vif7.0");
+	fake_write(&w.fs, "/local/domain/7/name", "web1");
+	fake_write(&w.fs, "/local/domain/7/vm", "/vm/" U1);
+	fake_write(&w.fs, BE "/7/0/mac", "00:16:3e:00:00:07");
+	fake_set_live(&w.fs, 7, true);
+	put_link(&w.links, 2, "ovs-system", 0, 0);
+	put_link(&w.links, 70, "vif7.0", 1000, 100)->master = 2;
+	put_link(&w.links, 71, "tap7.0", 500, 50)->master = 2;
+	sync_at(&w, 10, 0);
+	r = row_of(&w, U1 "/0");
+	tap_ok(r && r->entry.active, "the vif's row");
+	if (!r)
+		return;
+	tap_is_u64(r->total.v[XV_IN_OCTETS], 1500, "tapD.N summed into its vif's row");
+	tap_is_u64(r->nsources, 2, "two devices");
+	tap_is_u64(r->ifindex, 70, "the PV device is the main one");
+	tap_is_str(r->bridge, "xenbr0", "bridge from xapi's tree, not ovs-system");
+	fake_rm(&w.fs, "/xapi/" U1 "/private");
+	sync_at(&w, 20, 0);
+	tap_ok(!r->bridge || !r->bridge[0], "no bridge known: none, never ovs-system");
+	fake_write(&w.fs, "/xapi/" U1 "/private/vif/0/bridge", "xenbr0");
+
+	/* The incoming domain of a local migration, its vif plugged early. */
+	uint32_t index = r->entry.index;
+	fake_write(&w.fs, "/local/domain/8/name", "web1");
+	fake_write(&w.fs, "/local/domain/8/vm", "/vm/6f1c2a9e-0d3b-4c8e-9a51-000000000001");
+	fake_write(&w.fs, "/vm/6f1c2a9e-0d3b-4c8e-9a51-000000000001/final-uuid", U1);
+	fake_write(&w.fs, "/xapi/" U1 "/hotplug/8/vif/0/vif", "vif8.0");
+	fake_write(&w.fs, BE "/8/0/mac", "00:16:3e:00:00:07");
+	fake_set_live(&w.fs, 8, true);
+	put_link(&w.links, 80, "vif8.0", 0, 0)->master = 2;
+	sync_at(&w, 30, 0);
+	tap_ok(row_of(&w, U1 "/0") == r && w.t.rows.n == 1,
+	       "one row for both domains: the real UUID's");
+	tap_is_u64(r->nsources, 3, "three devices");
+	tap_is_u64(r->domid, 8, "the newer domain's metadata");
+	/* The source goes: its last counters are taken, then it leaves. */
+	put_link(&w.gone, 70, "vif7.0", 1200, 100);
+	drop_link(&w.links, 70);
+	drop_link(&w.links, 71);
+	put_link(&w.links, 80, "vif8.0", 50, 5)->master = 2;
+	destroy_domain(&w, 7);
+	sync_at(&w, 40, 0);
+	r = row_of(&w, U1 "/0");
+	tap_ok(r && r->entry.index == index && r->entry.active, "the same row, the same index");
+	tap_is_u64(r ? r->total.v[XV_IN_OCTETS] : 0, 1750,
+		   "counters went on: the old domain's last ones, the new one's");
+	tap_is_u64(r ? r->nsources : 0, 1, "only the new device now");
 	world_free(&w);
 }
 
@@ -434,6 +497,7 @@ int main(void)
 {
 	test_reboot_and_recreate();
 	test_emu_and_names();
+	test_xapi_ovs();
 	test_identity();
 	test_lingering_device();
 	test_review_cases();
