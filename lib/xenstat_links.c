@@ -203,6 +203,21 @@ size_t xv_xenstat_links_confirm(struct xv_linkset *links,
 	return withheld;
 }
 
+/* The devices of vifs among links: those that are no other's master. */
+static size_t vif_devices(const struct xv_linkset *links)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < links->n; i++) {
+		bool bridge = false;
+
+		for (size_t j = 0; j < links->n && !bridge; j++)
+			bridge = links->links[j].master == links->links[i].ifindex;
+		n += !bridge;
+	}
+	return n;
+}
+
 int xv_xenstat_read_links(struct xv_xenstat *x, const struct xv_meta *meta,
 			  struct xv_kernel_probe *probe, struct xv_linkset *out,
 			  size_t *withheld, char *err, size_t errlen,
@@ -223,6 +238,14 @@ int xv_xenstat_read_links(struct xv_xenstat *x, const struct xv_meta *meta,
 		goto out;
 	}
 	rc = xv_xenstat_networks(x, &readings, err, errlen, chatter, chattersz);
+	if (rc == 0 && readings.n == 0 && vif_devices(&before) > 0) {
+		/* Zeros served as counters would be believed: nothing is. */
+		snprintf(err, errlen, "libxenstat reports no network for any domain "
+			 "while %zu vif device(s) exist: it finds vifs only on a "
+			 "Linux bridge, not on Open vSwitch; use counterSource "
+			 "netlink", vif_devices(&before));
+		rc = -ENODEV;
+	}
 	if (rc == 0 && xv_xenstat_links(&readings, meta, xv_kernel_probe, probe,
 					out) < 0) {
 		rc = -ENOMEM;

@@ -163,8 +163,13 @@ static int read_pending(struct xv_xs_follow *f)
 	int changed = 0, rc;
 
 	if (f->rescan_all) {
+		const struct xv_layout *found = f->meta.found;
+
 		if ((rc = f->layout->scan_all(&f->meta, &store)) < 0)
 			return rc;
+		if (f->meta.found != found && f->meta.found)
+			xv_say(f->log, XV_LOG_NOTICE, "xenstore is laid out by %s",
+			       f->meta.found->name);
 		changed |= rc;
 		f->rescan_all = f->scan_new = f->prune = false;
 		f->ndirty = 0;

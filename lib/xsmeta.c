@@ -465,6 +465,7 @@ int xv_meta_scan_domain(struct xv_meta *meta, const struct xv_store *store,
 
 int xv_meta_scan_all(struct xv_meta *meta, const struct xv_store *store)
 {
+	meta->found = &xv_libxl_layout;
 	return xv_meta_scan_listed_by(meta, store, true, &libxl_reader);
 }
 

@@ -130,6 +130,7 @@ static int xapi_scan_domain(struct xv_meta *meta, const struct xv_store *store,
 
 static int xapi_scan_all(struct xv_meta *meta, const struct xv_store *store)
 {
+	meta->found = &xv_xapi_layout;
 	return xv_meta_scan_listed_by(meta, store, true, &xapi_reader);
 }
 

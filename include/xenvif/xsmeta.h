@@ -59,7 +59,7 @@ struct xv_layout;
 struct xv_meta {
 	uint32_t backend_domid;
 	char backend_dir[64]; /* /local/domain/B/backend/vif */
-	/* The layout found (xv_auto_layout), NULL before the first
+	/* The layout that read it last, NULL before the first full
 	 * reading. */
 	const struct xv_layout *found;
 	struct xv_domain_meta *doms; /* live domains with vifs, by domid */
