@@ -142,9 +142,12 @@ static int xapi_scan_new(struct xv_meta *meta, const struct xv_store *store)
 /*
  * xenopsd never renames a running domain, and a migrating one is
  * known by its real UUID whatever its vm node says: domains coming and
- * going and the backend tree are all there is to watch.  A fixed
- * number of watches also keeps a driver domain within oxenstored's
- * quota however many guests it serves.
+ * going, the backend tree and xenopsd's own tree (a VIF moved to
+ * another network, locked to other addresses) are all there is to
+ * watch.  Only xenopsd writes under /xapi, so no guest can flood the
+ * agent with events there.  A driver domain cannot read /xapi: it
+ * watches the first three.  A fixed number of watches either way keeps
+ * within oxenstored's quota however many guests there are.
  */
 static int xapi_watches(const struct xv_meta *meta, struct xv_watch_set *out)
 {
@@ -154,7 +157,59 @@ static int xapi_watches(const struct xv_meta *meta, struct xv_watch_set *out)
 		rc = xv_watch_set_add(out, "@releaseDomain");
 	if (rc == 0)
 		rc = xv_watch_set_add(out, meta->backend_dir);
+	if (rc == 0 && meta->backend_domid == 0)
+		rc = xv_watch_set_add(out, "/xapi");
 	return rc;
+}
+
+/* The domain running the VM of this UUID; if two do (a migration),
+ * the newer, whose records matter: the older is about to go. */
+static bool domain_of_vm(const struct xv_meta *meta, const char *uuid,
+			 size_t len, uint32_t *domid)
+{
+	bool found = false;
+
+	for (size_t i = 0; i < meta->n; i++)
+		if (strlen(meta->doms[i].uuid) == len &&
+		    memcmp(meta->doms[i].uuid, uuid, len) == 0) {
+			*domid = meta->doms[i].domid;
+			found = true;
+		}
+	return found;
+}
+
+/* /xapi/UUID/hotplug/D/... concerns domain D; the rest of /xapi/UUID
+ * the domain running that VM, if one does here. */
+static enum xv_watch_scope xapi_watch_scope(const struct xv_meta *meta,
+					    const char *path, uint32_t *domid)
+{
+	const char *uuid, *rest;
+	uint32_t d;
+
+	if (strncmp(path, "/xapi/", 6) != 0)
+		return strcmp(path, "/xapi") == 0 ? XV_WATCH_ALL
+						  : xv_meta_watch_scope(meta, path, domid);
+	uuid = path + 6;
+	rest = strchr(uuid, '/');
+	if (!rest)
+		rest = uuid + strlen(uuid);
+	if (strncmp(rest, "/hotplug/", 9) == 0) {
+		char digits[8];
+		size_t n = strcspn(rest + 9, "/");
+
+		if (n == 0 || n >= sizeof digits)
+			return XV_WATCH_NONE;
+		memcpy(digits, rest + 9, n);
+		digits[n] = '\0';
+		if (!xv_parse_u32(digits, 1, 0x7fef, &d))
+			return XV_WATCH_NONE;
+		*domid = d;
+		return XV_WATCH_DOMAIN;
+	}
+	if (!domain_of_vm(meta, uuid, (size_t)(rest - uuid), &d))
+		return XV_WATCH_NONE;
+	*domid = d;
+	return XV_WATCH_DOMAIN;
 }
 
 const struct xv_layout xv_xapi_layout = {
@@ -164,7 +219,7 @@ const struct xv_layout xv_xapi_layout = {
 	.scan_new = xapi_scan_new,
 	.prune = xv_meta_prune,
 	.watches = xapi_watches,
-	.watch_scope = xv_meta_watch_scope,
+	.watch_scope = xapi_watch_scope,
 };
 
 /* ---- which one ------------------------------------------------------ */
@@ -220,15 +275,14 @@ static int auto_prune(struct xv_meta *meta, const struct xv_store *store)
 	return found(meta)->prune(meta, store);
 }
 
-/* Before the first reading, /xapi itself too: xapi starting after the
- * agent is then seen. */
+/* Under libxl, /xapi too, so that xapi starting is seen (dom0 only:
+ * a driver domain cannot read it). */
 static int auto_watches(const struct xv_meta *meta, struct xv_watch_set *out)
 {
 	int rc = found(meta)->watches(meta, out);
 
-	return rc == 0 && meta->found != &xv_xapi_layout
-		       ? xv_watch_set_add(out, "/xapi")
-		       : rc;
+	return rc == 0 && meta->backend_domid == 0 ? xv_watch_set_add(out, "/xapi")
+						   : rc;
 }
 
 static enum xv_watch_scope auto_watch_scope(const struct xv_meta *meta,

@@ -30,7 +30,7 @@ def main(t):
         dom0.xs.write(vm.dom_path + "/attr/vif/0/ip", "203.0.113.9")
         dom0.xs.write(vm.dom_path + "/device/vif/0/ip", "203.0.113.9")
         # A dom0 change to the same domain makes the agent re-read it.
-        dom0.xs.write(vm.backend_path(0) + "/ip", "192.0.2.33")
+        dom0.write_vif_setting(vm, 0, "ip", "192.0.2.33")
         wait_until(lambda: row(dom0, index_of(vm), ["xenVifIpAddresses"])[
             "xenVifIpAddresses"] == "192.0.2.33", 5, "the re-read")
         got = row(dom0, index_of(vm))
@@ -42,11 +42,11 @@ def main(t):
         # Hostile text in dom0-owned nodes (a toolstack bug, or an
         # operator's paste) is cleaned, exactly.
         dom0.xs.write(evil.dom_path + "/name", evil_name)
-        dom0.xs.write(evil.backend_path(0) + "/bridge", b"br\x00\xff\tx")
-        dom0.xs.write(evil.backend_path(0) + "/ip", b"192.0.2.4\n\x1b[1m")
-        dom0.xs.write(evil.backend_path(0) + "/mac", "00:16:3e:00:00")
+        dom0.write_vif_setting(evil, 0, "bridge", b"br\x00\xff\tx")
+        dom0.write_vif_setting(evil, 0, "ip", b"192.0.2.4\n\x1b[1m")
+        dom0.write_vif_setting(evil, 0, "mac", "00:16:3e:00:00")
         dom0.xs.write(huge.dom_path + "/name", b"A" * 4000)
-        dom0.xs.write(huge.backend_path(0) + "/vifname", b"v" * 300)
+        dom0.write_vif_setting(huge, 0, "vifname", b"v" * 300)
         expect_name = ("?[2J?]0;owned?evil??name???" "?cod.exe\u00e9")
         wait_until(lambda: row(dom0, index_of(evil), ["xenVifDomainName"])[
             "xenVifDomainName"] == expect_name, 5, "the cleaned name")
@@ -74,7 +74,7 @@ def main(t):
 
         # A backend tree left behind by a domain that is not live.
         stale = dom0.add_vm("ghost", 6, vifs=[Vif(0)], introduce=False)
-        dom0.xs.write(vm.backend_path(0) + "/ip", "192.0.2.34")
+        dom0.write_vif_setting(vm, 0, "ip", "192.0.2.34")
         wait_until(lambda: row(dom0, index_of(vm), ["xenVifIpAddresses"])[
             "xenVifIpAddresses"] == "192.0.2.34", 5, "the re-read")
         t.ok(index_of(stale) not in indexes(dom0),

@@ -36,6 +36,7 @@ without it:
   fake_sysfs.py   the sysfs entries of dom0's devices
   guests.py       Vif, Vm and the live guests
   xs_layout.py    the nodes libxl writes into xenstore
+  xs_layout_xapi.py  the nodes xapi's xenopsd writes, the same way
   hypervisor.py   the fixture of the simulated hypervisor (fakexc.c)
   snmp_values.py  SNMP values parsed from the tools' output
   snmp_tools.py   snmpget, snmpwalk and the other tools against snmpd
@@ -45,7 +46,8 @@ Their public names are importable from here too, as tests always did.
 
 Environment: XVA_SRCDIR (project source, default two levels above this
 file), XVA_BUILDDIR (default XVA_SRCDIR), XVA_AGENT (the agent binary,
-default $XVA_BUILDDIR/agentx/xen-vif-agent), XVA_KEEP=1.
+default $XVA_BUILDDIR/agentx/xen-vif-agent), XVA_KEEP=1, XVA_TOOLSTACK
+(libxl, the default, or xapi: whose layout of xenstore the rig writes).
 """
 
 import atexit
@@ -64,6 +66,7 @@ if HERE not in sys.path:
 import daemons                                      # noqa: E402
 import tap                                          # noqa: E402
 import xs_layout                                    # noqa: E402
+import xs_layout_xapi                               # noqa: E402
 from processes import (RigError, CommandError,      # noqa: E402,F401
                        SnmpError, SnmpTimeout, Daemon, wait_until, run, ip,
                        in_ns)
@@ -110,6 +113,8 @@ class Dom0:
     workdir: use this directory (never removed) instead of a fresh
     temporary one (removed on close unless kept).
     keep: keep the work dir even when everything passed.
+    toolstack: "libxl" or "xapi", whose layout of xenstore (and names of
+    emulated NICs) the rig writes; default $XVA_TOOLSTACK, else libxl.
 
     Its parts: work (Workdir), network (Network) with sysfs (FakeSysfs),
     guests (Guests), hypervisor (Hypervisor), xenstored (Xenstored), tools
@@ -117,7 +122,7 @@ class Dom0:
     What concerns one part is handed to it; what Dom0 writes out itself
     (a guest's birth, death and reboot, and closing) takes several."""
 
-    def __init__(self, workdir=None, keep=False):
+    def __init__(self, workdir=None, keep=False, toolstack=None):
         self.keep = keep or os.environ.get("XVA_KEEP") == "1"
         self.failed = False
         self.closed = False
@@ -127,7 +132,11 @@ class Dom0:
         self.sysfs = FakeSysfs(self.work.fake_sysfs_root)
         self.network = Network(self.prefix, self.sysfs)
         self.ns = self.network.ns
-        self.guests = Guests(self.prefix)
+        self.toolstack = toolstack or os.environ.get("XVA_TOOLSTACK",
+                                                      "libxl")
+        self.layout = {"libxl": xs_layout,
+                       "xapi": xs_layout_xapi}[self.toolstack]
+        self.guests = Guests(self.prefix, self.toolstack)
         self.hypervisor = Hypervisor(self.work.fixture_path, self.guests)
         self.xenstored = Xenstored(self.work)
         self.tools = SnmpTools(self.ns, self.work)
@@ -144,7 +153,7 @@ class Dom0:
             self.add_bridge("xenbr0")
             self.xenstored.start()
             self.hypervisor.write()
-            xs_layout.write_dom0(self.xs)
+            self.layout.write_dom0(self.xs)
         except BaseException:
             self.failed = True
             self.close(check=False)
@@ -191,21 +200,26 @@ class Dom0:
 
     def add_vm(self, name, domid, uuid=None, vifs=(Vif(devid=0),),
                introduce=True, create_links=True, resources=None):
-        """A running guest as libxl leaves it: domain nodes, one backend /
-        frontend / libxl device per vif, the domain introduced, and the
-        dom0 ends of its vifs on their bridges."""
+        """A running guest as the toolstack leaves it: domain nodes, one
+        backend / frontend (/ libxl or xapi record) per vif, the domain
+        introduced, and the dom0 ends of its vifs on their bridges."""
         vm = self.guests.new(name, domid, uuid, vifs, resources)
-        xs_layout.make_domain(self.xs, vm)
+        self.layout.make_domain(self.xs, vm)
         if introduce:
-            xs_layout.introduce(self.xs, vm)
+            self.layout.introduce(self.xs, vm)
         for vif in vm.vifs:
-            xs_layout.add_vif_nodes(self.xs, vm, vif)
+            self.layout.add_vif_nodes(self.xs, vm, vif)
         if create_links:
             self.network.create_links(vm)
         for vif in vm.vifs:
-            xs_layout.connect_vif_nodes(self.xs, vm, vif)
+            self.layout.connect_vif_nodes(self.xs, vm, vif)
         self.hypervisor.write()
         return vm
+
+    def write_vif_setting(self, vm, devid, key, value):
+        """Change a dom0-owned setting of a vif (ip, bridge, vifname,
+        mac, rate, mtu) where the toolstack keeps it."""
+        self.layout.write_vif_setting(self.xs, vm, devid, key, value)
 
     def destroy_vm(self, vm, dying=False):
         """xl destroy: devices torn down (backend closed, dom0 devices
@@ -215,10 +229,10 @@ class Dom0:
         the last of its memory is released: see reap_domain()."""
         if vm.destroyed:
             raise RigError("%s is already destroyed" % vm.name)
-        xs_layout.close_backends(self.xs, vm)
+        self.layout.close_backends(self.xs, vm)
         self.network.delete_links(vm)
-        xs_layout.remove_domain(self.xs, vm)
-        xs_layout.release(self.xs, vm)
+        self.layout.remove_domain(self.xs, vm)
+        self.layout.release(self.xs, vm)
         self.network.delete_guest_namespace(vm)
         vm.destroyed = True
         self.guests.remove(vm)

@@ -22,7 +22,8 @@ class Vif:
     mac None: derived from the VM's UUID and devid (stable across reboots).
     bridge None: no bridge node in xenstore and no bridge attachment.
     vifname: the dom0 device name instead of vifD.N.
-    emu: an HVM guest's emulated NIC too (dom0 device NAME-emu).
+    emu: an HVM guest's emulated NIC too (dom0 device NAME-emu under
+    libxl, tapD.N under xapi).
     rate: the backend 'rate' node, "BYTES,MICROSECONDS" as libxl writes
     it for rate="..." (netback limits the vif to it); None: no limit.
     mtu: the backend 'mtu' node (libxl writes the configured MTU).
@@ -54,6 +55,11 @@ class Vm:
     # What the simulated hypervisor says of the domain: state, vcpus,
     # mem_kb, max_mem_kb (0: unlimited), cpu_ns
     resources: dict = dataclasses.field(default_factory=dict)
+    # Whose layout of xenstore and names: "libxl" or "xapi".
+    toolstack: str = "libxl"
+    # The UUID /local/domain/D/vm names when it is not the VM's own (a
+    # domain of a migration under xapi), else None.
+    vm_node_uuid: str = None
 
     @property
     def hvm(self):
@@ -65,7 +71,7 @@ class Vm:
 
     @property
     def vm_path(self):
-        return "/vm/%s" % self.uuid
+        return "/vm/%s" % (self.vm_node_uuid or self.uuid)
 
     @property
     def libxl_dom_path(self):
@@ -90,6 +96,8 @@ class Vm:
         """The name netback (or qemu, for emu) gives the dom0 end."""
         vif = self.vif(devid)
         base = vif.vifname or "vif%d.%d" % (self.domid, devid)
+        if emu and self.toolstack == "xapi":
+            return "tap%d.%d" % (self.domid, devid)
         return base + "-emu" if emu else base
 
     def ifname(self, devid, emu=False):
@@ -106,8 +114,9 @@ class Guests:
     """The live guests of one dom0 in creation order (iterate, or .vms);
     each gets a namespace of its own named from prefix."""
 
-    def __init__(self, prefix):
+    def __init__(self, prefix, toolstack="libxl"):
         self.prefix = prefix
+        self.toolstack = toolstack
         self.vms = []
         self._serial = itertools.count()
 
@@ -131,7 +140,8 @@ class Guests:
         if len({v.devid for v in resolved}) != len(resolved):
             raise ValueError("duplicate devid in %r" % (vifs,))
         vm = Vm(name=name, domid=domid, uuid=uuid, vifs=tuple(resolved),
-                netns="%sg%d" % (self.prefix, next(self._serial)))
+                netns="%sg%d" % (self.prefix, next(self._serial)),
+                toolstack=self.toolstack)
         vm.resources = dict(DEFAULT_RESOURCES, **(resources or {}))
         for vif in vm.vifs:         # fail before changing anything
             check_ifname(vm.default_ifname(vif.devid))

@@ -221,3 +221,9 @@ def close_backends(xs, vm):
         be = vm.backend_path(vif.devid)
         if xs.exists(be):
             write_all(xs, 0, be, [("online", 0), ("state", XENBUS_CLOSED)])
+
+
+def write_vif_setting(xs, vm, devid, key, value):
+    """A dom0-owned setting of a vif (ip, bridge, vifname, mac, rate,
+    mtu) changed where libxl keeps it: the backend directory."""
+    xs.write("%s/%s" % (vm.backend_path(devid), key), value)

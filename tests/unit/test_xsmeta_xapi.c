@@ -77,10 +77,27 @@ static void test_xapi(void)
 	tap_is_str(v->vifname, "vif7.0", "device name from the hotplug tree");
 	tap_is_str(v->emu_name, "tap7.0", "the emulated NIC: tapD.N");
 	tap_is_u64(xv_auto_layout.watches(&meta, &w), 0, "watches");
-	tap_ok(w.n == 3 && xv_watch_set_has(&w, "@introduceDomain") &&
-		       xv_watch_set_has(&w, "@releaseDomain") && xv_watch_set_has(&w, BE),
-	       "three, whatever the number of guests");
+	tap_ok(w.n == 4 && xv_watch_set_has(&w, "@introduceDomain") &&
+		       xv_watch_set_has(&w, "@releaseDomain") && xv_watch_set_has(&w, BE) &&
+		       xv_watch_set_has(&w, "/xapi"),
+	       "four, whatever the number of guests");
 	xv_watch_set_free(&w);
+	uint32_t which = 0;
+	tap_is_u64(xv_auto_layout.watch_scope(&meta, PRIV "/locking-mode", &which),
+		   XV_WATCH_DOMAIN, "a VIF's private record: the VM's domain");
+	tap_is_u64(which, 7, "domain 7");
+	tap_is_u64(xv_auto_layout.watch_scope(&meta, "/xapi/" REAL "/hotplug/9/vif/0/vif",
+					      &which), XV_WATCH_DOMAIN, "a hotplug record");
+	tap_is_u64(which, 9, "its domain, from the path");
+	tap_is_u64(xv_auto_layout.watch_scope(&meta, "/xapi/" INCOMING "/private", &which),
+		   XV_WATCH_NONE, "a VM not running here: nothing");
+	tap_is_u64(xv_auto_layout.watch_scope(&meta, "/xapi/" REAL "/hotplug/x/vif", &which),
+		   XV_WATCH_NONE, "a hotplug path without a domid: nothing");
+	meta.backend_domid = 5;
+	tap_is_u64(xv_auto_layout.watches(&meta, &w), 0, "a driver domain's watches");
+	tap_ok(w.n == 3 && !xv_watch_set_has(&w, "/xapi"), "three: it cannot read /xapi");
+	xv_watch_set_free(&w);
+	meta.backend_domid = 0;
 
 	/* Unlocked: xapi does not enforce the lists, so they say nothing. */
 	fake_write(&fs, PRIV "/locking-mode", "network_default");
