@@ -109,12 +109,15 @@ class _Background:
 
 class Xenstored(_Background):
     """The xenstore simulator on the work dir's socket, and the rig's
-    connection to it (.xs: a new one at every start)."""
+    connection to it (.xs: a new one at every start).  watch_quota: from
+    the next start, the watches a connection may hold (as oxenstored
+    allows a driver domain), None for no limit."""
 
     def __init__(self, workdir):
         self.workdir = workdir
         self.daemon = Daemon("xenstored_sim", workdir.path("xenstored.log"))
         self.xs = None
+        self.watch_quota = None
 
     def start(self, timeout=15):
         """Start the simulator with the tree it had (it saves it when
@@ -126,7 +129,9 @@ class Xenstored(_Background):
                            "--socket", self.workdir.xenstored_path,
                            "--state", self.workdir.path("xenstored.state"),
                            "--pidfile", pidfile,
-                           "--log", self.workdir.path("xenstored.log")],
+                           "--log", self.workdir.path("xenstored.log")]
+                          + ([] if self.watch_quota is None else
+                             ["--watch-quota", str(self.watch_quota)]),
                           env=dict(os.environ))
 
         def ready():

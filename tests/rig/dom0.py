@@ -33,6 +33,7 @@ without it:
   processes.py    errors, commands, background processes, waiting
   workdir.py      where the project is; the work dir's paths, environments
   netns.py        namespaces, bridges, veth pairs, exact traffic
+  ovs.py          a real Open vSwitch (userspace datapath) in dom0
   fake_sysfs.py   the sysfs entries of dom0's devices
   guests.py       Vif, Vm and the live guests
   xs_layout.py    the nodes libxl writes into xenstore
@@ -64,6 +65,7 @@ if HERE not in sys.path:
 # The names tests, tools/demo.py and bench/run import from dom0, wherever
 # they live now.
 import daemons                                      # noqa: E402
+import ovs                                          # noqa: E402
 import tap                                          # noqa: E402
 import xs_layout                                    # noqa: E402
 import xs_layout_xapi                               # noqa: E402
@@ -173,6 +175,17 @@ class Dom0:
     # -- network devices (netns.py, fake_sysfs.py) --------------------------
 
     add_bridge = _forward("network", Network.add_bridge)
+    remove_bridge = _forward("network", Network.remove_bridge)
+
+    def start_openvswitch(self):
+        """A real Open vSwitch in dom0 (userspace datapath): its bridges
+        are made with self.network.ovs.add_bridge, and vifs on them
+        become its ports.  See ovs.py."""
+        ovs.require()
+        self.network.ovs = ovs.OpenVswitch(self.work.path("ovs"), self.ns)
+        self.network.ovs.start()
+        return self.network.ovs
+
     bridge_mac = _forward("network", Network.bridge_mac)
     link_stats = _forward("network", Network.link_stats)
     vif_stats = _forward("network", Network.vif_stats)
@@ -185,6 +198,7 @@ class Dom0:
     _send = _forward("network", Network.send)
     send_from_guest = _forward("network", Network.send_from_guest)
     send_to_guest = _forward("network", Network.send_to_guest)
+    send_between = _forward("network", Network.send_between)
 
     # -- xenstore (daemons.Xenstored) ---------------------------------------
 
@@ -199,11 +213,20 @@ class Dom0:
     vms = _forward_attribute("guests", "vms", "The live Vms.")
 
     def add_vm(self, name, domid, uuid=None, vifs=(Vif(devid=0),),
-               introduce=True, create_links=True, resources=None):
+               introduce=True, create_links=True, resources=None,
+               migrating_in=False):
         """A running guest as the toolstack leaves it: domain nodes, one
         backend / frontend (/ libxl or xapi record) per vif, the domain
-        introduced, and the dom0 ends of its vifs on their bridges."""
+        introduced, and the dom0 ends of its vifs on their bridges.
+        migrating_in (xapi): the domain of a VM arriving by migration,
+        under a temporary UUID whose record names the real one, until
+        finish_migration()."""
         vm = self.guests.new(name, domid, uuid, vifs, resources)
+        if migrating_in:
+            if self.toolstack != "xapi":
+                raise RigError("migrating_in is xapi's way")
+            vm.vm_node_uuid = xs_layout_xapi.temporary_uuid(vm.uuid,
+                                                            "000000000001")
         self.layout.make_domain(self.xs, vm)
         if introduce:
             self.layout.introduce(self.xs, vm)
@@ -215,6 +238,16 @@ class Dom0:
             self.layout.connect_vif_nodes(self.xs, vm, vif)
         self.hypervisor.write()
         return vm
+
+    def finish_migration(self, incoming, outgoing=None):
+        """xapi's end of a migration: the outgoing domain (on this host)
+        renamed to another UUID and destroyed, the incoming one's vm node
+        rewritten to the real UUID."""
+        if outgoing is not None:
+            xs_layout_xapi.rename_outgoing(self.xs, outgoing)
+        xs_layout_xapi.settle_incoming(self.xs, incoming)
+        if outgoing is not None:
+            self.destroy_vm(outgoing)
 
     def write_vif_setting(self, vm, devid, key, value):
         """Change a dom0-owned setting of a vif (ip, bridge, vifname,
@@ -338,6 +371,8 @@ class Dom0:
         _unregister(self)
         errors = []
         steps = [("stop agent", self.agent.stop),
+                 ("stop openvswitch",
+                  lambda: self.network.ovs and self.network.ovs.stop()),
                  ("stop snmpd", self.snmpd.stop),
                  ("stop snmptrapd", self.snmptrapd.stop),
                  ("stop xenstore", self.xenstored.stop)]

@@ -27,6 +27,8 @@ class Vif:
     rate: the backend 'rate' node, "BYTES,MICROSECONDS" as libxl writes
     it for rate="..." (netback limits the vif to it); None: no limit.
     mtu: the backend 'mtu' node (libxl writes the configured MTU).
+    script: the hotplug script (libxl: vif-bridge, vif-openvswitch...).
+    backend_domid: the domain serving the vif (0, or a driver domain).
     """
     devid: int = 0
     mac: str = None
@@ -37,6 +39,7 @@ class Vif:
     script: str = "vif-bridge"
     rate: str = None
     mtu: int = None
+    backend_domid: int = 0
 
 
 @dataclasses.dataclass
@@ -84,7 +87,8 @@ class Vm:
         raise KeyError("%s has no vif %d" % (self.name, devid))
 
     def backend_path(self, devid):
-        return "/local/domain/0/backend/vif/%d/%d" % (self.domid, devid)
+        return "/local/domain/%d/backend/vif/%d/%d" % (
+            self.vif(devid).backend_domid, self.domid, devid)
 
     def frontend_path(self, devid):
         return "%s/device/vif/%d" % (self.dom_path, devid)

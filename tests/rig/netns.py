@@ -110,6 +110,8 @@ class Network:
         self.sysfs = sysfs
         self.namespaces = []            # created by us, deleted on close
         self.bridges = {}               # name -> MAC
+        self.ovs = None                 # an ovs.OpenVswitch, if started
+        self.ovs_ports = {}             # dom0 device name -> OpenFlow port
 
     def create(self):
         self.add_namespace(self.ns)
@@ -154,6 +156,11 @@ class Network:
         ip("link", "set", name, "up", ns=self.ns)
         self.bridges[name] = mac
         return mac
+
+    def remove_bridge(self, name):
+        """A Linux bridge gone (an Open vSwitch host has none)."""
+        ip("link", "del", name, ns=self.ns)
+        del self.bridges[name]
 
     def bridge_mac(self, name="xenbr0"):
         return self.bridges[name]
@@ -200,10 +207,19 @@ class Network:
             ip("link", "set", name, "master", vif.bridge, ns=self.ns)
         ip("link", "set", name, "up", ns=self.ns)
         ip("link", "set", peer, "up", ns=vm.netns)
+        if self.ovs and vif.bridge in self.ovs.bridges:
+            # As xapi's vif script plugs it, with xapi's external_ids.
+            self.ovs_ports[name] = self.ovs.add_port(vif.bridge, name, [
+                ("xs-vm-uuid", vm.uuid),
+                ("xs-vif-uuid", "%s-vif%d" % (vm.uuid, vif.devid)),
+                ("xs-network-uuid", "net-%s" % vif.bridge),
+                ("attached-mac", vif.mac)])
 
     def delete_links(self, vm):
         """A guest's dom0 devices gone, as on xl destroy."""
         for (devid, emu), name in list(vm.links.items()):
+            if self.ovs and self.ovs_ports.pop(name, None):
+                self.ovs.vsctl("--if-exists", "del-port", name)
             if link_exists(self.ns, name):
                 # As Xen's vif hotplug script does on offline: down first.
                 # (It matters for veth: once deletion starts a veth has no
@@ -289,6 +305,16 @@ class Network:
         dst = self.bridges.get(master) or NETBACK_MAC
         self._send_exact((vm.netns, vm.guest_ifname(devid, emu)),
                          (self.ns, dom0_if), count, size, dst)
+
+    def send_between(self, sender, sender_devid, receiver, receiver_devid,
+                     count, size):
+        """count frames of size bytes from one guest to another's MAC,
+        through whatever switch joins them: the sender's dom0 end counts
+        them in, the receiver's out."""
+        self._send_exact((sender.netns, sender.guest_ifname(sender_devid)),
+                         (receiver.netns,
+                          receiver.guest_ifname(receiver_devid)),
+                         count, size, receiver.vif(receiver_devid).mac)
 
     def send_to_guest(self, vm, devid, count, size, emu=False):
         """count frames of size bytes out of the dom0 end straight to the

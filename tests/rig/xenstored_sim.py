@@ -15,7 +15,7 @@ EAGAIN on conflict, DIRECTORY_PART paging and the @introduceDomain /
 
 Usage:
     xenstored_sim.py --socket PATH [--state FILE] [--pidfile FILE]
-                     [--log FILE] [--verbose]
+                     [--log FILE] [--watch-quota N] [--verbose]
 """
 
 import argparse
@@ -571,6 +571,8 @@ class Server:
         self.state_file = state_file
         self.pidfile = pidfile
         self.verbose = verbose
+        self.watch_quota = None     # watches a connection may hold
+        self.quota_refusals = 0
         self.store = Store()
         self.direct = DirectView(self.store, self.fire_watches)
         self.selector = selectors.DefaultSelector()
@@ -950,6 +952,13 @@ class Server:
         for watch in conn.watches:
             if watch.path == path and watch.token == token:
                 raise XsError("EEXIST")
+        # oxenstored's quota for an unprivileged domain, if set.
+        if self.watch_quota is not None and \
+                len(conn.watches) >= self.watch_quota:
+            self.quota_refusals += 1
+            log.info("watch quota %d reached: %s refused (%d so far)",
+                     self.watch_quota, path, self.quota_refusals)
+            raise XsError("EQUOTA")
         watch = Watch(path, token, relative)
         conn.watches.append(watch)
         # Acknowledge, then fire once up front as xenstored does.
@@ -1089,6 +1098,10 @@ def parse_args(argv):
     parser.add_argument("--pidfile",
                         help="written once the socket is listening")
     parser.add_argument("--log", help="log file (default: stderr)")
+    parser.add_argument("--watch-quota", type=int,
+                        help="refuse a connection's watches beyond this "
+                             "many with EQUOTA, as oxenstored does for a "
+                             "driver domain")
     parser.add_argument("--verbose", action="store_true",
                         help="log every request and reply")
     return parser.parse_args(argv)
@@ -1107,6 +1120,7 @@ def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     setup_logging(args.log, args.verbose)
     server = Server(args.socket, args.state, args.pidfile, args.verbose)
+    server.watch_quota = args.watch_quota
     try:
         server.load_state()
     except (OSError, ValueError, KeyError, TypeError) as err:

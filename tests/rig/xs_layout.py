@@ -171,7 +171,8 @@ def add_vif_nodes(xs, vm, vif):
         back.append(("mtu", vif.mtu))
     back += [("handle", n), ("type", "vif_ioemu" if vif.emu else "vif"),
              ("hotplug-status", "")]
-    front = [("backend-id", 0), ("state", XENBUS_INITIALISING),
+    front = [("backend-id", vif.backend_domid),
+             ("state", XENBUS_INITIALISING),
              ("handle", n), ("mac", vif.mac), ("trusted", 1)]
 
     def fill(tx):
@@ -184,7 +185,7 @@ def add_vif_nodes(xs, vm, vif):
         xs.write(fe + "/mtu", str(MTU), tx)
         xs.set_perms(fe + "/mtu", ["n0", "r%d" % d], tx)
         rm(xs, be, tx)
-        mknod(xs, tx, be, ["n0", "r%d" % d])
+        mknod(xs, tx, be, ["n%d" % vif.backend_domid, "r%d" % d])
         xs.write(be + "/frontend", fe, tx)
         write_all(xs, tx, be, back)
         write_all(xs, tx, lx, back)

@@ -90,7 +90,8 @@ def add_vif_nodes(xs, vm, vif):
     if vif.rate:
         back.append(("rate", vif.rate))
     back.append(("hotplug-status", ""))
-    front = [("backend-id", 0), ("state", XENBUS_INITIALISING),
+    front = [("backend-id", vif.backend_domid),
+             ("state", XENBUS_INITIALISING),
              ("handle", n), ("mac", vif.mac)]
     private = [("mac", vif.mac), ("MTU", vif.mtu or MTU),
                ("vif-uuid", "%s-vif%d" % (vm.uuid, n)),
@@ -112,7 +113,7 @@ def add_vif_nodes(xs, vm, vif):
         xs.write(fe + "/backend", be, tx)
         write_all(xs, tx, fe, front)
         rm(xs, be, tx)
-        mknod(xs, tx, be, ["n0", "r%d" % d])
+        mknod(xs, tx, be, ["n%d" % vif.backend_domid, "r%d" % d])
         xs.write(be + "/frontend", fe, tx)
         write_all(xs, tx, be, back)
         write_all(xs, tx, private_path(vm, n), private)
