@@ -56,11 +56,12 @@ def expect_error(name, func, *args):
 class Simulator:
     """A simulator process on a socket inside the temp dir."""
 
-    def __init__(self, tmpdir, name, state=None):
+    def __init__(self, tmpdir, name, state=None, watch_quota=None):
         self.sock = os.path.join(tmpdir, name + ".sock")
         self.pidfile = os.path.join(tmpdir, name + ".pid")
         self.logfile = os.path.join(tmpdir, name + ".log")
         self.state = state
+        self.watch_quota = watch_quota
         self.proc = None
 
     def start(self, timeout=10.0):
@@ -68,6 +69,8 @@ class Simulator:
                "--log", self.logfile]
         if self.state:
             cmd += ["--state", self.state]
+        if self.watch_quota is not None:
+            cmd += ["--watch-quota", str(self.watch_quota)]
         self.proc = subprocess.Popen(cmd)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -1011,6 +1014,25 @@ def make_c_test(name):
 # Persistence and shutdown (run last, on their own simulator)
 # ---------------------------------------------------------------------------
 
+def test_watch_quota(ctx):
+    """--watch-quota refuses a connection's watches beyond it (EQUOTA)"""
+    sim = Simulator(ctx.tmpdir, "quota", watch_quota=2)
+    sim.start()
+    try:
+        with sim.client() as xs, sim.client() as other:
+            xs.watch("/q/a", "t")
+            xs.watch("@releaseDomain", "t")
+            expect_error("EQUOTA", xs.watch, "/q/b", "t")
+            other.watch("/q/b", "t")        # a quota per connection
+            xs.unwatch("/q/a", "t")
+            xs.watch("/q/b", "t")           # room again
+        with open(sim.logfile, encoding="utf-8") as f:
+            check("watch quota 2 reached: /q/b refused (1 so far)" in f.read(),
+                  "the refusal logged")
+    finally:
+        sim.stop()
+
+
 def test_state_persistence(ctx):
     """--state keeps tree, perms, order and domains across a restart"""
     state = os.path.join(ctx.tmpdir, "state.json")
@@ -1058,7 +1080,7 @@ TESTS = [
     test_directory_part, test_robustness, test_concurrent_clients,
     test_performance, test_cli_tools, test_cli_watch, test_c_build,
 ] + [make_c_test(name) for name in C_CHECKS] + [
-    test_state_persistence, test_clean_shutdown,
+    test_watch_quota, test_state_persistence, test_clean_shutdown,
 ]
 
 NEEDS_TOOLS = (test_cli_tools, test_cli_watch)
