@@ -1,6 +1,7 @@
 #include "xenvif/netlink.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <linux/if.h>
 #include <linux/if_link.h>
 #include <linux/netlink.h>
@@ -249,47 +250,117 @@ static int send_dump_request(struct xv_netlink *nl, char *err, size_t errlen)
 	return 0;
 }
 
+int xv_netlink_walk(const void *buf, size_t len, xv_nlmsg_fn *fn, void *ctx)
+{
+	size_t off = 0;
+
+	/* Lengths are checked against what is left before anything is
+	 * read or skipped: NLMSG_NEXT on an unaligned last message would
+	 * wrap the count and walk on into stale bytes. */
+	while (len - off >= NLMSG_HDRLEN) {
+		const struct nlmsghdr *nlh =
+			(const struct nlmsghdr *)((const char *)buf + off);
+		int rc;
+
+		if (nlh->nlmsg_len < NLMSG_HDRLEN || nlh->nlmsg_len > len - off)
+			break;
+		if ((rc = fn(ctx, nlh)) != 0)
+			return rc;
+		if (NLMSG_ALIGN(nlh->nlmsg_len) >= len - off)
+			break;
+		off += NLMSG_ALIGN(nlh->nlmsg_len);
+	}
+	return 0;
+}
+
+/* The errno an NLMSG_ERROR carries: the kernel sends a negative one;
+ * anything else (an acknowledgement, a positive or unrepresentable
+ * value) is not an answer to a dump. */
+static int error_of(const struct nlmsghdr *nlh)
+{
+	const struct nlmsgerr *e = NLMSG_DATA(nlh);
+
+	if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof *e) || e->error >= 0 ||
+	    e->error == INT_MIN)
+		return EPROTO;
+	return -e->error;
+}
+
+struct dump_part {
+	uint32_t seq;
+	struct xv_linkset *out;
+	bool *interrupted;
+	char *err;
+	size_t errlen;
+};
+
+static int dump_message(void *ctx, const struct nlmsghdr *nlh)
+{
+	struct dump_part *d = ctx;
+
+	if (nlh->nlmsg_seq != d->seq)
+		return 0; /* an answer to an earlier, abandoned dump */
+	if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
+		*d->interrupted = true;
+	if (nlh->nlmsg_type == NLMSG_DONE)
+		return 1;
+	if (nlh->nlmsg_type == NLMSG_ERROR) {
+		int code = error_of(nlh);
+
+		snprintf(d->err, d->errlen, "rtnetlink dump: %s", strerror(code));
+		return -code;
+	}
+	struct xv_link *link = xv_linkset_append(d->out);
+	if (!link) {
+		snprintf(d->err, d->errlen, "rtnetlink dump: out of memory");
+		return -ENOMEM;
+	}
+	if (!xv_link_parse(nlh, nlh->nlmsg_len, link))
+		d->out->n--;
+	return 0;
+}
+
+int xv_netlink_dump_datagram(const void *buf, size_t len, uint32_t seq,
+			     struct xv_linkset *out, bool *interrupted,
+			     char *err, size_t errlen)
+{
+	struct dump_part d = {seq, out, interrupted, err, errlen};
+
+	return xv_netlink_walk(buf, len, dump_message, &d);
+}
+
+/* One datagram from the kernel into nl->buf: its length, 0 for one to
+ * ignore (from another sender), or -errno. */
+static ssize_t receive(int fd, struct xv_netlink *nl)
+{
+	struct sockaddr_nl from;
+	socklen_t fromlen = sizeof from;
+	ssize_t got = recvfrom(fd, nl->buf, nl->bufsz, 0, (struct sockaddr *)&from,
+			       &fromlen);
+
+	if (got < 0)
+		return -errno;
+	/* Only the kernel's word: any local process may send to us. */
+	if (fromlen < sizeof from || from.nl_family != AF_NETLINK || from.nl_pid != 0)
+		return 0;
+	return got;
+}
+
 /* Returns 1 when the dump is complete, 0 to read on, -errno on error,
  * -EAGAIN if the kernel says the dump was inconsistent. */
 static int read_dump_part(struct xv_netlink *nl, struct xv_linkset *out,
 			  bool *interrupted, char *err, size_t errlen)
 {
-	ssize_t got = recv(nl->dump_fd, nl->buf, nl->bufsz, 0);
+	ssize_t got = receive(nl->dump_fd, nl);
 
 	if (got < 0) {
-		if (errno == EINTR)
+		if (got == -EINTR)
 			return 0;
-		int e = errno;
-		snprintf(err, errlen, "rtnetlink dump read: %s", strerror(e));
-		return -e;
+		snprintf(err, errlen, "rtnetlink dump read: %s", strerror((int)-got));
+		return (int)got;
 	}
-	size_t left = (size_t)got;
-	for (struct nlmsghdr *nlh = nl->buf; NLMSG_OK(nlh, left);
-	     nlh = NLMSG_NEXT(nlh, left)) {
-		if (nlh->nlmsg_seq != nl->seq)
-			continue; /* an answer to an earlier, abandoned dump */
-		if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
-			*interrupted = true;
-		if (nlh->nlmsg_type == NLMSG_DONE)
-			return 1;
-		if (nlh->nlmsg_type == NLMSG_ERROR) {
-			const struct nlmsgerr *e = NLMSG_DATA(nlh);
-			int code = nlh->nlmsg_len >= NLMSG_LENGTH(sizeof *e)
-					   ? -e->error
-					   : EPROTO;
-
-			snprintf(err, errlen, "rtnetlink dump: %s", strerror(code));
-			return -code;
-		}
-		struct xv_link *link = xv_linkset_append(out);
-		if (!link) {
-			snprintf(err, errlen, "rtnetlink dump: out of memory");
-			return -ENOMEM;
-		}
-		if (!xv_link_parse(nlh, nlh->nlmsg_len, link))
-			out->n--;
-	}
-	return 0;
+	return xv_netlink_dump_datagram(nl->buf, (size_t)got, nl->seq, out,
+					interrupted, err, errlen);
 }
 
 int xv_netlink_dump(struct xv_netlink *nl, struct xv_linkset *out, char *err,
@@ -367,42 +438,55 @@ void xv_link_events_free(struct xv_link_events *ev)
 	ev->changed = ev->overrun = false;
 }
 
+static int event_message(void *ctx, const struct nlmsghdr *nlh)
+{
+	struct xv_link_events *ev = ctx;
+	struct xv_link link, *reading;
+
+	if (!xv_link_parse(nlh, nlh->nlmsg_len, &link))
+		return 0;
+	ev->changed = true;
+	reading = record_reading(ev, &link);
+	if (!reading || (nlh->nlmsg_type == RTM_DELLINK &&
+			 record_gone(ev, reading) < 0))
+		return -ENOMEM;
+	return 0;
+}
+
+int xv_netlink_event_datagram(const void *buf, size_t len,
+			      struct xv_link_events *ev, char *err, size_t errlen)
+{
+	int rc = xv_netlink_walk(buf, len, event_message, ev);
+
+	if (rc < 0)
+		snprintf(err, errlen, "rtnetlink: out of memory");
+	xv_linkset_sort(&ev->gone);
+	return rc;
+}
+
 int xv_netlink_drain(struct xv_netlink *nl, struct xv_link_events *ev,
 		     char *err, size_t errlen)
 {
 	for (;;) {
-		ssize_t got = recv(nl->event_fd, nl->buf, nl->bufsz, 0);
+		ssize_t got = receive(nl->event_fd, nl);
 
+		if (got == -EINTR)
+			continue;
+		if (got == -EAGAIN || got == -EWOULDBLOCK)
+			break;
+		if (got == -ENOBUFS) {
+			ev->overrun = ev->changed = true;
+			continue;
+		}
 		if (got < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				break;
-			if (errno == ENOBUFS) {
-				ev->overrun = ev->changed = true;
-				continue;
-			}
-			int e = errno;
 			snprintf(err, errlen, "rtnetlink notification read: %s",
-				 strerror(e));
-			return -e;
+				 strerror((int)-got));
+			return (int)got;
 		}
-		size_t left = (size_t)got;
-		for (struct nlmsghdr *nlh = nl->buf; NLMSG_OK(nlh, left);
-		     nlh = NLMSG_NEXT(nlh, left)) {
-			struct xv_link link, *reading;
-
-			if (!xv_link_parse(nlh, nlh->nlmsg_len, &link))
-				continue;
-			ev->changed = true;
-			reading = record_reading(ev, &link);
-			if (!reading || (nlh->nlmsg_type == RTM_DELLINK &&
-					 record_gone(ev, reading) < 0)) {
-				snprintf(err, errlen, "rtnetlink: out of memory");
-				return -ENOMEM;
-			}
-		}
+		int rc = xv_netlink_event_datagram(nl->buf, (size_t)got, ev, err,
+						   errlen);
+		if (rc < 0)
+			return rc;
 	}
-	xv_linkset_sort(&ev->gone);
 	return 0;
 }

@@ -334,6 +334,9 @@ static int place_domain(struct xv_meta *meta, struct xv_domain_meta *fresh)
 	bool present = i < meta->n && meta->doms[i].domid == fresh->domid;
 
 	if (fresh->nvifs == 0) {
+		/* A backend directory with no device left in it still had
+		 * its (empty) array made. */
+		domain_meta_free(fresh);
 		if (!present)
 			return 0;
 		domain_meta_free(&meta->doms[i]);

@@ -11,6 +11,7 @@
 #include <net/if.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "xenvif/counters.h"
 
@@ -85,6 +86,29 @@ struct xv_link_events {
  */
 int xv_netlink_drain(struct xv_netlink *nl, struct xv_link_events *ev,
 		     char *err, size_t errlen);
+
+/*
+ * The datagrams' parsers, apart from the sockets (tests and fuzzers
+ * feed them).  xv_netlink_walk calls fn for each whole message of one
+ * datagram in order; a message that claims more than is left, or less
+ * than its header, ends the walk.  It stops early with fn's nonzero
+ * return, which it returns; else 0.
+ */
+struct nlmsghdr;
+typedef int xv_nlmsg_fn(void *ctx, const struct nlmsghdr *nlh);
+int xv_netlink_walk(const void *buf, size_t len, xv_nlmsg_fn *fn, void *ctx);
+
+/* One datagram of the answer to dump seq: links added to *out.  1 when
+ * it ends the dump, 0 to read on, -errno (with err set) if the kernel
+ * refused it; an NLMSG_ERROR whose value is not a negative errno is
+ * -EPROTO. */
+int xv_netlink_dump_datagram(const void *buf, size_t len, uint32_t seq,
+			     struct xv_linkset *out, bool *interrupted,
+			     char *err, size_t errlen);
+
+/* One datagram of link notifications into *ev.  0 or -ENOMEM. */
+int xv_netlink_event_datagram(const void *buf, size_t len,
+			      struct xv_link_events *ev, char *err, size_t errlen);
 
 /* Forgets what was drained, once the table has taken it in. */
 void xv_link_events_clear(struct xv_link_events *ev);

@@ -3,6 +3,9 @@
 #include <linux/if.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
 #include <string.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -64,6 +67,112 @@ static void netback_vif(struct msg *m)
 	attr(m, IFLA_STATS64, &st, sizeof st);
 }
 
+static int count_message(void *ctx, const struct nlmsghdr *nlh)
+{
+	(void)nlh;
+	++*(int *)ctx;
+	return 0;
+}
+
+/* A last message whose length is not a multiple of 4 ends the
+ * datagram: what lies beyond (stale bytes of an earlier, larger one) is
+ * never read. */
+static void test_walk_bounds(void)
+{
+	static struct msg m, stale;
+	static char buf[4096];
+	struct xv_link_events ev = {0};
+	char err[128];
+	int n = 0;
+
+	start(&stale, RTM_DELLINK, AF_UNSPEC, 8, 0);
+	attr(&stale, IFLA_IFNAME, "vif8.0", 7);
+	memcpy(buf + 20, &stale, stale.nlh.nlmsg_len);
+	memset(&m, 0, sizeof m);
+	m.nlh.nlmsg_len = 17;
+	m.nlh.nlmsg_type = RTM_NEWLINK;
+	memcpy(buf, &m, 17);
+	tap_is_u64(xv_netlink_walk(buf, 17, count_message, &n), 0, "walk of 17 bytes");
+	tap_is_u64(n, 1, "one message, nothing past the datagram");
+	tap_is_u64(xv_netlink_event_datagram(buf, 17, &ev, err, sizeof err), 0,
+		   "17 bytes of notifications");
+	tap_ok(!ev.changed && ev.gone.n == 0,
+	       "the stale deletion beyond the datagram is not taken");
+	/* Lengths that lie: more than is there, less than a header. */
+	n = 0;
+	((struct nlmsghdr *)buf)->nlmsg_len = 4000;
+	xv_netlink_walk(buf, 64, count_message, &n);
+	tap_is_u64(n, 0, "a length beyond the datagram ends the walk");
+	((struct nlmsghdr *)buf)->nlmsg_len = 8;
+	xv_netlink_walk(buf, 64, count_message, &n);
+	tap_is_u64(n, 0, "a length below the header ends it too");
+	xv_link_events_free(&ev);
+}
+
+static int dump_error(int value)
+{
+	static struct msg m;
+	struct xv_linkset out = {0};
+	struct nlmsgerr *e;
+	bool interrupted = false;
+	char err[128];
+	int rc;
+
+	memset(&m, 0, sizeof m);
+	m.nlh.nlmsg_type = NLMSG_ERROR;
+	m.nlh.nlmsg_seq = 7;
+	m.nlh.nlmsg_len = NLMSG_LENGTH(sizeof *e);
+	e = NLMSG_DATA(&m.nlh);
+	e->error = value;
+	rc = xv_netlink_dump_datagram(&m, m.nlh.nlmsg_len, 7, &out, &interrupted,
+				      err, sizeof err);
+	xv_linkset_free(&out);
+	return rc;
+}
+
+/* The error a dump answer carries: only a negative errno is one. */
+static void test_dump_errors(void)
+{
+	tap_is_u64((uint64_t)dump_error(-ENOBUFS), (uint64_t)-ENOBUFS,
+		   "a kernel error ends the dump with it");
+	tap_is_u64((uint64_t)dump_error(INT_MIN), (uint64_t)-EPROTO,
+		   "INT_MIN is no errno: EPROTO, not an overflow");
+	tap_is_u64((uint64_t)dump_error(5), (uint64_t)-EPROTO,
+		   "a positive value is EPROTO, not a finished dump");
+	tap_is_u64((uint64_t)dump_error(0), (uint64_t)-EPROTO,
+		   "an acknowledgement is no answer to a dump");
+}
+
+/* Any process may send to the agent's netlink sockets: only the
+ * kernel (port id 0) is believed. */
+static void test_sender(void)
+{
+	struct xv_netlink nl;
+	struct xv_link_events ev = {0};
+	struct sockaddr_nl to = {.nl_family = AF_NETLINK};
+	socklen_t tolen = sizeof to;
+	static struct msg m;
+	char err[256];
+	int forger = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+
+	if (xv_netlink_open(&nl, err, sizeof err) < 0 || forger < 0 ||
+	    getsockname(nl.event_fd, (struct sockaddr *)&to, &tolen) < 0) {
+		tap_ok(false, "netlink sockets to test with: %s", err);
+		return;
+	}
+	start(&m, RTM_DELLINK, AF_UNSPEC, 77, 0);
+	attr(&m, IFLA_IFNAME, "vif77.0", 8);
+	tap_ok(sendto(forger, &m, m.nlh.nlmsg_len, 0, (struct sockaddr *)&to,
+		      sizeof to) == (ssize_t)m.nlh.nlmsg_len,
+	       "a forged deletion sent to the agent's socket");
+	tap_is_u64(xv_netlink_drain(&nl, &ev, err, sizeof err), 0, "drained");
+	tap_ok(ev.gone.n == 0 && ev.readings.n == 0,
+	       "a message from another process is not believed");
+	xv_link_events_free(&ev);
+	xv_netlink_close(&nl);
+	close(forger);
+}
+
 int main(void)
 {
 	struct msg m;
@@ -117,32 +226,28 @@ int main(void)
 	attr(&m, IFLA_IFNAME, "vif9.0", 7);
 	tap_ok(!xv_link_parse(&m, m.nlh.nlmsg_len, &l), "other message types are refused");
 
-	/* Notifications as the event socket delivers them: the deletion
-	 * notice of a veth reports rx 0, the link-down before it the truth. */
-	int sv[2];
-	struct xv_netlink nl = {.buf = malloc(65536), .bufsz = 65536};
+	/* Notifications as the event socket delivers them, a datagram at a
+	 * time: the deletion notice of a veth reports rx 0, the link-down
+	 * before it the truth. */
 	struct xv_link_events ev = {0};
 	char err[128];
 	struct rtnl_link_stats64 st = {.rx_bytes = 1000, .tx_bytes = 70};
 
-	socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, sv);
-	nl.event_fd = sv[0];
 	start(&m, RTM_NEWLINK, AF_UNSPEC, 5, 0);
 	attr(&m, IFLA_IFNAME, "vif5.0", 7);
 	attr(&m, IFLA_STATS64, &st, sizeof st);
-	send(sv[1], &m, m.nlh.nlmsg_len, 0);
+	tap_is_u64(xv_netlink_event_datagram(&m, m.nlh.nlmsg_len, &ev, err, sizeof err),
+		   0, "a datagram of notifications");
 	start(&m, RTM_DELLINK, AF_BRIDGE, 5, 0);
 	attr(&m, IFLA_IFNAME, "vif5.0", 7);
-	send(sv[1], &m, m.nlh.nlmsg_len, 0);
-	tap_is_u64(xv_netlink_drain(&nl, &ev, err, sizeof err), 0, "drain");
+	xv_netlink_event_datagram(&m, m.nlh.nlmsg_len, &ev, err, sizeof err);
 	tap_ok(ev.changed && ev.gone.n == 0, "link down is a change, a port leaving no deletion");
 	st.rx_bytes = 0;
 	st.tx_bytes = 75;
 	start(&m, RTM_DELLINK, AF_UNSPEC, 5, 0);
 	attr(&m, IFLA_IFNAME, "vif5.0", 7);
 	attr(&m, IFLA_STATS64, &st, sizeof st);
-	send(sv[1], &m, m.nlh.nlmsg_len, 0);
-	xv_netlink_drain(&nl, &ev, err, sizeof err);
+	xv_netlink_event_datagram(&m, m.nlh.nlmsg_len, &ev, err, sizeof err);
 	tap_is_u64(ev.gone.n, 1, "deletion recorded");
 	tap_is_u64(ev.gone.links[0].stats.v[XV_IN_OCTETS], 1000,
 		   "final rx: the highest notified, not the deletion notice's 0");
@@ -153,17 +258,17 @@ int main(void)
 	start(&m, RTM_NEWLINK, AF_UNSPEC, 5, 0);
 	attr(&m, IFLA_IFNAME, "vif9.0", 7);
 	attr(&m, IFLA_STATS64, &st, sizeof st);
-	send(sv[1], &m, m.nlh.nlmsg_len, 0);
-	xv_netlink_drain(&nl, &ev, err, sizeof err);
+	xv_netlink_event_datagram(&m, m.nlh.nlmsg_len, &ev, err, sizeof err);
 	tap_ok(ev.gone.links[0].stats.v[XV_IN_OCTETS] == 1000 && ev.readings.n == 1 &&
 		       ev.readings.links[0].stats.v[XV_IN_OCTETS] == 5,
 	       "a new device with the same ifindex starts its own reading");
 	xv_link_events_clear(&ev);
 	tap_ok(ev.gone.n == 0 && ev.readings.n == 0 && !ev.changed, "cleared");
 	xv_link_events_free(&ev);
-	close(sv[0]);
-	close(sv[1]);
-	free(nl.buf);
+
+	test_walk_bounds();
+	test_dump_errors();
+	test_sender();
 
 	struct xv_linkset set = {0};
 	struct xv_link links[3] = {{.ifindex = 2}, {.ifindex = 5}, {.ifindex = 9}};
