@@ -410,6 +410,20 @@ static int check_zone(const char *tz, char *err, size_t errlen)
 		snprintf(err, errlen, "unknown time zone '%s' (no %s)", tz, path);
 		return -1;
 	}
+	/* A directory ("Europe") or any other file passes the test above,
+	 * and the C library then falls back to UTC without a word: only a
+	 * zone file (TZif) is a zone. */
+	char magic[4] = "";
+	FILE *f = fopen(path, "re");
+	size_t got = f ? fread(magic, 1, sizeof magic, f) : 0;
+
+	if (f)
+		fclose(f);
+	if (got != sizeof magic || memcmp(magic, "TZif", 4) != 0) {
+		snprintf(err, errlen, "'%s' is not a time zone (%s is no zone file)",
+			 tz, path);
+		return -1;
+	}
 	return 0;
 }
 

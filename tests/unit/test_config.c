@@ -72,6 +72,12 @@ static void test_policies(void)
 	tap_ok(set(&cfg, "accountingPeriod", "daily ../../etc/passwd") < 0,
 	       "a path for a zone refused");
 	tap_is_str(err, "'../../etc/passwd' is not a time zone name", "and said why");
+	tap_ok(set(&cfg, "accountingPeriod", "daily Europe") < 0,
+	       "a directory of zones is no zone");
+	tap_is_str(err, "'Europe' is not a time zone (/usr/share/zoneinfo/Europe "
+		   "is no zone file)", "and said why");
+	tap_ok(set(&cfg, "accountingPeriod", "daily zone.tab") < 0,
+	       "nor a file of the database that is not a zone");
 	tap_ok(set(&cfg, "accountingPeriod", "yearly") < 0, "yearly refused");
 	tap_is_str(err, "'yearly': expected monthly, weekly, daily or hourly",
 		   "and said why");
