@@ -32,20 +32,24 @@ static uint32_t crc32_update(uint32_t crc, const void *data, size_t len)
 }
 
 /* Keys may hold any printable text; spaces and '%' are escaped so a
- * record stays one line of space-separated words. */
-static void escape_word(char *out, size_t outsz, const char *in)
+ * record stays one line of space-separated words.  False if it does not
+ * fit: a word is written whole or the save fails, never cut. */
+static bool escape_word(char *out, size_t outsz, const char *in)
 {
 	size_t o = 0;
 
 	for (const unsigned char *p = (const unsigned char *)in; *p; p++) {
-		if (o + 4 >= outsz)
-			break;
+		if (o + 4 >= outsz) {
+			out[o] = '\0';
+			return false;
+		}
 		if (*p <= ' ' || *p == '%' || *p >= 0x7f)
 			o += (size_t)snprintf(out + o, outsz - o, "%%%02X", *p);
 		else
 			out[o++] = (char)*p;
 	}
 	out[o] = '\0';
+	return true;
 }
 
 static bool unescape_word(char *word)
@@ -92,7 +96,8 @@ static void emit(struct writer *w, const char *fmt, ...)
 		return;
 	}
 	w->crc = crc32_update(w->crc, line, (size_t)len);
-	if (fputs(line, w->f) == EOF)
+	/* No file: only whether it could be written (the loader asks). */
+	if (w->f && fputs(line, w->f) == EOF)
 		w->failed = true;
 }
 
@@ -104,10 +109,17 @@ static void emit_counters(struct writer *w, const struct xv_counters *c)
 }
 
 /* A text field as one word: ':' first, so that empty is a word too. */
-static void escape_field(char *out, size_t outsz, const char *in)
+static void escape_field(struct writer *w, char *out, size_t outsz, const char *in)
 {
 	out[0] = ':';
-	escape_word(out + 1, outsz - 1, in ? in : "");
+	if (!escape_word(out + 1, outsz - 1, in ? in : ""))
+		w->failed = true;
+}
+
+static void escape_key(struct writer *w, char *out, size_t outsz, const char *in)
+{
+	if (!escape_word(out, outsz, in))
+		w->failed = true;
 }
 
 /* A device set as a field: ':' and the ifindexes, with escaped blanks
@@ -137,10 +149,10 @@ static void write_vms(struct writer *w, const struct xv_vm_table *vms)
 		const struct xv_vm *vm = xv_vm_of(vms->vms.by_index[i]);
 		char key[1024], qdev[800], rdev[800], name[800];
 
-		escape_word(key, sizeof key, vm->entry.key);
+		escape_key(w, key, sizeof key, vm->entry.key);
 		ids_field(w, qdev, sizeof qdev, &vm->quota_devices);
 		ids_field(w, rdev, sizeof rdev, &vm->rate_devices);
-		escape_field(name, sizeof name, vm->name);
+		escape_field(w, name, sizeof name, vm->name);
 		emit(w, "vm %u %s %" PRId64 " %" PRId64 " %" PRIu64 " %" PRIu64
 		     " %d %d %d %s %s %s %" PRIu64 " %u %" PRIu64 "\n",
 		     vm->entry.index, key, vm->period_start, vm->period_end,
@@ -165,9 +177,9 @@ static void write_switch(struct writer *w, const struct xv_switch *sw)
 		if (p->has_mac)
 			snprintf(mac, sizeof mac, "%02x:%02x:%02x:%02x:%02x:%02x", p->mac[0],
 				 p->mac[1], p->mac[2], p->mac[3], p->mac[4], p->mac[5]);
-		escape_field(uuid, sizeof uuid, p->uuid);
-		escape_field(name, sizeof name, p->vm_name);
-		escape_field(ifname, sizeof ifname, p->name);
+		escape_field(w, uuid, sizeof uuid, p->uuid);
+		escape_field(w, name, sizeof name, p->vm_name);
+		escape_field(w, ifname, sizeof ifname, p->name);
 		emit(w, "port %u %d %d %u %u %u %" PRId64 " %u %s %" PRIu64 " %u %s %s %s\n",
 		     p->entry.index, p->entry.active ? 1 : 0, p->up ? 1 : 0, p->number,
 		     p->last_change, p->discontinuity, p->left, p->devid, mac,
@@ -187,14 +199,14 @@ static void write_records(struct writer *w, const struct xv_vif_table *t,
 		const struct xv_vif_row *row = xv_vif_table_row(t, i);
 		char key[1024]; /* a key is at most 266 octets, 3 each escaped */
 
-		escape_word(key, sizeof key, row->entry.key);
+		escape_key(w, key, sizeof key, row->entry.key);
 		emit(w, "row %u %s %u", row->entry.index, key, row->discontinuity);
 		emit_counters(w, &row->total);
 		for (size_t j = 0; j < row->nsources; j++) {
 			const struct xv_source *s = &row->sources[j];
 			char name[4 * IF_NAMESIZE];
 
-			escape_word(name, sizeof name, s->name);
+			escape_key(w, name, sizeof name, s->name);
 			emit(w, "source %d %d %s", s->ifindex, s->emu ? 1 : 0, name);
 			emit_counters(w, &s->last);
 		}
@@ -368,13 +380,14 @@ static int parse_source(struct reader *r, char **save, struct xv_vif_row *row,
 	return 0;
 }
 
-/* A word written by escape_field; into a heap string. */
-static bool parse_field(char *word, char **out)
+/* A word written by escape_field, into a heap string: 0, -EINVAL if
+ * it is not one, -ENOMEM. */
+static int parse_field(char *word, char **out)
 {
 	if (!word || word[0] != ':' || !unescape_word(word + 1))
-		return false;
+		return -EINVAL;
 	*out = strdup(word + 1);
-	return true;
+	return *out ? 0 : -ENOMEM;
 }
 
 /* A field written by ids_field: -EINVAL if it is not one. */
@@ -436,10 +449,8 @@ static int parse_vm(struct reader *r, char **save, struct xv_vm_table *vms)
 	if ((rc = parse_ids(qdev, &vm->quota_devices)) < 0 ||
 	    (rc = parse_ids(rdev, &vm->rate_devices)) < 0)
 		return rc == -ENOMEM ? no_memory(r) : bad(r, "vm: bad device list");
-	if (!parse_field(name, &vm->name))
-		return bad(r, "vm: bad name");
-	if (!vm->name)
-		return no_memory(r);
+	if ((rc = parse_field(name, &vm->name)) < 0)
+		return rc == -ENOMEM ? no_memory(r) : bad(r, "vm: bad name");
 	vm->period_start = start;
 	vm->period_end = end;
 	vm->period_in = in;
@@ -714,6 +725,18 @@ int xv_state_load(const char *path, struct xv_vif_table *t, struct xv_vm_table *
 	}
 	rc = parse_file(&r, f, t, vms, sw, boot_id, info);
 	fclose(f);
+	if (rc == 0) {
+		/* What the agent accepts it must be able to save again, or
+		 * every later save would fail: its writer says. */
+		struct writer probe = {0};
+
+		write_records(&probe, t, vms, sw, info);
+		if (probe.failed) {
+			snprintf(err, errlen, "%s: a record does not fit in what the "
+				 "agent writes (a field or line too long)", path);
+			rc = -EINVAL;
+		}
+	}
 	if (rc < 0) {
 		if (sw) {
 			xv_switch_free(sw);

@@ -220,6 +220,49 @@ int main(void)
 		       "its rows, and no VMs");
 		xv_vif_table_free(&back);
 	}
+	/* Load then save gives the same file: what was saved is all there
+	 * is, and a loaded file can be written back. */
+	{
+		size_t first_len, second_len;
+		char *first, *second;
+		struct xv_vif_table again;
+		struct xv_vm_table vms3;
+
+		xv_state_save(path, &t, &vms, NULL, &info, err, sizeof err);
+		first = slurp(&first_len);
+		xv_vif_table_init(&again);
+		xv_vm_table_init(&vms3);
+		tap_is_u64(xv_state_load(path, &again, &vms3, NULL, "boot-a", &got, err,
+					 sizeof err), 0, "round trip: loaded");
+		got.saved = info.saved;
+		tap_is_u64(xv_state_save(path, &again, &vms3, NULL, &got, err, sizeof err),
+			   0, "and saved again");
+		second = slurp(&second_len);
+		tap_ok(first_len == second_len && memcmp(first, second, first_len) == 0,
+		       "byte for byte the same file");
+		free(first);
+		free(second);
+		xv_vif_table_free(&again);
+		xv_vm_table_free(&vms3);
+	}
+	/* A file the agent did not write: a VM name that escapes to more
+	 * than the writer gives it (the line itself is under the limit). */
+	{
+		char body[2048], file[2200], name[1300] = ":";
+
+		for (int i = 0; i < 400; i++)
+			strcat(name, "%20");
+		snprintf(body, sizeof body, "xen-vif-agent-state 4\nboot-id b\nsaved 1\n"
+			 "uptime-origin 0\nvm 5 k 0 0 0 0 1 0 0 : : %s 0 0 0\n", name);
+		snprintf(file, sizeof file, "%send 0 1 0 0 %08x\n", body, crc32_of(body));
+		spit(file, strlen(file));
+		tap_ok(load(&back, "b", err, sizeof err) == -EINVAL,
+		       "a record the agent could not write back is refused");
+		snprintf(expect, sizeof expect, "%s: a record does not fit in what the "
+			 "agent writes (a field or line too long)", path);
+		tap_is_str(err, expect, "and said why, instead of failing every save");
+		tap_is_u64(vms_back.vms.n, 0, "nothing half-loaded");
+	}
 	chmod(dir, 0500);
 	if (geteuid() != 0) {
 		tap_ok(xv_state_save(path, &t, &vms, NULL, &info, err, sizeof err) < 0,
