@@ -44,14 +44,31 @@ static time_t local_midnight(int year, int mon, int mday)
 }
 
 /*
- * Midnight starting a period that holds now.  Where daylight saving
- * time ends at midnight, 00:00 happens twice and mktime may pick the
- * later one, after now: then the earlier one is the start.
+ * Midnight starting a period that holds now.  Where the clock is set
+ * back across midnight (daylight saving time ending there, or a zone
+ * changing its standard offset, as Antarctica/Vostok did at 02:00 on
+ * 2023-12-18), 00:00 happens twice and mktime may pick the later one,
+ * after now.  The period then starts at the earlier one: a day with a
+ * repeated hour is longer, and now is always inside its period.
  */
 static time_t start_midnight(int year, int mon, int mday, time_t now)
 {
 	time_t t = local_midnight(year, mon, mday), best = -1;
+	struct tm at, before;
 
+	/* The clock went back at t: the same midnight came as many
+	 * seconds earlier as the offset fell, and the day began then
+	 * (before and after the second midnight alike). */
+	time_t just_before = t - 1;
+	if (localtime_r(&t, &at) && localtime_r(&just_before, &before) &&
+	    before.tm_gmtoff > at.tm_gmtoff) {
+		time_t u = t - (before.tm_gmtoff - at.tm_gmtoff);
+		struct tm ut;
+
+		if (u <= now && localtime_r(&u, &ut) && ut.tm_hour == 0 &&
+		    ut.tm_min == 0 && ut.tm_sec == 0 && ut.tm_mday == at.tm_mday)
+			return u;
+	}
 	if (t <= now)
 		return t;
 	for (int dst = 0; dst <= 1; dst++) {

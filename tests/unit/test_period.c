@@ -56,5 +56,47 @@ int main(void)
 
 	const char *before = getenv("TZ");
 	tap_ok(before == NULL, "TZ is left as it was (unset)");
+	/* Antarctica/Vostok set its clock back from 02:00 (+07) to 00:00
+	 * (+05) on 2023-12-18: that midnight came twice, at 17:00 and
+	 * 19:00 UT.  The day starts at the first; it lasts 26 hours. */
+	check("daily Vostok, between the two midnights", XV_PERIOD_DAILY, 0,
+	      "Antarctica/Vostok", 1702833000, 1702832400, 1702926000);
+	check("weekly Monday Vostok, the same", XV_PERIOD_WEEKLY, 1,
+	      "Antarctica/Vostok", 1702833000, 1702832400, 1703444400);
+	check("daily Vostok, after the second midnight", XV_PERIOD_DAILY, 0,
+	      "Antarctica/Vostok", 1702840000, 1702832400, 1702926000);
+	/* Whatever the zone's changes, now is inside its period, and the
+	 * period does not move while it lasts: the weeks around each
+	 * clock change where a period once started after now. */
+	static const struct {
+		const char *zone;
+		time_t from;
+	} changes[] = {{"Antarctica/Vostok", 1702252800}, /* 2023-12-11 */
+		       {"Antarctica/Casey", 1583020800},  /* 2020-03-01 */
+		       {"Antarctica/Casey", 1677628800}}; /* 2023-03-01 */
+	static const enum xv_period_kind kinds[] = {XV_PERIOD_DAILY, XV_PERIOD_WEEKLY,
+						    XV_PERIOD_MONTHLY};
+	unsigned int outside = 0, moved = 0;
+	for (size_t c = 0; c < sizeof changes / sizeof *changes; c++)
+		for (size_t k = 0; k < 3; k++) {
+			struct xv_period p = {.kind = kinds[k], .day = 1};
+			time_t last_start = 0, last_next = 0;
+
+			snprintf(p.tz, sizeof p.tz, "%s", changes[c].zone);
+			for (time_t now = changes[c].from; now < changes[c].from + 14 * 86400;
+			     now += 600) {
+				time_t s, n;
+
+				xv_period_bounds(&p, now, &s, &n);
+				if (s > now || n <= now)
+					outside++;
+				if (now < last_next && (s != last_start || n != last_next))
+					moved++;
+				last_start = s;
+				last_next = n;
+			}
+		}
+	tap_is_u64(outside, 0, "around each change, every 10 minutes: start <= now < next");
+	tap_is_u64(moved, 0, "and a period keeps its bounds until it ends");
 	return tap_done();
 }
