@@ -9,7 +9,10 @@ are exactly what the rig produced; the bit rate is the change of the
 counter over Zabbix's own timestamps; the quota warning trigger fires at
 the warning level and gives way to the quota exceeded trigger, and the
 rate alarm and crashed VM triggers fire.  A second host reads the same
-template with the switch's community, in the context "xen".
+template with the switch's community, in the context "xen"; a third,
+with Debian's stock template Network Generic Device by SNMP, finds
+every VM port of the switch (by ifDescr; that template reads the 32-bit
+ifInOctets and ifOutOctets).
 
 Everything is private to the test: a MariaDB in a temporary data dir
 (on /dev/shm when it can, for speed) with its own socket and no network,
@@ -45,6 +48,7 @@ from processes import Daemon, RigError, pid_alive, tail
 TEMPLATE_FILE = os.path.join(SRCDIR, "pollers", "zabbix",
                              "xen-vif-agent.yaml")
 TEMPLATE = "Xen VIF agent by SNMP"
+STOCK_TEMPLATE = "Network Generic Device by SNMP"
 
 ZABBIX_SERVER = "/usr/sbin/zabbix_server"
 SCHEMA_DIR = "/usr/share/zabbix-server-mysql"
@@ -622,6 +626,53 @@ def check_rate(t, zbx, hostid, idx, what):
         for got, expected, _ in found), what, diag=found)
 
 
+def add_stock_switch_host(zbx, group, address, port):
+    """A host for the switch (its community, context xen) with Debian's
+    stock template Network Generic Device by SNMP, whose interface
+    discovery runs every hour: every 5 s in this test's database."""
+    stock = zbx.call("template.get", {"filter": {"host": STOCK_TEMPLATE},
+                                      "output": ["templateid"]})
+    if not stock:
+        return None
+    for rule in zbx.call("discoveryrule.get", {
+            "templateids": [stock[0]["templateid"]], "output": ["itemid"],
+            "filter": {"key_": "net.if.discovery"}}):
+        zbx.call("discoveryrule.update", {"itemid": rule["itemid"],
+                                          "delay": LLD_INTERVAL})
+    return zbx.call("host.create", {
+        "host": "xen-dom0-switch-stock", "groups": [{"groupid": group}],
+        "templates": [{"templateid": stock[0]["templateid"]}],
+        "interfaces": [{"type": 2, "main": 1, "useip": 1, "ip": address,
+                        "dns": "", "port": port,
+                        "details": {"version": 2, "bulk": 1,
+                                    "community": "{$SNMP_COMMUNITY}"}}],
+        "macros": [{"macro": "{$SNMP_COMMUNITY}",
+                    "value": SWITCH_COMMUNITY}]})["hostids"][0]
+
+
+def check_stock_switch(t, zbx, hostid, web, db):
+    """The stock template's interface discovery finds every VM port and
+    nothing else, by ifIndex (= xenVifIndex) and ifDescr."""
+    if hostid is None:
+        return t.fail("Debian's data has " + STOCK_TEMPLATE)
+    expected = {"net.if.in[ifInOctets.%d]" % index_of(vm, devid):
+                "Interface %s vif %d: Bits received" % (vm.name, devid)
+                for vm, devid in ports(web, db)}
+
+    def found():
+        return {k: i["name"] for k, i in host_items(zbx, hostid).items()
+                if k.startswith("net.if.in[")}
+    try:
+        wait_until(lambda: found() == expected, DISCOVERY_TIMEOUT,
+                   STOCK_TEMPLATE, interval=1)
+    except TimeoutError:
+        pass
+    return t.is_(found(), expected, "the switch with Debian's stock %s: "
+                 "one interface per VM port, by its ifIndex and ifDescr "
+                 "(32-bit ifInOctets: the stock template reads no ifHC "
+                 "counter)" % STOCK_TEMPLATE)
+
+
 def main(t):
     tap.require_root(t)
     missing = missing_packages()
@@ -701,6 +752,7 @@ def main(t):
                             "value": LLD_INTERVAL}]})["hostids"][0]
         host = add_host("xen-dom0", COMMUNITY)
         switch = add_host("xen-dom0-switch", SWITCH_COMMUNITY)
+        stock_switch = add_stock_switch_host(zbx, group, address, port)
         zbx.start_server()
         t.diag("zabbix_server started, %.0f s in" % (time.monotonic()
                                                       - started))
@@ -826,6 +878,7 @@ def main(t):
         t.is_(wait_values(zbx, switch, want, "the switch's values"), want,
               "the switch: the vif counters as the kernel counted them")
 
+        check_stock_switch(t, zbx, stock_switch, web, db)
         t.diag("done, %.0f s in" % (time.monotonic() - started))
 
 
