@@ -32,7 +32,7 @@ import time
 
 from common import (skip_unless_slow_wanted, Dom0, tap, wait_until,
                     add_switch_vms, index_of, vm_index, vm_row, counters,
-                    COUNTERS, FAST)
+                    FAST)
 from dom0 import (SNMP_ADDRESS, COMMUNITY, SRCDIR, Daemon, RigError, in_ns,
                   run)
 from processes import die_with_parent
@@ -47,7 +47,7 @@ SCHEMA = os.path.join(CACTI, "conf_templates", "cacti.sql")
 # What each missing program or file means is not installed.
 NEEDED = (("/usr/sbin/mariadbd", "mariadb-server"),
           ("/usr/bin/mariadb-install-db", "mariadb-server"),
-          ("/usr/bin/mariadb", "mariadb-client"),
+          ("/usr/bin/mariadb", "mariadb-client-core"),
           ("/usr/bin/php", "php-cli"),
           ("/usr/bin/rrdtool", "rrdtool"),
           (os.path.join(CACTI, "site", "poller.php"), "cacti"),
@@ -275,7 +275,7 @@ def output(res):
                               res.stderr[-4000:])
 
 
-# ---- the rig ------------------------------------------------------------------
+# ---- the rig ----------------------------------------------------------------
 
 def send_round(dom0, vms, traffic):
     for (name, devid), ((n_in, s_in), (n_out, s_out)) in traffic.items():
@@ -327,7 +327,7 @@ def settle(t, dom0, vms, what):
     return want, figures
 
 
-# ---- Cacti's side ----------------------------------------------------------------
+# ---- Cacti's side -----------------------------------------------------------
 
 def build_and_compare(t, db, root):
     """build_template.php in a fresh Cacti makes the shipped export."""
@@ -625,13 +625,14 @@ $out = rrdtool_function_graph(%s, 0, array('export' => true,
 print $out;
 """ % (cacti.site, graph, png, start, end))
     res = cacti.php(script)
-    made = os.path.exists(png) and open(png, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+    made = (os.path.exists(png)
+            and open(png, "rb").read(8) == b"\x89PNG\r\n\x1a\n")
     t.ok(res.returncode == 0 and made, "Cacti drew the vif's traffic graph",
          diag=lambda: output(res))
     return png if made else None
 
 
-# ---- the test -------------------------------------------------------------------
+# ---- the test ---------------------------------------------------------------
 
 def main(t):
     tap.require_root(t)
