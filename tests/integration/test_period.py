@@ -2,7 +2,10 @@
 """Accounting periods end on time: with the agent's clock moved by
 libfaketime to just before the hour, an hourly period rolls over, usage
 starts again from zero, and an exceeded VM is cleared; an agent that was
-down across a boundary starts the new period when it comes back."""
+down across a boundary starts the new period when it comes back; and the
+wall clock set forward across boundaries, then back before the period
+began, while the agent runs, never moves a period back nor loses
+traffic."""
 
 import os
 
@@ -25,10 +28,60 @@ def fake_clock(start):
     return {"LD_PRELOAD": LIBFAKETIME, "FAKETIME": "@" + start}
 
 
+def usage(dom0, idx):
+    return int(vm_row(dom0, idx, ["xenVifVmPeriodInOctets"])[
+        "xenVifVmPeriodInOctets"])
+
+
+def clock_jumps(t):
+    """The wall clock set forward across two boundaries, back before
+    the period began, and forward again, while the agent runs."""
+    with Dom0() as dom0:
+        clock = dom0.path("faketime")
+
+        def set_clock(when):
+            with open(clock, "w") as f:
+                f.write("@2026-11-22 %s\n" % when)
+
+        set_clock("12:59:40")
+        web = dom0.add_vm("web1", 3, vifs=[Vif(0)])
+        idx = vm_index(web)
+        dom0.start_snmpd()
+        dom0.start_agent(CONFIG, env_extra={
+            "LD_PRELOAD": LIBFAKETIME, "FAKETIME_TIMESTAMP_FILE": clock,
+            "FAKETIME_NO_CACHE": "1",
+            # Only the wall clock is set; the monotonic clock runs on,
+            # as on a real host.
+            "DONT_FAKE_MONOTONIC": "1"})
+        dom0.send_from_guest(web, 0, count=1, size=1000)
+        wait_until(lambda: usage(dom0, idx) == 1000, 10, "the 12:00 usage")
+        set_clock("14:30:00")
+        t.ok(wait_until(lambda: vm_row(dom0, idx, ["xenVifVmPeriodStart"])[
+            "xenVifVmPeriodStart"] == date_and_time(14), 10, "14:00"),
+            "clock set forward past two boundaries: the 14:00 period")
+        t.is_(usage(dom0, idx), 0, "its usage from zero")
+        dom0.send_from_guest(web, 0, count=1, size=700)
+        wait_until(lambda: usage(dom0, idx) == 700, 10, "the 14:00 usage")
+        set_clock("13:30:00")
+        dom0.send_from_guest(web, 0, count=1, size=300)
+        t.ok(wait_until(lambda: usage(dom0, idx) == 1000, 10, "1000"),
+             "clock set back before the period began: traffic still counts "
+             "in it")
+        t.is_(vm_row(dom0, idx, ["xenVifVmPeriodStart"])["xenVifVmPeriodStart"],
+              date_and_time(14), "and the period is not moved back")
+        set_clock("15:00:05")
+        t.ok(wait_until(lambda: vm_row(dom0, idx, ["xenVifVmPeriodStart"])[
+            "xenVifVmPeriodStart"] == date_and_time(15), 10, "15:00"),
+            "forward again past 15:00: the next period")
+        t.is_(usage(dom0, idx), 0, "from zero")
+        t.is_(dom0.stop_agent(), 0, "clean exit")
+
+
 def main(t):
     tap.require_root(t)
     if not os.path.exists(LIBFAKETIME):
         t.skip_all("libfaketime is not installed (Debian: faketime)")
+    clock_jumps(t)
     with Dom0() as dom0:
         web = dom0.add_vm("web1", 3, vifs=[Vif(0)])
         idx = vm_index(web)
