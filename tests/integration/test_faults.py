@@ -7,6 +7,7 @@ the README), the state file never damaged and usage exact."""
 
 import os
 import random
+import signal
 import subprocess
 import time
 
@@ -121,8 +122,39 @@ def kill_nine(t):
         t.is_(dom0.stop_agent(), 0, "clean exit")
 
 
+def hangs(t):
+    """snmpd and xenstored stopped (SIGSTOP) for a while, then resumed:
+    the agent lives through both and counts everything.  A request to
+    a hung xenstored blocks inside libxenstore, which has no timeout:
+    the agent waits with it, and goes on where it was once it answers."""
+    with Dom0() as dom0:
+        web = dom0.add_vm("web1", 3, vifs=[Vif(0)])
+        dom0.start_snmpd()
+        dom0.start_agent(FAST)
+        idx = index_of(web)
+        pid = dom0.agent_pid
+        base = counters(dom0, idx)["xenVifHCInOctets"]
+        for name, part in (("snmpd", dom0.snmpd), ("xenstored", dom0.xenstored)):
+            os.kill(part.pid, signal.SIGSTOP)
+            dom0.send_from_guest(web, 0, count=4, size=1000)
+            base += 4000
+            # Long enough for AgentX pings and several refreshes to hang.
+            time.sleep(8)
+            os.kill(part.pid, signal.SIGCONT)
+            t.is_(wait_counters(dom0, idx, {"xenVifHCInOctets": base},
+                                timeout=30)["xenVifHCInOctets"], base,
+                  "%s hung 8 s and resumed: every octet counted" % name)
+            t.is_(dom0.agent_pid, pid, "the same agent, still running")
+        dom0.send_from_guest(web, 0, count=1, size=1000)
+        t.is_(wait_counters(dom0, idx, {"xenVifHCInOctets": base + 1000})
+              ["xenVifHCInOctets"], base + 1000, "and counting on")
+        t.is_(usage(dom0, web), base + 1000, "the period usage exact")
+        t.is_(dom0.stop_agent(), 0, "clean exit")
+
+
 def main(t):
     full_and_read_only(t)
+    hangs(t)
     kill_nine(t)
 
 
