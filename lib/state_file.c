@@ -515,7 +515,9 @@ static int parse_switch(struct reader *r, char **save, struct xv_switch *sw,
 
 	if (*seen)
 		return bad(r, "switch: appears twice");
-	if (!parse_i64(strtok_r(NULL, " ", save), &origin) || origin < 0 ||
+	/* The origin may be before 1970: a restart with the wall clock
+	 * near the epoch moves it back there (xv_switch_start_clock). */
+	if (!parse_i64(strtok_r(NULL, " ", save), &origin) ||
 	    !parse_u64(strtok_r(NULL, " ", save), &uptime) || uptime > UINT32_MAX ||
 	    !parse_u64(strtok_r(NULL, " ", save), &change) || change > UINT32_MAX ||
 	    !parse_u64(strtok_r(NULL, " ", save), &vif_change) ||
