@@ -500,7 +500,7 @@ static int parse_notice(struct reader *r, char **save, struct xv_vm_table *vms)
 
 	if (!parse_u64(strtok_r(NULL, " ", save), &kind) ||
 	    kind < XV_NOTICE_QUOTA_WARNING || kind > XV_NOTICE_RATE_CLEARED ||
-	    !parse_u64(strtok_r(NULL, " ", save), &index) ||
+	    !parse_u64(strtok_r(NULL, " ", save), &index) || index > XV_INDEX_MAX ||
 	    !xv_vm_table_find_index(vms, (uint32_t)index) || strtok_r(NULL, " ", save))
 		return bad(r, "notice: bad kind or VM");
 	xv_vm_table_queue(vms, (enum xv_notice_kind)kind, (uint32_t)index);

@@ -302,6 +302,20 @@ int main(void)
 		tap_is_str(err, expect, "and said why, instead of failing every save");
 		tap_is_u64(vms_back.vms.n, 0, "nothing half-loaded");
 	}
+	/* A notice names its VM by index: 2^32 + 5 is no VM's, not VM 5's. */
+	{
+		const char *body = "xen-vif-agent-state 4\nboot-id b\nsaved 1\n"
+				   "uptime-origin 0\nvm 5 k 0 0 0 0 1 0 0 : : : 0 0 0\n"
+				   "notice 1 4294967301\n";
+		char file[512];
+
+		snprintf(file, sizeof file, "%send 0 1 1 0 %08x\n", body, crc32_of(body));
+		spit(file, strlen(file));
+		tap_ok(load(&back, "b", err, sizeof err) == -EINVAL,
+		       "a notice for an index past 2^31 - 1 is refused");
+		snprintf(expect, sizeof expect, "%s:6: notice: bad kind or VM", path);
+		tap_is_str(err, expect, "said so");
+	}
 	chmod(dir, 0500);
 	if (geteuid() != 0) {
 		tap_ok(xv_state_save(path, &t, &vms, NULL, &info, err, sizeof err) < 0,
