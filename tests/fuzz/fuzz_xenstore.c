@@ -11,7 +11,8 @@
  *   -PATH       remove PATH and all below
  *   +D / ~D     domain D comes to life / dies
  *   ?PATH       a watch event for PATH, whatever is watched
- *   !           the next read fails (EIO): the connection is lost
+ *   !           reading after the next change fails (EIO): the
+ *               connection is lost, then made again
  * Events go to the watches that xenstored would fire.
  *
  * Properties: after each change and the events it fired, the agent's
@@ -29,8 +30,11 @@
 
 struct conn {
 	struct fake_store fs;
-	bool open, fail_next;
-	struct xv_watch_set watched;
+	bool open;
+	bool fail_next; /* the next change's reading fails */
+	/* What is watched (libxl: three paths and one per domain). */
+	char watched[128][XV_WATCH_PATH_MAX];
+	size_t nwatched;
 	char **events;
 	size_t nevents, head;
 };
@@ -48,7 +52,7 @@ static void conn_close(void *c)
 	struct conn *k = c;
 
 	k->open = false;
-	xv_watch_set_free(&k->watched);
+	k->nwatched = 0;
 }
 
 static bool conn_is_open(const void *c)
@@ -77,12 +81,12 @@ static char *conn_next_event(void *c, int *rc)
 static int conn_watch(void *c, const struct xv_watch_set *paths)
 {
 	struct conn *k = c;
-	int rc = 0;
 
-	xv_watch_set_free(&k->watched);
-	for (size_t i = 0; i < paths->n && rc == 0; i++)
-		rc = xv_watch_set_add(&k->watched, paths->paths[i]);
-	return rc;
+	k->nwatched = 0;
+	for (size_t i = 0; i < paths->n && k->nwatched < 128; i++)
+		memcpy(k->watched[k->nwatched++], paths->paths[i], sizeof k->watched[0]);
+	/* More than an input of this size can ask for. */
+	return paths->n > 128 ? -E2BIG : 0;
 }
 
 static int conn_ping(void *c)
@@ -95,9 +99,6 @@ static struct xv_store conn_store(void *c)
 {
 	struct conn *k = c;
 
-	/* The failure asked for is the next read's only. */
-	k->fs.fail_errno = k->fail_next ? EIO : 0;
-	k->fail_next = false;
 	return fake_api(&k->fs);
 }
 
@@ -135,8 +136,8 @@ static size_t fire(struct conn *k, const char *path, bool removed)
 {
 	size_t fired = 0;
 
-	for (size_t i = 0; i < k->watched.n; i++) {
-		const char *w = k->watched.paths[i];
+	for (size_t i = 0; i < k->nwatched; i++) {
+		const char *w = k->watched[i];
 
 		if (below(path, w)) {
 			queue_event(k, path);
@@ -379,7 +380,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		at += len + 1;
 		if (len == 0)
 			continue;
+		bool fail = k.fail_next && line[0] != '!';
 		size_t fired = change(&k, line, len);
+
+		k.fs.fail_errno = fail ? EIO : 0;
+		k.fail_next &= !fail;
 		rc = follow(&f);
 		if (rc < 0 || !fresh_reading(&k, layout, &fresh)) {
 			known = false; /* lost: read again once back */
@@ -420,7 +425,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = k.head; i < k.nevents; i++)
 		free(k.events[i]);
 	free(k.events);
-	xv_watch_set_free(&k.watched);
 	fake_free(&k.fs);
 	free(text);
 	return 0;
