@@ -232,12 +232,43 @@ static int sync_directory(const char *path)
 	return rc;
 }
 
+/* The records and the end line; false if a record did not fit or f
+ * refused a write. */
+static bool write_file(FILE *f, const struct xv_vif_table *t,
+		       const struct xv_vm_table *vms, const struct xv_switch *sw,
+		       const struct xv_state_info *info)
+{
+	struct writer w = {.f = f};
+
+	write_records(&w, t, vms, sw, info);
+	if (!w.failed &&
+	    fprintf(f, "end %zu %zu %zu %zu %08x\n", t->rows.n, vms->vms.n,
+		    vms->nnotices, sw ? sw->ports.n : 0, w.crc) < 0)
+		w.failed = true;
+	return !w.failed;
+}
+
+int xv_state_write(FILE *f, const char *name, const struct xv_vif_table *t,
+		   const struct xv_vm_table *vms, const struct xv_switch *sw,
+		   const struct xv_state_info *info, char *err, size_t errlen)
+{
+	/* A record too long sets no errno: EIO then, not a stale one. */
+	errno = 0;
+	if (!write_file(f, t, vms, sw, info) || fflush(f) == EOF) {
+		int e = errno ? errno : EIO;
+
+		snprintf(err, errlen, "%s: write failed: %s", name, strerror(e));
+		return -e;
+	}
+	return 0;
+}
+
 int xv_state_save(const char *path, const struct xv_vif_table *t,
 		  const struct xv_vm_table *vms, const struct xv_switch *sw,
 		  const struct xv_state_info *info, char *err, size_t errlen)
 {
 	char tmp[4096];
-	struct writer w = {0};
+	FILE *f = NULL;
 	int fd, e;
 
 	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp) {
@@ -245,25 +276,24 @@ int xv_state_save(const char *path, const struct xv_vif_table *t,
 		return -ENAMETOOLONG;
 	}
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0 || !(w.f = fdopen(fd, "w"))) {
+	if (fd < 0 || !(f = fdopen(fd, "w"))) {
 		e = errno;
 		snprintf(err, errlen, "%s: %s", tmp, strerror(e));
 		if (fd >= 0)
 			close(fd);
 		return -e;
 	}
-	write_records(&w, t, vms, sw, info);
-	if (!w.failed)
-		fprintf(w.f, "end %zu %zu %zu %zu %08x\n", t->rows.n, vms->vms.n,
-			vms->nnotices, sw ? sw->ports.n : 0, w.crc);
-	if (w.failed || fflush(w.f) == EOF || fsync(fd) < 0) {
-		e = w.failed && errno == 0 ? EIO : errno;
-		snprintf(err, errlen, "%s: write failed: %s", tmp, strerror(e));
-		fclose(w.f);
+	if ((e = xv_state_write(f, tmp, t, vms, sw, info, err, errlen)) < 0 ||
+	    fsync(fd) < 0) {
+		if (e == 0) {
+			e = -errno;
+			snprintf(err, errlen, "%s: write failed: %s", tmp, strerror(-e));
+		}
+		fclose(f);
 		unlink(tmp);
-		return -e;
+		return e;
 	}
-	if (fclose(w.f) == EOF || rename(tmp, path) < 0) {
+	if (fclose(f) == EOF || rename(tmp, path) < 0) {
 		e = errno;
 		snprintf(err, errlen, "%s: %s", path, strerror(e));
 		unlink(tmp);
@@ -470,7 +500,7 @@ static int parse_notice(struct reader *r, char **save, struct xv_vm_table *vms)
 
 	if (!parse_u64(strtok_r(NULL, " ", save), &kind) ||
 	    kind < XV_NOTICE_QUOTA_WARNING || kind > XV_NOTICE_RATE_CLEARED ||
-	    !parse_u64(strtok_r(NULL, " ", save), &index) ||
+	    !parse_u64(strtok_r(NULL, " ", save), &index) || index > XV_INDEX_MAX ||
 	    !xv_vm_table_find_index(vms, (uint32_t)index) || strtok_r(NULL, " ", save))
 		return bad(r, "notice: bad kind or VM");
 	xv_vm_table_queue(vms, (enum xv_notice_kind)kind, (uint32_t)index);
@@ -485,7 +515,9 @@ static int parse_switch(struct reader *r, char **save, struct xv_switch *sw,
 
 	if (*seen)
 		return bad(r, "switch: appears twice");
-	if (!parse_i64(strtok_r(NULL, " ", save), &origin) || origin < 0 ||
+	/* The origin may be before 1970: a restart with the wall clock
+	 * near the epoch moves it back there (xv_switch_start_clock). */
+	if (!parse_i64(strtok_r(NULL, " ", save), &origin) ||
 	    !parse_u64(strtok_r(NULL, " ", save), &uptime) || uptime > UINT32_MAX ||
 	    !parse_u64(strtok_r(NULL, " ", save), &change) || change > UINT32_MAX ||
 	    !parse_u64(strtok_r(NULL, " ", save), &vif_change) ||
@@ -709,22 +741,16 @@ static int parse_file(struct reader *r, FILE *f, struct xv_vif_table *t,
 	return 0;
 }
 
-int xv_state_load(const char *path, struct xv_vif_table *t, struct xv_vm_table *vms,
-		  struct xv_switch *sw, const char *boot_id,
-		  struct xv_state_info *info, char *err, size_t errlen)
+int xv_state_load_stream(FILE *f, const char *name, struct xv_vif_table *t,
+			 struct xv_vm_table *vms, struct xv_switch *sw,
+			 const char *boot_id, struct xv_state_info *info,
+			 char *err, size_t errlen)
 {
-	struct reader r = {.path = path, .err = err, .errlen = errlen};
-	FILE *f = fopen(path, "re");
+	struct reader r = {.path = name, .err = err, .errlen = errlen};
 	int rc;
 
 	memset(info, 0, sizeof *info);
-	if (!f) {
-		int e = errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(e));
-		return -e;
-	}
 	rc = parse_file(&r, f, t, vms, sw, boot_id, info);
-	fclose(f);
 	if (rc == 0) {
 		/* What the agent accepts it must be able to save again, or
 		 * every later save would fail: its writer says. */
@@ -733,7 +759,7 @@ int xv_state_load(const char *path, struct xv_vif_table *t, struct xv_vm_table *
 		write_records(&probe, t, vms, sw, info);
 		if (probe.failed) {
 			snprintf(err, errlen, "%s: a record does not fit in what the "
-				 "agent writes (a field or line too long)", path);
+				 "agent writes (a field or line too long)", name);
 			rc = -EINVAL;
 		}
 	}
@@ -747,6 +773,25 @@ int xv_state_load(const char *path, struct xv_vif_table *t, struct xv_vm_table *
 		xv_vm_table_free(vms);
 		xv_vm_table_init(vms);
 	}
+	return rc;
+}
+
+int xv_state_load(const char *path, struct xv_vif_table *t, struct xv_vm_table *vms,
+		  struct xv_switch *sw, const char *boot_id,
+		  struct xv_state_info *info, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "re");
+	int rc;
+
+	if (!f) {
+		int e = errno;
+
+		memset(info, 0, sizeof *info);
+		snprintf(err, errlen, "%s: %s", path, strerror(e));
+		return -e;
+	}
+	rc = xv_state_load_stream(f, path, t, vms, sw, boot_id, info, err, errlen);
+	fclose(f);
 	return rc;
 }
 

@@ -14,6 +14,7 @@
 #define XENVIF_STATE_FILE_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "xenvif/switch_view.h"
 #include "xenvif/vif_table.h"
@@ -36,11 +37,25 @@ int xv_state_load(const char *path, struct xv_vif_table *t, struct xv_vm_table *
 		  struct xv_switch *sw, const char *boot_id,
 		  struct xv_state_info *info, char *err, size_t errlen);
 
+/* The same from an open stream (a file, or memory for tests and
+ * fuzzers); name stands for it in messages.  Returns as above (no
+ * -ENOENT: there is a stream). */
+int xv_state_load_stream(FILE *f, const char *name, struct xv_vif_table *t,
+			 struct xv_vm_table *vms, struct xv_switch *sw,
+			 const char *boot_id, struct xv_state_info *info,
+			 char *err, size_t errlen);
+
 /* Writes the tables (and the switch, if sw is not NULL) crash-safely.
  * 0, or -errno with err set. */
 int xv_state_save(const char *path, const struct xv_vif_table *t,
 		  const struct xv_vm_table *vms, const struct xv_switch *sw,
 		  const struct xv_state_info *info, char *err, size_t errlen);
+
+/* What xv_state_save writes, to f and flushed, not synced: 0, or
+ * -errno with err set (name stands for f in it). */
+int xv_state_write(FILE *f, const char *name, const struct xv_vif_table *t,
+		   const struct xv_vm_table *vms, const struct xv_switch *sw,
+		   const struct xv_state_info *info, char *err, size_t errlen);
 
 /* Renames a damaged file to PATH.damaged-YYYYMMDDTHHMMSS so it is kept
  * for inspection; the new name goes to aside.  0 or -errno. */

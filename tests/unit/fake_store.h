@@ -10,6 +10,7 @@
 
 struct fake_node {
 	char *path;
+	uint32_t hash; /* of path: lookups compare it first */
 	char *value;
 	size_t len;
 };
@@ -29,6 +30,7 @@ void fake_write(struct fake_store *fs, const char *path, const char *value);
 void fake_write_bytes(struct fake_store *fs, const char *path, const void *v,
 		      size_t len);
 void fake_rm(struct fake_store *fs, const char *path); /* and below */
+bool fake_exists(struct fake_store *fs, const char *path);
 void fake_set_live(struct fake_store *fs, uint32_t domid, bool live);
 struct xv_store fake_api(struct fake_store *fs);
 

@@ -245,6 +245,45 @@ int main(void)
 		xv_vif_table_free(&again);
 		xv_vm_table_free(&vms3);
 	}
+	/* The same from memory: what xv_state_save writes, xv_state_write
+	 * writes to a stream; a stream loads as the file does. */
+	{
+		size_t file_len, mem_len = 0;
+		char *file, *mem = NULL;
+		FILE *f = open_memstream(&mem, &mem_len);
+		struct xv_vif_table again;
+		struct xv_vm_table vms3;
+
+		xv_state_save(path, &t, &vms, NULL, &info, err, sizeof err);
+		file = slurp(&file_len);
+		tap_is_u64(xv_state_write(f, "memory", &t, &vms, NULL, &info, err,
+					  sizeof err), 0, "written to a stream");
+		fclose(f);
+		tap_is_mem(mem, mem_len, file, file_len, "the bytes of the file");
+		xv_vif_table_init(&again);
+		xv_vm_table_init(&vms3);
+		f = fmemopen(mem, mem_len, "r");
+		tap_is_u64(xv_state_load_stream(f, "memory", &again, &vms3, NULL,
+						"boot-a", &got, err, sizeof err), 0,
+			   "loaded from memory");
+		fclose(f);
+		tap_ok(again.rows.n == 2 && vms3.vms.n == 2 && vms3.nnotices == 2,
+		       "its rows, VMs and notices");
+		xv_vif_table_free(&again);
+		xv_vm_table_free(&vms3);
+		mem[mem_len - 2] ^= 1; /* the checksum's last digit */
+		xv_vif_table_init(&again);
+		xv_vm_table_init(&vms3);
+		f = fmemopen(mem, mem_len, "r");
+		tap_ok(xv_state_load_stream(f, "memory", &again, &vms3, NULL, "boot-a",
+					    &got, err, sizeof err) == -EINVAL &&
+		       again.rows.n == 0, "damage in memory refused too");
+		fclose(f);
+		tap_is_str(err, "memory:13: checksum or row count does not match: "
+			   "file damaged", "named as the caller says");
+		free(file);
+		free(mem);
+	}
 	/* A file the agent did not write: a VM name that escapes to more
 	 * than the writer gives it (the line itself is under the limit). */
 	{
@@ -262,6 +301,20 @@ int main(void)
 			 "agent writes (a field or line too long)", path);
 		tap_is_str(err, expect, "and said why, instead of failing every save");
 		tap_is_u64(vms_back.vms.n, 0, "nothing half-loaded");
+	}
+	/* A notice names its VM by index: 2^32 + 5 is no VM's, not VM 5's. */
+	{
+		const char *body = "xen-vif-agent-state 4\nboot-id b\nsaved 1\n"
+				   "uptime-origin 0\nvm 5 k 0 0 0 0 1 0 0 : : : 0 0 0\n"
+				   "notice 1 4294967301\n";
+		char file[512];
+
+		snprintf(file, sizeof file, "%send 0 1 1 0 %08x\n", body, crc32_of(body));
+		spit(file, strlen(file));
+		tap_ok(load(&back, "b", err, sizeof err) == -EINVAL,
+		       "a notice for an index past 2^31 - 1 is refused");
+		snprintf(expect, sizeof expect, "%s:6: notice: bad kind or VM", path);
+		tap_is_str(err, expect, "said so");
 	}
 	chmod(dir, 0500);
 	if (geteuid() != 0) {

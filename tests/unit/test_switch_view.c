@@ -280,6 +280,44 @@ static void test_clock(void)
 	xv_switch_free(&c);
 }
 
+/* A restart with the wall clock near 1970 (a dead RTC, no NTP yet):
+ * the switch's uptime must not fall, so its origin moves before the
+ * epoch; the state file saved then must load again. */
+static void test_clock_near_epoch(void)
+{
+	struct xv_vif_table t0;
+	struct xv_vm_table vms0;
+	struct xv_switch c, back;
+	struct xv_state_info info = {.saved = 1}, got;
+	char *mem = NULL, err[512] = "";
+	size_t len = 0;
+	FILE *f = open_memstream(&mem, &len);
+
+	xv_vif_table_init(&t0);
+	xv_vm_table_init(&vms0);
+	xv_switch_init(&c);
+	c.origin_ms = 1699990000000LL;
+	c.saved_uptime = 360000;
+	/* The master started at the epoch; 10 s of uptime now. */
+	xv_switch_start_clock(&c, 0, 1000, 10000);
+	tap_is_u64(xv_switch_uptime(&c, 1000), 360000, "uptime kept near 1970");
+	tap_ok(c.origin_ms < 0, "its origin before the epoch");
+	tap_is_u64(xv_state_write(f, "memory", &t0, &vms0, &c, &info, err, sizeof err),
+		   0, "saved");
+	fclose(f);
+	xv_switch_init(&back);
+	f = fmemopen(mem, len, "r");
+	tap_is_u64(xv_state_load_stream(f, "memory", &t0, &vms0, &back, "b", &got, err,
+					sizeof err), 0, "and loads again (%s)", err);
+	fclose(f);
+	tap_ok(back.origin_ms == c.origin_ms, "with that origin");
+	free(mem);
+	xv_switch_free(&back);
+	xv_switch_free(&c);
+	xv_vm_table_free(&vms0);
+	xv_vif_table_free(&t0);
+}
+
 static void test_state_file(void)
 {
 	char dir[] = "/tmp/xv-switch-test-XXXXXX", path[128], err[512];
@@ -370,6 +408,7 @@ int main(void)
 	test_stop_and_return();
 	test_names();
 	test_notices();
+	test_clock_near_epoch();
 	test_clock();
 	test_state_file();
 	xv_switch_free(&sw);
