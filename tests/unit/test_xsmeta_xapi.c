@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* xapi's layout of xenstore, the layout found from what xenstore holds,
  * and bridge settings reduced to the switch's name. */
 #include <stdio.h>
