@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #include "agent_config.h"
 
 #include <net-snmp/net-snmp-config.h>

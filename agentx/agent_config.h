@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * xen-vif-agent.conf through net-snmp's configuration reader: the
  * agent's tokens are registered with it, so they live beside net-snmp's

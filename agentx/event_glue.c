@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #include "event_glue.h"
 
 #include <net-snmp/net-snmp-config.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The only place the engine meets net-snmp's event loop: its file
  * descriptors become net-snmp "external" read fds, its refresh and the

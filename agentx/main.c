@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * xen-vif-agent: an AgentX subagent serving XEN-VIF-MIB.
  *

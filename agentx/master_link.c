@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #include "master_link.h"
 
 #include <net-snmp/net-snmp-config.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * What the agent knows of its AgentX master: whether it is connected,
  * and its clock.  Inside snmpd (xv_master_local) the master is the

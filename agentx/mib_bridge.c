@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * BRIDGE-MIB of the switch view: the bridge's address and ports, and
  * its forwarding table, which answers "which port (VM) has this MAC"

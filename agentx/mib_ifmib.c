@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * IF-MIB of the switch view: one interface per port, ifIndex = the
  * vif row's xenVifIndex.  The counters are the row's.  netback counts

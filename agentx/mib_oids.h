@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Object identifiers of XEN-VIF-MIB (mib/XEN-VIF-MIB.txt). */
 #ifndef XV_MIB_OIDS_H
 #define XV_MIB_OIDS_H

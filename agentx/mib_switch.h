@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The switch view: dom0 as a whole device in an SNMP context of its
  * own, served from the engine's switch (lib/switch_view.c).

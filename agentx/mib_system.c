@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* SNMPv2-MIB's system group of the switch view. */
 #include "mib_switch.h"
 

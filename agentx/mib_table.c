@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #include "mib_table.h"
 
 #include <stdlib.h>

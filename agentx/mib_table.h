@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * A read-only conceptual table served from a sorted array of rows: GET
  * and GETNEXT answered from memory with a binary search over the rows,

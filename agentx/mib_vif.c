@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #include "mib_vif.h"
 
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* XEN-VIF-MIB's vif table and its scalars, served from the engine. */
 #ifndef XV_MIB_VIF_H
 #define XV_MIB_VIF_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #include "mib_vm.h"
 
 #include <string.h>

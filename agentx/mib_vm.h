@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* XEN-VIF-MIB's VM table and xenVifVmNumber, served from the engine. */
 #ifndef XV_MIB_VM_H
 #define XV_MIB_VM_H

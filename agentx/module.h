@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The XEN-VIF-MIB module as one unit: the engine, its MIB objects and
  * its place in net-snmp's event loop, started and stopped together.

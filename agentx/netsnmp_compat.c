@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #include "netsnmp_compat.h"
 
 #include <string.h>

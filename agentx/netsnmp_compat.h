@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * What net-snmp does not do right, or does not install, worked around
  * in one place.  Each says which releases it is for (5.9.3 is what the

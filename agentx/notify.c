@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #include "notify.h"
 
 #include <net-snmp/agent/net-snmp-agent-includes.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Sends the VM table's notices as XEN-VIF-MIB notifications to the
  * master agent's trap and inform sinks (through AgentX, or directly

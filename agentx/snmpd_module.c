@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * XEN-VIF-MIB inside snmpd, with no AgentX hop:
  *

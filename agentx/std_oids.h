@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Object identifiers of the IETF modules the switch view serves:
  * SNMPv2-MIB, IF-MIB and BRIDGE-MIB.  Numeric, since Debian ships
  * none of these modules. */

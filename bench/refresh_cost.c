@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * refresh_cost: what one refresh cycle costs, per counter source, on
  * the dom0 it runs in (the benchmark runs it in the simulated dom0):

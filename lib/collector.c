@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #include "xenvif/collector.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #include "xenvif/counters.h"
 
 void xv_counters_advance(struct xv_counters *total, struct xv_counters *last,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #define _GNU_SOURCE /* memfd_create */
 #include "xenvif/resources.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #include "xenvif/switch_view.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #include "xenvif/text.h"
 
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #include "xenvif/vif_table.h"
 
 #include <errno.h>

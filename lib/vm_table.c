@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #include "xenvif/vm_table.h"
 
 #include <errno.h>

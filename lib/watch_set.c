@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #include "xenvif/watch_set.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #include "xenvif/xenstat_links.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #include "xenvif/xs_follow.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #include "xenvif/xsconn.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #include "xenvif/xsmeta.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * xapi's layout of xenstore (xenopsd: XCP-ng, XenServer), and the
  * layout that finds out which toolstack wrote the tree.

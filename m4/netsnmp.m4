@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # XV_CHECK_NETSNMP: find net-snmp's agent library for an AgentX subagent.
 #
 # net-snmp-config --agent-libs also drags in the MIB modules of snmpd

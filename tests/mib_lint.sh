@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # XEN-VIF-MIB passes smilint -l 6 with no message at all, against the
 # base modules Debian's erlang-snmp ships.
 srcdir=${XVA_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}

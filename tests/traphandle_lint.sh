@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The notification handlers pass shellcheck and POSIX sh's syntax check.
 srcdir=${XVA_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
 dir=$srcdir/traphandle

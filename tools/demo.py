@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """The agent on a simulated dom0, with a live table.
 
 Four VMs (one HVM guest with its emulated tap, one with a custom vifname

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # shellcheck shell=sh disable=SC2034 # the XV_ variables are for the callers
 # Reading a XEN-VIF-MIB notification as snmptrapd hands it to a
 # traphandle program, for xen-vif-shape and xen-vif-cutoff (sourced).

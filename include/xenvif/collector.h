@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Where the vif counters come from, behind one interface, so the engine
  * reads "every link now" and "what the notifications said" without

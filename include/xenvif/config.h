@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The agent's own settings and the words that set them in
  * xen-vif-agent.conf.  Parsing lives here, apart from net-snmp's

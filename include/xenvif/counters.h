@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The eight per-port counters, named for the backend port as IF-MIB
  * names them: In is what the backend receives from the guest (the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The engine keeps the vif and VM tables true: it follows xenstore
  * through watches, reads the kernel's counters through rtnetlink,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Room for one more item in a growing array: the lists of links,
  * readings, domains and names the library builds all grow the same way.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Where the library's modules say what happened: a function of the
  * host's (the agent logs through net-snmp, tests collect), with the

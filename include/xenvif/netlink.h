@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The kernel's view of network links, read with rtnetlink: one
  * RTM_GETLINK dump per refresh gives every link's 64-bit counters,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Accounting periods: which period an instant falls in, on the
  * calendar of a time zone (a month starts at 00:00 of its DAY there,

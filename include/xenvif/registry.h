@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Entries with a stable index and an identity key: the vif rows and
  * the VMs.  An entry's index comes from a hash of its key, so the same

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * What the hypervisor says about each domain, read with libxenstat:
  * state, vcpus, memory and CPU time.  It is read on its own cadence,

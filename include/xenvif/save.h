@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Whether a change must reach the state file at once.  The modules
  * that keep saved state (the vif and VM tables, the switch) return it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Sorted arrays: the one binary search of the library.  The domains,
  * vifs, rows, ports, readings and names it keeps sorted are all looked

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The state file keeps what must survive an agent restart: every
  * row's index, identity and counters, the kernel counters last read

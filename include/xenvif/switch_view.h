@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * dom0 as a switch: every vif row is a port, numbered by its ifIndex
  * (the row's xenVifIndex), which pollers read with IF-MIB and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Text that comes from outside the agent: xenstore values, kernel
  * interface names, configuration words.  Everything a poller will see

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The vif table: one row per VM network device, identified by the
  * VM's UUID and the device id, joining xenstore metadata with the

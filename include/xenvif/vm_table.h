@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The VM table: per VM, its traffic in the current accounting period,
  * its quota and rates, and the notifications they call for.  The

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The xenstore paths a toolstack's layout asks to be watched: built by
  * the layout from what it knows, kept by the connection as what it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The second counter collector: libxenstat's network statistics made
  * into the links the vif table reconciles, as rtnetlink would give them.

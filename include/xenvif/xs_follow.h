@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Following xenstore: the connection and its watches, which domains
  * the watch events say must be read again, and the metadata read

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The connection to xenstore through libxenstore: the watches the
  * toolstack's layout asks for, their events, and a struct xv_store for

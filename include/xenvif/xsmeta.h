@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * What xenstore says about the vifs this domain serves as backend:
  * one record per live domain that has backend vifs, read only from

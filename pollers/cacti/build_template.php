@@ -1,4 +1,5 @@
 <?php
+// SPDX-License-Identifier: ISC
 /*
  * Builds xen-vif-agent's Cacti objects in a scratch Cacti and exports
  * them with Cacti's own export code: the file cacti_host_template_xen_vif_agent.xml

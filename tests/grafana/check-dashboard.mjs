@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // Type-checks a Grafana dashboard (JSON) against Grafana's own types from
 // @grafana/schema, with the TypeScript compiler:
 //

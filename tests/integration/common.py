@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """What the integration tests share: XEN-VIF-MIB's names, the index a
 row must have, and reading rows through snmpd by their MIB names."""
 

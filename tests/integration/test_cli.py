@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """The command line and the configuration: every option does what -h
 says, and every bad configuration line stops the agent with the file
 and line named."""

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """Faults the agent promises to survive, each with its figure: the state
 directory full (a small tmpfs) and read-only, the agent serving on,
 saying so once and losing nothing once it can write again; and kill -9

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """What a guest or a broken toolstack puts in xenstore never reaches a
 poller raw: metadata comes only from dom0's nodes, every string is
 cleaned and bounded, malformed values drop only themselves."""

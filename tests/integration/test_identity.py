@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """Rows keep their index and their counters: across a reboot with a new
 domid, an agent restart, kill -9, a renamed device, and a lost or
 damaged state file (the one case that is a discontinuity)."""

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """Quotas and rate alarms end to end: the agent's notifications go
 through a real snmpd to a real snmptrapd, with exact varbinds, once per
 crossing; a real traphandle shapes the VM's vif with tc and lifts it on

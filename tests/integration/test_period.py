@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """Accounting periods end on time: with the agent's clock moved by
 libfaketime to just before the hour, an hourly period rolls over, usage
 starts again from zero, and an exceeded VM is cleared; an agent that was

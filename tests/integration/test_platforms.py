@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """The platforms Xen hosts run: xapi's toolstack on a real Open vSwitch
 (userspace datapath), with VLAN fake bridges and exact counters through
 it; a VM migrating on the host and arriving from another; libvirt's and

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """Cacti from Debian polls XEN-VIF-MIB with the template that
 pollers/cacti/ ships.  In a private MariaDB loaded with Cacti's schema,
 import_template.php takes cacti_host_template_xen_vif_agent.xml; the rig's

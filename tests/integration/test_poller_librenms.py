@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """pollers/librenms: the OS xen-vif-switch for LibreNMS (not in Debian,
 so no LibreNMS runs here).
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """MRTG with pollers/mrtg/xen-vif-vms.htp: Debian's cfgmaker, given the
 host template, adds to the switch's port targets a usage and a quota
 target per VM of XEN-VIF-MIB's VM table, and mrtg logs exactly the

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """What pollers/prometheus ships, against the real tools Debian 12
 packages:
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """pollers/telegraf/xen-vif.conf (Telegraf is not in Debian 12, so no
 real Telegraf runs it): it is valid TOML of inputs.snmp's shape, every
 field's numeric OID is the XEN-VIF-MIB object its name says, and each

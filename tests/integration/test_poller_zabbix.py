@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """Zabbix 6.0 from Debian reads XEN-VIF-MIB through our template,
 pollers/zabbix/xen-vif-agent.yaml: imported through the frontend's API
 (configuration.import), linked to a host at the rig's snmpd, it

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """The agent outlives its peers: xenstore and snmpd going away and coming
 back, and starting before either is there.  Meanwhile it serves the last
 table, says so once, and comes back by itself."""

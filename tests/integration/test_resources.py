@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """VM resources through the real libxenstat against the simulated
 hypervisor: every state, vcpus, memory and CPU time exact; CPU time
 carried on across a reboot; a domain dying as libxenstat reads (left

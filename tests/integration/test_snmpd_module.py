@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """XEN-VIF-MIB inside snmpd (dlmod): from the same state, the same rows
 and values as the AgentX daemon; counters and new VMs followed; quota
 notifications to snmpd's own sinks; SIGHUP reloads; accounting kept

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """dom0 as a switch: the system group, IF-MIB and BRIDGE-MIB in the
 context "xen" through a real snmpd, over v2c (a community mapped to the
 context) and SNMPv3; ports that stay when their VM stops, come back

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """Stock IF-MIB pollers from Debian, with no template of ours, read the
 switch in the context "xen" (v2c, community xenswitch): MRTG's cfgmaker
 finds one target per VM port, named for its VM, with 64-bit counters and

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """The notification handlers on their own, fed notifications as
 snmptrapd feeds them: they act on the VM's vifs only, refuse anything
 else, can run twice, keep a limit while another cause holds it, and the

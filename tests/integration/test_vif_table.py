@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """The vif table through a real snmpd: every column's value, exact
 traffic in both directions, HVM taps, and rows following domains."""
 

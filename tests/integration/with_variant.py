@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """Runs an integration test again on another platform: for
 tests/integration/variants/NAME.WHAT.variant it runs
 tests/integration/NAME.py with the environment the file sets, one

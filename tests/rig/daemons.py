@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """The programs the simulated dom0 runs in the background, each with its
 configuration and logs in the work dir: the xenstore simulator, snmpd
 (AgentX master, or with XEN-VIF-MIB loaded as a module), snmptrapd

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """A simulated Xen dom0 for integration tests of xen-vif-agent.
 
 No hypervisor runs here, so the rig builds what the agent can observe of a

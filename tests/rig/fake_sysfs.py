@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """The part of sysfs the agent reads about dom0's devices, kept under a
 root of its own (the agent's sysfsRoot) because the rig's veth devices
 are not netback's: <root>/class/net/IF/device/nodename, which tells

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fakexc.c - a simulated Xen hypervisor for libxenstat, loaded with
  * LD_PRELOAD.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """The guests of the simulated dom0 as every part of the rig sees them:
 Vif, one network device as an xl config's vif= line gives it; Vm, a
 running guest; Guests, the live ones, checked as they are made."""

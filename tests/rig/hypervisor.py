@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """The simulated hypervisor: tests/rig/fakexc.c, preloaded into a
 program, answers the libxenctrl calls libxenstat makes from a fixture
 file, which this keeps in step with the simulated domains (dom0, every

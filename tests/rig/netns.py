@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """The simulated dom0's network: a "dom0" namespace with bridges, and per
 guest a namespace holding the guest ends of veth pairs whose dom0 ends
 carry netback's names (vifD.N, vifD.N-emu); exact traffic between them.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """A real Open vSwitch in dom0's namespace, with the userspace datapath
 (datapath_type=netdev): this machine has no Open vSwitch kernel module.
 Its database and daemons live in the work dir and die with the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """What every part of the simulated dom0 uses: its errors, commands run
 to completion (in a network namespace too), background processes that
 die with the test, and waiting for a condition.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """Send exact Ethernet frames out of one network device.
 
 Usage: send_frames.py IFNAME COUNT SIZE DSTMAC

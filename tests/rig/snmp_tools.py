@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """net-snmp's command line tools run in the simulated dom0 against its
 snmpd (udp:SNMP_ADDRESS): snmpget and snmpwalk giving Values
 (snmp_values.py), MIB names translated to numeric OIDs, and the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """SNMP values as net-snmp's tools print them, made into Values a test
 can compare exactly: Value, parse_value (snmpget/snmpwalk output with
 -Ox and no MIB), parse_trap_value (snmptrapd's traphandle input),

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """Minimal TAP producer for test scripts run by automake's tap-driver.
 
     import tap

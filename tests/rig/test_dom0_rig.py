@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """Self test of the simulated dom0 (dom0.py), printing TAP.
 
 Needs root (network namespaces) but not the agent: it checks that the rig

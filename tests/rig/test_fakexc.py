@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """Self test of fakexc.c, the simulated hypervisor for libxenstat (TAP).
 
 Builds fakexc.so and a small libxenstat client in a temporary directory,

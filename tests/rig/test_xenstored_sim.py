@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """Self test of the xenstore simulator, printing TAP.
 
 Starts xenstored_sim.py on a temporary socket and exercises it with the

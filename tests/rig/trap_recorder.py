@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """snmptrapd traphandle that records each notification it is given.
 
 snmptrapd feeds a handler the sender's host name, its address, then one

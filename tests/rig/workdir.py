@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """Where the simulated dom0 finds the project, and the work dir it keeps
 its files in: the paths more than one of its parts use, and the
 environments of the programs it runs.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """A small xenstore daemon for test rigs.
 
 It speaks the xenstored unix-socket wire protocol (xen/io/xs_wire.h) so the

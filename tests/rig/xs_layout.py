@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """The nodes libxl writes into xenstore for running guests, written by
 the rig into any xenstored (an XsClient, xs): domains, their vifs as
 backend, frontend and libxl's own copy, the steps of a vif connecting,

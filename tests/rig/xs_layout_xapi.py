@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """The nodes xapi's xenopsd (XCP-ng, XenServer) writes into xenstore for
 running guests, with the same functions as xs_layout.py (libxl's), so
 that the rig runs every test on either toolstack.

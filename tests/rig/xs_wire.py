@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """The xenstore wire protocol's constants (xen/io/xs_wire.h), shared by
 the simulator and the client so that both speak the same protocol."""
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """Minimal xenstore client for test rigs (module and command line).
 
 Speaks the xenstored unix-socket protocol directly, so it needs neither

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #include "fake_store.h"
 
 #include <errno.h>

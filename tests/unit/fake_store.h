@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* An in-memory xenstore for unit tests, behind struct xv_store. */
 #ifndef XV_FAKE_STORE_H
 #define XV_FAKE_STORE_H

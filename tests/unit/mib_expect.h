@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * MIB tests as tables of expected {OID, type, value}: each row is
  * asked of the same resolve that answers GET and GETNEXT (or read from

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* A small TAP producer for the unit tests (automake's tap-driver reads it). */
 #ifndef XV_TAP_H
 #define XV_TAP_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The agent's configuration tokens: values accepted and errors said. */
 #include <stdio.h>
 #include <string.h>

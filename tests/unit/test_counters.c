@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Counter continuity across kernel reads. */
 #include "tap.h"
 #include "xenvif/counters.h"

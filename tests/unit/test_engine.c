@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The engine driven with an in-memory xenstore and a counter collector
  * of the test's: domains coming and going, xenstore lost and back, the
  * collector failing and recovering, and when the state is saved.  No

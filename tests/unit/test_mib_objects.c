@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The objects the switch's context serves, checked against a table of
  * expected {OID, type, value}: one VM with one vif, known values, a GET
  * of each through the object that owns it. */

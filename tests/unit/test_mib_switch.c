@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The switch view's objects as GET and GETNEXT see them: scalars,
  * ifTable, ifXTable, the bridge's port table and its forwarding table,
  * whose index is a MAC address (six sub-identifiers). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* xenVifTable as GET and GETNEXT see it: a vif table of three rows,
  * and a table of the {OID, type, value} expected of every column of
  * every row, read through the table's one column function. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* xenVifVmTable as GET and GETNEXT see it, and the notifications built
  * from the same values: two VMs, and a table of the {OID, type, value}
  * expected of every column of each, read through the table's one

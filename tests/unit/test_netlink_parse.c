@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Parsing of rtnetlink link messages as the kernel sends them. */
 #include <net/if.h> /* before linux/if.h, which then defers to it */
 #include <linux/if.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Running out of memory must never change what is counted: each
  * allocation in a reconcile and in loading the state file fails in

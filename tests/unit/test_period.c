@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Accounting period boundaries on a time zone's calendar. */
 #include <string.h>
 #include <stdio.h>

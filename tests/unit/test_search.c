@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The one binary search: where a key is or would go, among equals the
  * first, and what it finds. */
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The state file: round trip, and damage recognised, never half-read. */
 #include <errno.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The switch view: ports that come with their rows and stay when their
  * VM stops, numbers, names, the forwarding table, the clock, link
  * notices, and the state file round trip. */

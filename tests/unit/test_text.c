@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Cleaning of hostile text and strict parsing of xenstore values. */
 #include <string.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The vif table: identity, counter continuity and what is served. */
 #include <errno.h>
 #include <net/if.h> /* before linux/if.h, which then defers to it */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Per-VM period accounting, quota levels, rate alarms and the notices
  * they queue. */
 #include <net/if.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* libxenstat's readings made into links: paired with the devices the
  * metadata names, in the kernel's order, or listed without counters. */
 #include <net/if.h> /* before linux/if.h, which then defers to it */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Reading vif metadata from xenstore: only dom0-owned nodes, all
  * values cleaned, failures never mistaken for absence. */
 #include <errno.h>

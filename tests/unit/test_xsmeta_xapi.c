@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* xapi's layout of xenstore, the layout found from what xenstore holds,
  * and bridge settings reduced to the switch's name. */
 #include <stdio.h>
@@ -165,7 +166,7 @@ static void test_bridge_names(void)
 		xv_bridge_name(b, cases[i].ovs);
 		snprintf(what, sizeof what, "%s%s", cases[i].in,
 			 cases[i].ovs ? " with vif-openvswitch" : "");
-		tap_is_str(b, cases[i].out, what);
+		tap_is_str(b, cases[i].out, "%s", what);
 	}
 
 	/* libxl with the vif-openvswitch script (xl and libvirt alike). */
