@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * What the libFuzzer harnesses share.  Each harness feeds one parser of
  * outside input from LLVMFuzzerTestOneInput, frees all it made before

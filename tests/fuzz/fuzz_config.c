@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * xen-vif-agent.conf's lines, as the agent hands each to
  * xv_config_set: a token of xv_config_tokens (or any word) and the rest

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * rtnetlink datagrams, as the kernel (or anything able to send to the
  * agent's sockets) hands them over: the walk over the messages, the

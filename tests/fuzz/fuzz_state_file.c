@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The state file, as xv_state_load_stream reads it: the input as it
  * is, and sealed (its end line made to match, state_input.h).

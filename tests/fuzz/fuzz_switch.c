@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The switch view's inputs: ports, names and numbers from the state
  * file, the VMs' names and MACs as rows carry them from xenstore, and

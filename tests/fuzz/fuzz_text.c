@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * xenstore values and kernel names: the cleaning every text passes
  * before a poller sees it, and the parsers of MACs, UUIDs, numbers,

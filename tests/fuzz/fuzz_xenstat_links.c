@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * libxenstat's readings paired with the devices xenstore names
  * (xv_xenstat_links), the kernel answered by a fake probe.

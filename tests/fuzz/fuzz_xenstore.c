@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * A whole xenstore tree, as the toolstacks' layouts read it, and the
  * watch events that tell the agent what to read again: the input is a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * A harness without libFuzzer: each input of its corpus once, as a TAP
  * test, so that every build's make check replays the seeds and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #include "state_input.h"
 
 #include <stdbool.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * A fuzz input as a state file.  The file's end line carries a CRC-32
  * of the records, so almost every mutation would stop at the checksum:
