@@ -84,30 +84,38 @@ def write_dom0(xs):
     xs.write("/local/domain/0/domid", "0")
 
 
-def make_domain(xs, vm):
-    """libxl__domain_make and libxl__build_post, as far as anything
-    outside the guest reads them."""
+def write_domain_nodes(xs, tx, vm):
+    """/local/domain/D as every toolstack makes it: read-only to the
+    guest but for the nodes it may write (data, drivers, feature, attr,
+    error), with its name and the path of its /vm record."""
     d = vm.domid
     roperm = ["n0", "r%d" % d]
     rwperm = ["n%d" % d]
+    mknod(xs, tx, vm.dom_path, roperm)
+    for sub in ("device", "control"):
+        mknod(xs, tx, "%s/%s" % (vm.dom_path, sub), roperm)
+    for sub in ("data", "drivers", "feature", "attr", "error"):
+        mknod(xs, tx, "%s/%s" % (vm.dom_path, sub), rwperm)
+    write_all(xs, tx, vm.dom_path, [
+        ("vm", vm.vm_path), ("name", vm.name), ("domid", d),
+        ("memory/static-max", 1048576), ("memory/target", 1048576),
+        ("store/port", 1), ("store/ring-ref", 1),
+    ])
+
+
+def make_domain(xs, vm):
+    """libxl__domain_make and libxl__build_post, as far as anything
+    outside the guest reads them."""
+    roperm = ["n0", "r%d" % vm.domid]
     ostype = "hvm" if vm.hvm else "linux"
 
     def fill(tx):
         for path in (vm.dom_path, vm.vm_path, vm.libxl_dom_path):
             rm(xs, path, tx)
-        mknod(xs, tx, vm.dom_path, roperm)
+        write_domain_nodes(xs, tx, vm)
         mknod(xs, tx, vm.vm_path, roperm)
         mknod(xs, tx, vm.libxl_dom_path, ["n0"])
         mknod(xs, tx, vm.libxl_dom_path + "/device", ["n0"])
-        for sub in ("device", "control"):
-            mknod(xs, tx, "%s/%s" % (vm.dom_path, sub), roperm)
-        for sub in ("data", "drivers", "feature", "attr", "error"):
-            mknod(xs, tx, "%s/%s" % (vm.dom_path, sub), rwperm)
-        write_all(xs, tx, vm.dom_path, [
-            ("vm", vm.vm_path), ("name", vm.name), ("domid", d),
-            ("memory/static-max", 1048576), ("memory/target", 1048576),
-            ("store/port", 1), ("store/ring-ref", 1),
-        ])
         write_all(xs, tx, vm.vm_path, [
             ("uuid", vm.uuid), ("name", vm.name),
             ("image/ostype", ostype),

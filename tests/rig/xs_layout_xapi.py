@@ -19,8 +19,8 @@ import time
 from netns import MTU
 from xs_layout import (XENBUS_INITIALISING, XENBUS_CONNECTED,  # noqa: F401
                        transaction, rm, path_cleanup, write_all, mknod,
-                       write_dom0, introduce, release, connect_vif_nodes,
-                       close_backends)
+                       write_dom0, write_domain_nodes, introduce, release,
+                       connect_vif_nodes, close_backends)
 
 VIF_SCRIPT = "/etc/xensource/scripts/vif"
 
@@ -55,23 +55,11 @@ def _vm_record(xs, tx, vm_uuid, vm, extra=()):
 def make_domain(xs, vm):
     """xenopsd's Domain.make: the domain's nodes and its /vm record (the
     temporary one, with final-uuid, for a domain migrating in)."""
-    d = vm.domid
-    roperm = ["n0", "r%d" % d]
-    rwperm = ["n%d" % d]
     node_uuid = vm.vm_path.rsplit("/", 1)[1]
 
     def fill(tx):
         rm(xs, vm.dom_path, tx)
-        mknod(xs, tx, vm.dom_path, roperm)
-        for sub in ("device", "control"):
-            mknod(xs, tx, "%s/%s" % (vm.dom_path, sub), roperm)
-        for sub in ("data", "drivers", "feature", "attr", "error"):
-            mknod(xs, tx, "%s/%s" % (vm.dom_path, sub), rwperm)
-        write_all(xs, tx, vm.dom_path, [
-            ("vm", vm.vm_path), ("name", vm.name), ("domid", d),
-            ("memory/static-max", 1048576), ("memory/target", 1048576),
-            ("store/port", 1), ("store/ring-ref", 1),
-        ])
+        write_domain_nodes(xs, tx, vm)
         extra = [("final-uuid", vm.uuid)] if node_uuid != vm.uuid else []
         _vm_record(xs, tx, node_uuid, vm, extra)
         if not xs.exists(xapi_path(vm), tx):
