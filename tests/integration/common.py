@@ -27,6 +27,35 @@ UP, DOWN = 1, 2
 FAST = ("refreshInterval 1",)
 
 
+# GET url from inside a namespace: "<status>\n<body>" on stdout; exit 1
+# with the reason on stderr when nothing answers.  No proxy from the
+# environment: the pollers' servers are on the namespace's own loopback.
+_HTTP_GET = """\
+import sys, urllib.error, urllib.request
+opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+try:
+    with opener.open(sys.argv[1], timeout=20) as answer:
+        status, body = answer.status, answer.read()
+except urllib.error.HTTPError as err:
+    status, body = err.code, err.read()
+except OSError as err:
+    sys.exit(str(err))
+sys.stdout.write("%d\\n%s" % (status, body.decode("utf-8", "replace")))
+"""
+
+
+def http_get(dom0, url):
+    """(HTTP status, body) of a GET from inside dom0's namespace; None
+    when nothing answers."""
+    from dom0 import in_ns, run
+    res = run(in_ns(dom0.ns, [sys.executable, "-c", _HTTP_GET, url]),
+              check=False, timeout=60)
+    if res.returncode != 0:
+        return None
+    status, _, body = res.stdout.partition("\n")
+    return int(status), body
+
+
 def skip_unless_slow_wanted():
     """The tests against real pollers with a database (Zabbix, Cacti)
     take minutes: with XVA_SKIP_SLOW=1 (tools/run-tests --fast, and its

@@ -48,7 +48,8 @@ import urllib.parse
 
 from common import (FAST, SWITCH_COMMUNITY, SWITCH_DB_UUID, SWITCH_WEB_UUID,
                     WEB_MAC, DB_MAC0, DB_MAC1, Dom0, add_switch_vms,
-                    index_of, row, tap, vm_index, vm_row, wait_until)
+                    http_get, index_of, row, tap, vm_index, vm_row,
+                    wait_until)
 from dom0 import SNMP_ADDRESS, SRCDIR, in_ns, run
 from processes import Daemon
 
@@ -98,21 +99,6 @@ UPSTREAM_HEADER = """\
 # 0.24 and later take --config.file more than once).
 """
 
-# GET url from inside the namespace: "<status>\n<body>" on stdout; exit 1
-# with the reason on stderr when nothing answers.  No proxy from the
-# environment: everything is on the namespace's own loopback.
-FETCH = """\
-import sys, urllib.error, urllib.request
-opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-try:
-    with opener.open(sys.argv[1], timeout=20) as answer:
-        status, body = answer.status, answer.read()
-except urllib.error.HTTPError as err:
-    status, body = err.code, err.read()
-except OSError as err:
-    sys.exit(str(err))
-sys.stdout.write("%d\\n%s" % (status, body.decode("utf-8", "replace")))
-"""
 
 
 def poller_file(name):
@@ -404,15 +390,7 @@ def check_dashboard(t, workdir):
 
 # ---- the exporter and Prometheus, live --------------------------------------
 
-def fetch(dom0, url):
-    """(HTTP status, body) of a GET from inside the namespace; None when
-    nothing answers."""
-    res = run(in_ns(dom0.ns, [sys.executable, "-c", FETCH, url]),
-              check=False, timeout=60)
-    if res.returncode != 0:
-        return None
-    status, _, body = res.stdout.partition("\n")
-    return int(status), body
+fetch = http_get
 
 
 _SAMPLE = re.compile(r'^([A-Za-z_:][A-Za-z0-9_:]*)(?:\{(.*)\})? (\S+)$')

@@ -17,11 +17,10 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import time
 
 from common import (SWITCH_COMMUNITY, Dom0, index_of, port, tap, wait_until,
-                    add_switch_vms, WEB_MAC, DB_MAC0, DB_MAC1)
+                    add_switch_vms, http_get, WEB_MAC, DB_MAC0, DB_MAC1)
 from dom0 import SNMP_ADDRESS, in_ns, run
 
 # Frames (count, size) from and to each guest: different on every port
@@ -70,21 +69,6 @@ EXPORTER_CONFIG = """\
 """ % (metric, key, metric, key) for metric, key in (
     ("ifHCInOctets", "hc_in"), ("ifHCOutOctets", "hc_out")))
 
-# GET url from inside the namespace: "<status>\n<body>" on stdout; exit 1
-# with the reason on stderr when nothing answers.  No proxy from the
-# environment: the exporter is on the namespace's own loopback.
-FETCH = """\
-import sys, urllib.error, urllib.request
-opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-try:
-    with opener.open(sys.argv[1], timeout=10) as answer:
-        status, body = answer.status, answer.read()
-except urllib.error.HTTPError as err:
-    status, body = err.code, err.read()
-except OSError as err:
-    sys.exit(str(err))
-sys.stdout.write("%d\\n%s" % (status, body.decode("utf-8", "replace")))
-"""
 
 
 def die_with_parent():
@@ -198,13 +182,7 @@ def check_mrtg(t, dom0, web, db, want):
 def fetch(dom0, path):
     """(HTTP status, body) of a GET to the exporter, from the namespace;
     None when it does not answer."""
-    res = run(in_ns(dom0.ns, [sys.executable, "-c", FETCH,
-                              "http://%s%s" % (EXPORTER_ADDRESS, path)]),
-              check=False, timeout=30)
-    if res.returncode != 0:
-        return None
-    status, _, body = res.stdout.partition("\n")
-    return int(status), body
+    return http_get(dom0, "http://%s%s" % (EXPORTER_ADDRESS, path))
 
 
 _SAMPLE_RE = re.compile(r"^([A-Za-z_:][A-Za-z0-9_:]*)(\{[^}]*\})? (\S+)$")
