@@ -15,8 +15,9 @@
 #include "xenvif/text.h"
 
 #define XV_STATE_MAGIC "xen-vif-agent-state"
-/* Format 1 had no VM records, 3 no switch. */
-#define XV_STATE_FORMAT 4
+/* Format 1 had no VM records, 3 no switch, 4 only the devices' own
+ * eight counters (no classifier split). */
+#define XV_STATE_FORMAT 5
 #define XV_STATE_LINE_MAX 2048
 
 static uint32_t crc32_update(uint32_t crc, const void *data, size_t len)
@@ -353,9 +354,12 @@ static bool parse_i64(const char *word, int64_t *out)
 	return errno == 0 && *end == '\0';
 }
 
-static bool parse_counters(char **save, struct xv_counters *c)
+static bool parse_counters(const struct reader *r, char **save, struct xv_counters *c)
 {
-	for (int i = 0; i < XV_NCOUNTERS; i++)
+	int n = r->format >= 5 ? XV_NCOUNTERS : XV_NKERNEL_COUNTERS;
+
+	*c = (struct xv_counters){{0}};
+	for (int i = 0; i < n; i++)
 		if (!parse_u64(strtok_r(NULL, " ", save), &c->v[i]))
 			return false;
 	return strtok_r(NULL, " ", save) == NULL;
@@ -382,7 +386,7 @@ static int parse_row(struct reader *r, char **save, struct xv_vif_table *t,
 	if (rc < 0)
 		return no_memory(r);
 	(*row)->discontinuity = (uint32_t)disc;
-	if (!parse_counters(save, &(*row)->total))
+	if (!parse_counters(r, save, &(*row)->total))
 		return bad(r, "row: bad counters");
 	return 0;
 }
@@ -404,7 +408,7 @@ static int parse_source(struct reader *r, char **save, struct xv_vif_row *row,
 	name = strtok_r(NULL, " ", save);
 	if (!name || !unescape_word(name) || strlen(name) >= IF_NAMESIZE)
 		return bad(r, "source: bad device name");
-	if (!parse_counters(save, &last))
+	if (!parse_counters(r, save, &last))
 		return bad(r, "source: bad counters");
 	if (keep && xv_vif_row_add_source(row, (int)ifindex, emu == 1, name, &last) < 0)
 		return no_memory(r);
@@ -631,7 +635,7 @@ static int parse_header(struct reader *r, char *line, struct xv_state_info *info
 		if (strcmp(word, XV_STATE_MAGIC) != 0)
 			return bad(r, "not a xen-vif-agent state file");
 		if (strcmp(value, "1") != 0 && strcmp(value, "3") != 0 &&
-		    strcmp(value, "4") != 0)
+		    strcmp(value, "4") != 0 && strcmp(value, "5") != 0)
 			return bad(r, "unknown state file format");
 		r->format = value[0] - '0';
 		return 0;

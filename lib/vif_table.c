@@ -273,12 +273,14 @@ nodename_lookup(struct xv_nodename_cache *c, const struct xv_nodename_cache *old
 /* Final counters of a deleted device: newer than any dump, so only
  * what moved forward counts. */
 static void advance_final(struct xv_vif_row *row, struct xv_source *s,
-			  const struct xv_counters *final)
+			  const struct xv_link *final)
 {
-	for (int i = 0; i < XV_NCOUNTERS; i++) {
-		if (final->v[i] > s->last.v[i]) {
-			row->total.v[i] += final->v[i] - s->last.v[i];
-			s->last.v[i] = final->v[i];
+	int n = final->split_known ? XV_NCOUNTERS : XV_NKERNEL_COUNTERS;
+
+	for (int i = 0; i < n; i++) {
+		if (final->stats.v[i] > s->last.v[i]) {
+			row->total.v[i] += final->stats.v[i] - s->last.v[i];
+			s->last.v[i] = final->stats.v[i];
 		}
 	}
 }
@@ -450,7 +452,8 @@ static int count_links(struct xv_vif_table *t, const struct xv_reconcile *in,
 				}
 			}
 			if (!link->stats_unknown)
-				xv_counters_advance(&row->total, &s->last, &link->stats);
+				xv_counters_advance(&row->total, &s->last, &link->stats,
+						    link->split_known);
 			snprintf(s->name, sizeof s->name, "%s", link->name);
 			s->seen = true;
 			continue;
@@ -468,7 +471,8 @@ static int count_links(struct xv_vif_table *t, const struct xv_reconcile *in,
 			continue;
 		}
 		s = &row->sources[row->nsources - 1];
-		xv_counters_advance(&row->total, &s->last, &link->stats);
+		xv_counters_advance(&row->total, &s->last, &link->stats,
+				    link->split_known);
 		if (in->new_sources_are_baseline)
 			/* moved holds the totals before this reconcile here */
 			for (int c = 0; c < XV_NCOUNTERS; c++)
@@ -502,7 +506,7 @@ static enum xv_save retire_sources(struct xv_vif_table *t,
 			/* A device deleted after the dump read it is in both:
 			 * its final counters are the newer. */
 			if (final)
-				advance_final(row, s, &final->stats);
+				advance_final(row, s, final);
 			if (s->seen && !final)
 				row->sources[keep++] = *s;
 			else

@@ -1,12 +1,18 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * The eight per-port counters, named for the backend port as IF-MIB
- * names them: In is what the backend receives from the guest (the
- * guest's transmit), Out is what the backend sends to the guest.
+ * The per-port counters, named for the backend port as IF-MIB names
+ * them: In is what the backend receives from the guest (the guest's
+ * transmit), Out is what the backend sends to the guest.
+ *
+ * The first eight are the device's own (the kernel's, or libxenstat's).
+ * The rest are the split the classifier counts on the device's tc hooks
+ * (see classifier.h): Out by destination, In by source and destination.
+ * Frames of a class are also in the device's totals.
  */
 #ifndef XENVIF_COUNTERS_H
 #define XENVIF_COUNTERS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 enum xv_counter {
@@ -18,19 +24,38 @@ enum xv_counter {
 	XV_OUT_PKTS,
 	XV_OUT_DISCARDS,
 	XV_OUT_ERRORS,
+	XV_NKERNEL_COUNTERS,
+	/* Out to a unicast MAC that is none of the VM's: flooded. */
+	XV_OUT_FOREIGN_OCTETS = XV_NKERNEL_COUNTERS,
+	XV_OUT_FOREIGN_PKTS,
+	XV_OUT_BCAST_PKTS,
+	XV_OUT_MCAST_PKTS,
+	/* In from a source MAC that is none of the VM's: forged. */
+	XV_IN_FOREIGN_SRC_OCTETS,
+	XV_IN_FOREIGN_SRC_PKTS,
+	XV_IN_BCAST_PKTS,
+	XV_IN_MCAST_PKTS,
 	XV_NCOUNTERS
 };
+
+/* Is counter i one of the classifier's split? */
+static inline int xv_counter_is_split(int i)
+{
+	return i >= XV_NKERNEL_COUNTERS;
+}
 
 struct xv_counters {
 	uint64_t v[XV_NCOUNTERS];
 };
 
 /*
- * Adds to *total what a kernel counter set moved since *last and makes
- * *last = *now.  A counter below its last value was reset by the
- * kernel (the driver restarted it); everything it shows now is new.
+ * Adds to *total what a counter set moved since *last and makes *last
+ * = *now, for the device's own counters and, if split, the
+ * classifier's too (else those keep their last reading).  A counter
+ * below its last value was reset (the driver, or the classifier's map,
+ * restarted it); everything it shows now is new.
  */
 void xv_counters_advance(struct xv_counters *total, struct xv_counters *last,
-			 const struct xv_counters *now);
+			 const struct xv_counters *now, bool split);
 
 #endif

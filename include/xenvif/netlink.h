@@ -29,6 +29,9 @@ struct xv_link {
 	/* No counters this time (a collector that could not pair them
 	 * with the device): a row keeps what it has counted. */
 	bool stats_unknown;
+	/* The classifier counted this device: the split part of stats
+	 * holds its counts (else it is zero and means nothing). */
+	bool split_known;
 };
 
 /* Links sorted by ifindex. */

@@ -9,25 +9,39 @@ int main(void)
 
 	now.v[XV_IN_OCTETS] = 1000;
 	now.v[XV_OUT_PKTS] = 7;
-	xv_counters_advance(&total, &last, &now);
+	xv_counters_advance(&total, &last, &now, true);
 	tap_is_u64(total.v[XV_IN_OCTETS], 1000, "first read counts everything");
 	tap_is_u64(last.v[XV_IN_OCTETS], 1000, "and is remembered");
 
 	now.v[XV_IN_OCTETS] = 1500;
 	now.v[XV_OUT_PKTS] = 9;
-	xv_counters_advance(&total, &last, &now);
+	xv_counters_advance(&total, &last, &now, true);
 	tap_is_u64(total.v[XV_IN_OCTETS], 1500, "octets move by the delta");
 	tap_is_u64(total.v[XV_OUT_PKTS], 9, "packets move by the delta");
 
 	now.v[XV_IN_OCTETS] = 200; /* the driver restarted its counter */
-	xv_counters_advance(&total, &last, &now);
+	xv_counters_advance(&total, &last, &now, true);
 	tap_is_u64(total.v[XV_IN_OCTETS], 1700, "a counter reset counts what it shows");
 	tap_is_u64(total.v[XV_OUT_PKTS], 9, "other counters unaffected");
 
 	last.v[XV_OUT_OCTETS] = UINT64_MAX - 5;
 	total.v[XV_OUT_OCTETS] = 100;
 	now.v[XV_OUT_OCTETS] = UINT64_MAX;
-	xv_counters_advance(&total, &last, &now);
+	xv_counters_advance(&total, &last, &now, true);
 	tap_is_u64(total.v[XV_OUT_OCTETS], 105, "64-bit top of range");
+
+	/* The classifier's split, counted or not this time. */
+	now.v[XV_OUT_FOREIGN_OCTETS] = 300;
+	xv_counters_advance(&total, &last, &now, true);
+	tap_is_u64(total.v[XV_OUT_FOREIGN_OCTETS], 300, "a split counter counts when known");
+	now.v[XV_OUT_FOREIGN_OCTETS] = 0; /* not read: zero, meaning nothing */
+	now.v[XV_IN_OCTETS] = 250;
+	xv_counters_advance(&total, &last, &now, false);
+	tap_is_u64(total.v[XV_OUT_FOREIGN_OCTETS], 300, "an unknown split leaves the total");
+	tap_is_u64(last.v[XV_OUT_FOREIGN_OCTETS], 300, "and its last reading");
+	tap_is_u64(total.v[XV_IN_OCTETS], 1750, "while the device's own counters move");
+	now.v[XV_OUT_FOREIGN_OCTETS] = 320;
+	xv_counters_advance(&total, &last, &now, true);
+	tap_is_u64(total.v[XV_OUT_FOREIGN_OCTETS], 320, "known again: the delta since");
 	return tap_done();
 }

@@ -221,6 +221,36 @@ int main(void)
 		       "its rows, and no VMs");
 		xv_vif_table_free(&back);
 	}
+	/* Format 4 files (the devices' eight counters, no classifier split)
+	 * still load, the split from zero; sixteen there are refused. */
+	{
+		const char *body = "xen-vif-agent-state 4\nboot-id b\nsaved 1\n"
+				   "uptime-origin 0\nrow 7 k/0 0 1 2 3 4 5 6 7 8\n"
+				   "source 3 0 vif1.0 10 20 0 0 30 40 0 0\n";
+		char v4[512];
+
+		snprintf(v4, sizeof v4, "%send 1 0 0 0 %08x\n", body, crc32_of(body));
+		spit(v4, strlen(v4));
+		tap_is_u64(load(&back, "b", err, sizeof err), 0, "a format 4 file loads");
+		r = xv_vif_table_find_index(&back, 7);
+		tap_ok(r && r->total.v[XV_OUT_ERRORS] == 8 &&
+		       r->total.v[XV_OUT_FOREIGN_OCTETS] == 0 &&
+		       r->total.v[XV_IN_MCAST_PKTS] == 0 && r->nsources == 1 &&
+		       r->sources[0].last.v[XV_OUT_PKTS] == 40 &&
+		       r->sources[0].last.v[XV_OUT_FOREIGN_PKTS] == 0,
+		       "its counters, the split from zero");
+		xv_vif_table_free(&back);
+
+		body = "xen-vif-agent-state 4\nboot-id b\nsaved 1\n"
+		       "uptime-origin 0\nrow 7 k/0 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n";
+		snprintf(v4, sizeof v4, "%send 1 0 0 0 %08x\n", body, crc32_of(body));
+		spit(v4, strlen(v4));
+		tap_ok(load(&back, "b", err, sizeof err) == -EINVAL,
+		       "a format 4 row with the split is refused");
+		snprintf(expect, sizeof expect, "%s:5: row: bad counters", path);
+		tap_is_str(err, expect, "said so, with the line");
+		xv_vif_table_free(&back);
+	}
 	/* Load then save gives the same file: what was saved is all there
 	 * is, and a loaded file can be written back. */
 	{
