@@ -35,6 +35,11 @@ enum xv_counter {
 	XV_IN_FOREIGN_SRC_PKTS,
 	XV_IN_BCAST_PKTS,
 	XV_IN_MCAST_PKTS,
+	/* Unicast frames (to any MAC), for IF-MIB's unicast counters:
+	 * where the classifier does not count a device, every packet of
+	 * its own counters is taken as unicast (see xv_counters_advance). */
+	XV_OUT_UCAST_PKTS,
+	XV_IN_UCAST_PKTS,
 	XV_NCOUNTERS
 };
 
@@ -53,7 +58,10 @@ struct xv_counters {
  * = *now, for the device's own counters and, if split, the
  * classifier's too (else those keep their last reading).  A counter
  * below its last value was reset (the driver, or the classifier's map,
- * restarted it); everything it shows now is new.
+ * restarted it); everything it shows now is new.  Without the split,
+ * the unicast counters move as the device's packet counters: all its
+ * packets are taken as unicast, as before there was a classifier, and
+ * IF-MIB's unicast counters never go back when it comes or goes.
  */
 void xv_counters_advance(struct xv_counters *total, struct xv_counters *last,
 			 const struct xv_counters *now, bool split);

@@ -43,5 +43,24 @@ int main(void)
 	now.v[XV_OUT_FOREIGN_OCTETS] = 320;
 	xv_counters_advance(&total, &last, &now, true);
 	tap_is_u64(total.v[XV_OUT_FOREIGN_OCTETS], 320, "known again: the delta since");
+
+	/* Unicast: the classifier's where it counts, else every packet. */
+	struct xv_counters t2 = {{0}}, l2 = {{0}}, n2 = {{0}};
+
+	n2.v[XV_OUT_PKTS] = 10;
+	n2.v[XV_IN_PKTS] = 4;
+	xv_counters_advance(&t2, &l2, &n2, false);
+	tap_is_u64(t2.v[XV_OUT_UCAST_PKTS], 10, "no split: every Out packet is unicast");
+	tap_is_u64(t2.v[XV_IN_UCAST_PKTS], 4, "and every In packet");
+	n2.v[XV_OUT_PKTS] = 20;
+	n2.v[XV_OUT_UCAST_PKTS] = 6; /* counted since the hook came */
+	n2.v[XV_OUT_BCAST_PKTS] = 4;
+	xv_counters_advance(&t2, &l2, &n2, true);
+	tap_is_u64(t2.v[XV_OUT_UCAST_PKTS], 16, "split: the classifier's unicast from then on");
+	tap_is_u64(t2.v[XV_OUT_BCAST_PKTS], 4, "and its broadcast");
+	n2.v[XV_OUT_PKTS] = 25;
+	xv_counters_advance(&t2, &l2, &n2, false);
+	tap_is_u64(t2.v[XV_OUT_UCAST_PKTS], 21, "the split gone again: never back");
+	tap_is_u64(l2.v[XV_OUT_UCAST_PKTS], 6, "the classifier's last reading kept");
 	return tap_done();
 }
