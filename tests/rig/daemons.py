@@ -178,6 +178,7 @@ class Snmpd(_Background):
         self.daemon = Daemon("snmpd", workdir.path("snmpd.out"))
         self.config = []            # the extra lines it was started with
         self.module_agent = None    # with the module: the Agent it stands for
+        self.own_config = None      # start_with_config's (text, auth)
 
     def _check_alive(self):
         if not self.daemon.running:
@@ -192,6 +193,8 @@ class Snmpd(_Background):
             raise RigError("snmpd is already running")
         self.config = list(extra_config)
         self.module_agent = None
+        self.own_config = None
+        self.tools.auth = self.tools.DEFAULT_AUTH
         conf = self.workdir.path("snmpd.conf")
         with open(conf, "w") as handle:
             handle.write("\n".join([
@@ -206,6 +209,50 @@ class Snmpd(_Background):
             "-Lf", self.workdir.path("snmpd.log"),
             "-p", self.workdir.path("snmpd.pid"), "udp:%s" % SNMP_ADDRESS]),
             env=self.workdir.snmp_env("snmpd-persist"))
+
+        def answers():
+            self._check_alive()
+            try:
+                return self.tools.snmpget(SYS_UPTIME, timeout=0.5, retries=0)
+            except SnmpTimeout:
+                return None
+
+        wait_or_raise(answers, timeout, "snmpd to answer")
+
+    @property
+    def etc_dir(self):
+        """start_with_config's /etc/snmp."""
+        return self.workdir.path("snmpd-etc")
+
+    @property
+    def persist_dir(self):
+        """snmpd's persistent directory (its /var/lib/snmp)."""
+        return self.workdir.path("snmpd-persist")
+
+    def start_with_config(self, text, auth, timeout=20):
+        """snmpd configured as a distribution runs it, by a whole
+        snmpd.conf (text, taken as it is: nothing of the rig's added) in
+        etc_dir, and its persistent file: no -C, a search path of
+        etc_dir then persist_dir, as /etc/snmp then /var/lib/snmp.  It
+        listens where the text's agentAddress says (make it
+        udp:SNMP_ADDRESS), serves AgentX where its agentXSocket says.
+        auth: credentials that get an answer, used to see snmpd answer,
+        and from then on by the tools when a call names none (the
+        agent's wait_registered too)."""
+        if self.daemon.running:
+            raise RigError("snmpd is already running")
+        self.config = []
+        self.module_agent = None
+        self.own_config = (text, tuple(auth))
+        self.tools.auth = tuple(auth)
+        os.makedirs(self.etc_dir, exist_ok=True)
+        with open(os.path.join(self.etc_dir, "snmpd.conf"), "w") as handle:
+            handle.write(text)
+        env = self.workdir.snmp_env("snmpd-persist")
+        env["SNMPCONFPATH"] = "%s:%s" % (self.etc_dir, self.persist_dir)
+        self.daemon.start(in_ns(self.ns, [
+            "snmpd", "-f", "-A", "-Lf", self.workdir.path("snmpd.log"),
+            "-p", self.workdir.path("snmpd.pid")]), env=env)
 
         def answers():
             self._check_alive()
@@ -237,6 +284,8 @@ class Snmpd(_Background):
         agent.place_config(config_lines)
         self.config = list(extra_config)
         self.module_agent = agent
+        self.own_config = None
+        self.tools.auth = self.tools.DEFAULT_AUTH
         os.makedirs(self.module_conf_dir, exist_ok=True)
         with open(os.path.join(self.module_conf_dir, "snmpd.conf"), "w") as f:
             f.write("\n".join([
@@ -290,10 +339,13 @@ class Snmpd(_Background):
 
     def restart(self):
         """Stop and start again, same config and AgentX socket (or the
-        same module and its configuration file)."""
+        same module and its configuration file, or the same whole
+        snmpd.conf)."""
         self.stop()
         if self.module_agent is not None:
             self.start_module(self.module_agent, None, self.config)
+        elif self.own_config is not None:
+            self.start_with_config(*self.own_config)
         else:
             self.start(self.config)
 

@@ -296,6 +296,7 @@ class Dom0:
 
     snmpd_running = _forward_attribute("snmpd", "running")
     start_snmpd = _forward("snmpd", Snmpd.start)
+    start_snmpd_with_config = _forward("snmpd", Snmpd.start_with_config)
     stop_snmpd = _forward("snmpd", Snmpd.stop)
     restart_snmpd = _forward("snmpd", Snmpd.restart)
     snmpd_log = _forward("snmpd", Snmpd.log)

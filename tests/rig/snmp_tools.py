@@ -24,19 +24,25 @@ class SnmpTools:
     """The tools in namespace ns with the MIBs and private configuration
     of workdir (a Workdir)."""
 
+    # What the tools send when not told otherwise.
+    DEFAULT_AUTH = ("-v2c", "-c", COMMUNITY)
+
     def __init__(self, ns, workdir):
         self.ns = ns
         self.workdir = workdir
         self._oid_cache = {}
+        # The credentials used when a call names none: DEFAULT_AUTH, or
+        # what snmpd was started with instead (Snmpd.start_with_config).
+        self.auth = self.DEFAULT_AUTH
 
     def snmp_tool(self, tool, args, mibs=True, timeout=2, retries=1,
                   check=True, auth=None):
         """Run a net-snmp tool in dom0 against our snmpd; returns the
         CompletedProcess.  mibs=False loads no MIB at all, so output is
         shaped by the wire types only (no DISPLAY-HINTs, no enums).
-        auth: the version and credentials (default v2c, COMMUNITY, the
-        default context; SWITCH_V2C or SWITCH_V3 for the switch)."""
-        cmd = [tool] + list(auth or ("-v2c", "-c", COMMUNITY)) + [
+        auth: the version and credentials (default .auth: v2c, COMMUNITY,
+        the default context; SWITCH_V2C or SWITCH_V3 for the switch)."""
+        cmd = [tool] + list(auth or self.auth) + [
             "-t", str(timeout), "-r", str(retries)]
         cmd += (["-M", self.workdir.mib_dir, "-m", "ALL"] if mibs
                 else ["-M", self.workdir.path("nomibs"), "-m", ""])
