@@ -29,15 +29,22 @@ void xv_config_defaults(struct xv_config *cfg)
 	/* A port whose VM stopped on a period's first day stays until its
 	 * usage has been billed, whatever the month's length. */
 	cfg->sw.port_retention = 35 * 86400;
+	cfg->out_accounting = XV_ACCOUNT_ADDRESSED;
+	cfg->classifier = true;
+	snprintf(cfg->classifier_pins, sizeof cfg->classifier_pins,
+		 "/sys/fs/bpf/xen-vif-agent");
 }
 
 void xv_config_free(struct xv_config *cfg)
 {
 	free(cfg->quotas);
 	free(cfg->rates);
+	free(cfg->floods);
 	cfg->quotas = NULL;
 	cfg->rates = NULL;
+	cfg->floods = NULL;
 	cfg->nquotas = cfg->nrates = cfg->capquotas = cfg->caprates = 0;
+	cfg->nfloods = cfg->capfloods = 0;
 }
 
 /* ---- words --------------------------------------------------------- */
@@ -375,6 +382,45 @@ static int add_rate(struct xv_config *cfg, const char *value, char *err,
 			   sizeof r, &r, err, errlen);
 }
 
+/* floodAlarm [VM] RATE SECONDS: foreign unicast towards a VM, the sign
+ * that its bridge floods (a guest filling the forwarding table). */
+static int add_flood(struct xv_config *cfg, const char *value, char *err,
+		     size_t errlen)
+{
+	struct xv_rate_rule r = {.dir = XV_DIR_OUT};
+	struct words w;
+	uint32_t secs;
+	size_t i = 0;
+
+	if (split(value, &w, err, errlen) < 0 || want_words(&w, 2, 3, err, errlen) < 0)
+		return -1;
+	if (w.n == 3) {
+		if (parse_vm(w.w[0], &r.vm, err, errlen) < 0)
+			return -1;
+		i = 1;
+	}
+	if (!xv_parse_amount(w.w[i], &r.bits_per_second) || r.bits_per_second == 0) {
+		snprintf(err, errlen, "'%s' is not a rate in bits per second above "
+			 "zero (a number with K, M, G, T, Ki, Mi, Gi or Ti)", w.w[i]);
+		return -1;
+	}
+	if (!xv_parse_u32(w.w[i + 1], 1, 86400, &secs)) {
+		snprintf(err, errlen, "'%s' is not a whole number of seconds from 1 "
+			 "to 86400", w.w[i + 1]);
+		return -1;
+	}
+	r.seconds = secs;
+	for (size_t j = 0; j < cfg->nfloods; j++) {
+		if (same_vm(&cfg->floods[j].vm, &r.vm)) {
+			snprintf(err, errlen, "a flood alarm for %s is already set",
+				 vm_label(&r.vm));
+			return -1;
+		}
+	}
+	return append_rule((void **)&cfg->floods, &cfg->nfloods, &cfg->capfloods,
+			   sizeof r, &r, err, errlen);
+}
+
 /* ---- accounting period --------------------------------------------- */
 
 static int parse_weekday(const char *word)
@@ -641,6 +687,23 @@ const struct xv_rate_rule *xv_config_rate(const struct xv_config *cfg,
 	return best;
 }
 
+const struct xv_rate_rule *xv_config_flood(const struct xv_config *cfg,
+					   const char *uuid, const char *name)
+{
+	const struct xv_rate_rule *best = NULL;
+	int best_rank = 3;
+
+	for (size_t i = 0; i < cfg->nfloods; i++) {
+		int rank = match_rank(&cfg->floods[i].vm, uuid, name);
+
+		if (rank >= 0 && rank < best_rank) {
+			best = &cfg->floods[i];
+			best_rank = rank;
+		}
+	}
+	return best;
+}
+
 /* ---- the tokens ---------------------------------------------------- */
 
 static int set_refresh(struct xv_config *cfg, const char *value, char *err,
@@ -709,6 +772,34 @@ static int set_sysfs_root(struct xv_config *cfg, const char *value, char *err,
 			  size_t errlen)
 {
 	return set_path(value, cfg->sysfs_root, sizeof cfg->sysfs_root, err, errlen);
+}
+
+static int set_out_accounting(struct xv_config *cfg, const char *value,
+			      char *err, size_t errlen)
+{
+	char word[16], extra;
+
+	if (sscanf(value, "%15s %c", word, &extra) != 1 ||
+	    (strcasecmp(word, "addressed") != 0 && strcasecmp(word, "all") != 0)) {
+		snprintf(err, errlen, "'%s': expected addressed or all", value);
+		return -1;
+	}
+	cfg->out_accounting = strcasecmp(word, "all") == 0 ? XV_ACCOUNT_ALL
+							   : XV_ACCOUNT_ADDRESSED;
+	return 0;
+}
+
+static int set_classifier(struct xv_config *cfg, const char *value, char *err,
+			  size_t errlen)
+{
+	return set_yes_no(value, &cfg->classifier, err, errlen);
+}
+
+static int set_classifier_pins(struct xv_config *cfg, const char *value,
+			       char *err, size_t errlen)
+{
+	return set_path(value, cfg->classifier_pins, sizeof cfg->classifier_pins,
+			err, errlen);
 }
 
 static int set_switch_context(struct xv_config *cfg, const char *value,
@@ -791,6 +882,22 @@ const struct xv_config_token xv_config_tokens[] = {
 	 "a VM's (name, UUID or *) traffic allowance per period", add_quota, XV_APPLIES},
 	{"rateAlarm", "VM in|out RATE SECONDS",
 	 "alarm when a VM's rate (bits/s) stays above RATE for SECONDS", add_rate, XV_APPLIES},
+	{"floodAlarm", "[VM] RATE SECONDS",
+	 "alarm when foreign unicast towards a VM (frames the bridge flooded "
+	 "to it, addressed to others) stays above RATE bits/s for SECONDS; "
+	 "VM defaults to *", add_flood, XV_APPLIES},
+	{"accountingOut", "addressed|all",
+	 "what a VM's Out usage and quotas count: only frames addressed to "
+	 "it (default, where the classifier runs) or all it received, floods "
+	 "included", set_out_accounting, XV_APPLIES},
+	{"classifier", "yes|no",
+	 "count, with an eBPF program on each vif's tc hooks, what was "
+	 "addressed to the VM and what was flooded to it (default yes)",
+	 set_classifier, XV_FIXED(classifier, false)},
+	{"classifierPins", "PATH",
+	 "where the classifier's maps are pinned, in a bpf filesystem "
+	 "(default /sys/fs/bpf/xen-vif-agent)", set_classifier_pins,
+	 XV_FIXED(classifier_pins, true)},
 	{"switchContext", "NAME|none",
 	 "the SNMP context serving dom0 as a switch: system group, IF-MIB, "
 	 "BRIDGE-MIB and XEN-VIF-MIB (default xen; none: not served)",

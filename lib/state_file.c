@@ -156,12 +156,15 @@ static void write_vms(struct writer *w, const struct xv_vm_table *vms)
 		ids_field(w, rdev, sizeof rdev, &vm->rate_devices);
 		escape_field(w, name, sizeof name, vm->name);
 		emit(w, "vm %u %s %" PRId64 " %" PRId64 " %" PRIu64 " %" PRIu64
-		     " %d %d %d %s %s %s %" PRIu64 " %u %" PRIu64 "\n",
+		     " %d %d %d %s %s %s %" PRIu64 " %u %" PRIu64 " %d %" PRIu64
+		     " %d\n",
 		     vm->entry.index, key, vm->period_start, vm->period_end,
 		     vm->period_in, vm->period_out, (int)vm->announced,
 		     vm->rate[XV_RATE_IN].alarm ? 1 : 0,
 		     vm->rate[XV_RATE_OUT].alarm ? 1 : 0, qdev, rdev, name,
-		     vm->cpu_total_ns, vm->cpu_domid, vm->cpu_last_ns);
+		     vm->cpu_total_ns, vm->cpu_domid, vm->cpu_last_ns,
+		     (int)vm->out_mode, vm->period_out_foreign,
+		     vm->rate[XV_RATE_FLOOD].alarm ? 1 : 0);
 	}
 	for (size_t i = 0; i < vms->nnotices; i++)
 		emit(w, "notice %d %u\n", (int)vms->notices[i].kind,
@@ -446,6 +449,7 @@ static int parse_vm(struct reader *r, char **save, struct xv_vm_table *vms)
 {
 	uint64_t index, in, out, announced, in_alarm, out_alarm;
 	uint64_t cpu_total, cpu_domid, cpu_last;
+	uint64_t out_mode = XV_OUT_MODE_NONE, foreign = 0, flood_alarm = 0;
 	int64_t start, end;
 	char *key, *qdev, *rdev, *name;
 	struct xv_vm *vm;
@@ -474,8 +478,17 @@ static int parse_vm(struct reader *r, char **save, struct xv_vm_table *vms)
 		return bad(r, "vm: expected device lists and a name");
 	if (!parse_u64(strtok_r(NULL, " ", save), &cpu_total) ||
 	    !parse_u64(strtok_r(NULL, " ", save), &cpu_domid) || cpu_domid > UINT32_MAX ||
-	    !parse_u64(strtok_r(NULL, " ", save), &cpu_last) || strtok_r(NULL, " ", save))
+	    !parse_u64(strtok_r(NULL, " ", save), &cpu_last))
 		return bad(r, "vm: bad CPU time");
+	/* Format 5: how Out was counted, what was flooded, the flood alarm. */
+	if (r->format >= 5 &&
+	    (!parse_u64(strtok_r(NULL, " ", save), &out_mode) ||
+	     out_mode > XV_OUT_MODE_MIXED ||
+	     !parse_u64(strtok_r(NULL, " ", save), &foreign) ||
+	     !parse_u64(strtok_r(NULL, " ", save), &flood_alarm) || flood_alarm > 1))
+		return bad(r, "vm: bad Out accounting or flood alarm");
+	if (strtok_r(NULL, " ", save))
+		return bad(r, "vm: trailing fields");
 	rc = xv_vm_table_add(vms, (uint32_t)index, key, &vm);
 	if (rc == -EEXIST)
 		return bad(r, "vm: index or key appears twice");
@@ -493,6 +506,9 @@ static int parse_vm(struct reader *r, char **save, struct xv_vm_table *vms)
 	vm->announced = (enum xv_quota_status)announced;
 	vm->rate[XV_RATE_IN].alarm = in_alarm == 1;
 	vm->rate[XV_RATE_OUT].alarm = out_alarm == 1;
+	vm->rate[XV_RATE_FLOOD].alarm = flood_alarm == 1;
+	vm->out_mode = (enum xv_out_mode)out_mode;
+	vm->period_out_foreign = foreign;
 	vm->cpu_total_ns = cpu_total;
 	vm->cpu_domid = (uint32_t)cpu_domid;
 	vm->cpu_last_ns = cpu_last;
@@ -504,7 +520,7 @@ static int parse_notice(struct reader *r, char **save, struct xv_vm_table *vms)
 	uint64_t kind, index;
 
 	if (!parse_u64(strtok_r(NULL, " ", save), &kind) ||
-	    kind < XV_NOTICE_QUOTA_WARNING || kind > XV_NOTICE_RATE_CLEARED ||
+	    kind < XV_NOTICE_QUOTA_WARNING || kind > XV_NOTICE_LAST ||
 	    !parse_u64(strtok_r(NULL, " ", save), &index) || index > XV_INDEX_MAX ||
 	    !xv_vm_table_find_index(vms, (uint32_t)index) || strtok_r(NULL, " ", save))
 		return bad(r, "notice: bad kind or VM");

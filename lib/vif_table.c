@@ -527,7 +527,7 @@ static int settle_row(struct xv_vif_row *row, const struct xv_linkset *links,
 	const char *bridge = vif->bridge;
 	char devname[XV_TEXT_MAX + 1], master[IF_NAMESIZE];
 	int ifindex = 0;
-	bool up = false;
+	bool up = false, split = false, unsplit = false;
 
 	for (size_t j = 0; j < row->nsources; j++) {
 		const struct xv_link *l =
@@ -536,6 +536,8 @@ static int settle_row(struct xv_vif_row *row, const struct xv_linkset *links,
 		if (!l)
 			continue;
 		up = up || xv_link_is_up(l);
+		split = split || l->split_known;
+		unsplit = unsplit || !l->split_known;
 		if (!row->sources[j].emu && (!main_link || l->ifindex > main_link->ifindex))
 			main_link = l; /* the newest, during a local migration */
 	}
@@ -566,6 +568,7 @@ static int settle_row(struct xv_vif_row *row, const struct xv_linkset *links,
 		*changed = true;
 	row->ifindex = ifindex;
 	row->oper_up = up;
+	row->split = split && !unsplit;
 	row->mtu = main_link && main_link->mtu ? main_link->mtu : vif->mtu;
 	return set_text(&row->bridge, bridge, changed);
 }

@@ -293,13 +293,49 @@ static void apply_rules(struct xv_vm *vm, const struct xv_config *cfg)
 	vm->quota = q ? q->octets : 0;
 	vm->quota_dir = q ? q->dir : XV_DIR_TOTAL;
 	vm->warn_percent = q ? q->warn_percent : 0;
-	for (int d = XV_RATE_IN; d <= XV_RATE_OUT; d++) {
-		const struct xv_rate_rule *r = xv_config_rate(
-			cfg, vm->uuid, name, d == XV_RATE_IN ? XV_DIR_IN : XV_DIR_OUT);
+	for (int d = XV_RATE_IN; d < XV_NRATES; d++) {
+		const struct xv_rate_rule *r =
+			d == XV_RATE_FLOOD ? xv_config_flood(cfg, vm->uuid, name)
+					   : xv_config_rate(cfg, vm->uuid, name,
+							    d == XV_RATE_IN ? XV_DIR_IN
+									    : XV_DIR_OUT);
 
 		vm->rate[d].threshold = r ? r->bits_per_second : 0;
 		vm->rate[d].seconds = r ? r->seconds : 0;
 	}
+}
+
+enum xv_out_mode xv_vm_out_mode(const struct xv_vm *vm, const struct xv_config *cfg)
+{
+	if (vm->out_mode != XV_OUT_MODE_NONE)
+		return vm->out_mode;
+	return cfg->out_accounting == XV_ACCOUNT_ADDRESSED && vm->classified
+		       ? XV_OUT_MODE_ADDRESSED
+		       : XV_OUT_MODE_ALL;
+}
+
+/*
+ * A row's Out octets of this reconcile, as the VM's usage counts them:
+ * with accountingOut addressed and the row classified, less what was
+ * flooded to it.  The period says which way its Out was counted, mixed
+ * if both.
+ */
+static uint64_t billable_out(struct xv_vm *vm, const struct xv_vif_row *row,
+			     const struct xv_config *cfg)
+{
+	uint64_t out = row->moved.v[XV_OUT_OCTETS];
+	uint64_t owed = row->moved.v[XV_OUT_FOREIGN_OCTETS] + vm->foreign_carry;
+	bool addressed = cfg->out_accounting == XV_ACCOUNT_ADDRESSED && row->split;
+	enum xv_out_mode mode = addressed ? XV_OUT_MODE_ADDRESSED : XV_OUT_MODE_ALL;
+
+	if (out > 0)
+		vm->out_mode = vm->out_mode == XV_OUT_MODE_NONE || vm->out_mode == mode
+				       ? mode
+				       : XV_OUT_MODE_MIXED;
+	if (!addressed)
+		return out;
+	vm->foreign_carry = owed > out ? owed - out : 0;
+	return owed > out ? 0 : out - owed;
 }
 
 static uint64_t quota_usage(const struct xv_vm *vm)
@@ -349,7 +385,9 @@ static enum xv_save settle_period(struct xv_vm_table *t, struct xv_vm *vm,
 	bool moved = false;
 
 	if (vm->period_end != 0 && (int64_t)now >= vm->period_end) {
-		vm->period_in = vm->period_out = 0;
+		vm->period_in = vm->period_out = vm->period_out_foreign = 0;
+		vm->out_mode = XV_OUT_MODE_NONE;
+		vm->foreign_carry = 0;
 		moved = true;
 	} else if (vm->period_end != 0 && (int64_t)now < vm->period_start) {
 		goto out;
@@ -393,11 +431,14 @@ int xv_vm_table_update(struct xv_vm_table *t, const struct xv_vif_table *vifs,
 		 * period boundary passed while the agent was down puts the
 		 * traffic of the gap in the period that ended.) */
 		vm->period_in += row->moved.v[XV_IN_OCTETS];
-		vm->period_out += row->moved.v[XV_OUT_OCTETS];
+		vm->period_out += billable_out(vm, row, cfg);
+		vm->period_out_foreign += row->moved.v[XV_OUT_FOREIGN_OCTETS];
 		vm->rate[XV_RATE_IN].octets += row->moved.v[XV_IN_OCTETS];
 		vm->rate[XV_RATE_OUT].octets += row->moved.v[XV_OUT_OCTETS];
+		vm->rate[XV_RATE_FLOOD].octets += row->moved.v[XV_OUT_FOREIGN_OCTETS];
 		if (!row->entry.active)
 			continue;
+		vm->classified = (vm->live ? vm->classified : true) && row->split;
 		/* Several rows share the VM's metadata; during a local
 		 * migration the newer domain's wins. */
 		if (!vm->live || row->domid >= vm->domid) {
@@ -473,6 +514,16 @@ static enum xv_save rate_notice(struct xv_vm_table *t, struct xv_vm *vm,
 	return queue(t, vm, kind);
 }
 
+/* A rate alarm's notices: a flood alarm has its own (it is the bridge's
+ * trouble, not the VM's doing). */
+static enum xv_save alarm_notice(struct xv_vm_table *t, struct xv_vm *vm, int d,
+				 bool raised)
+{
+	if (d == XV_RATE_FLOOD)
+		return queue(t, vm, raised ? XV_NOTICE_FLOOD_ALARM : XV_NOTICE_FLOOD_CLEARED);
+	return rate_notice(t, vm, raised ? XV_NOTICE_RATE_ALARM : XV_NOTICE_RATE_CLEARED);
+}
+
 static enum xv_save sample_rate(struct xv_vm_table *t, struct xv_vm *vm, int d,
 			int64_t start_ms, int64_t now_ms)
 {
@@ -486,7 +537,7 @@ static enum xv_save sample_rate(struct xv_vm_table *t, struct xv_vm *vm, int d,
 		if (!r->alarm)
 			return XV_SAVE_LATER;
 		r->alarm = false; /* removed from the configuration */
-		return rate_notice(t, vm, XV_NOTICE_RATE_CLEARED);
+		return alarm_notice(t, vm, d, false);
 	}
 	if (r->bits_per_second > r->threshold) {
 		r->below_since_ms = 0;
@@ -495,7 +546,7 @@ static enum xv_save sample_rate(struct xv_vm_table *t, struct xv_vm *vm, int d,
 		if (r->alarm || now_ms - r->above_since_ms < (int64_t)r->seconds * 1000)
 			return XV_SAVE_LATER;
 		r->alarm = true;
-		return rate_notice(t, vm, XV_NOTICE_RATE_ALARM);
+		return alarm_notice(t, vm, d, true);
 	}
 	r->above_since_ms = 0;
 	if (!r->alarm)
@@ -507,7 +558,7 @@ static enum xv_save sample_rate(struct xv_vm_table *t, struct xv_vm *vm, int d,
 		return XV_SAVE_LATER;
 	r->alarm = false;
 	r->below_since_ms = 0;
-	return rate_notice(t, vm, XV_NOTICE_RATE_CLEARED);
+	return alarm_notice(t, vm, d, false);
 }
 
 enum xv_save xv_vm_table_sample(struct xv_vm_table *t, const struct xv_config *cfg,
@@ -524,13 +575,13 @@ enum xv_save xv_vm_table_sample(struct xv_vm_table *t, const struct xv_config *c
 		/* The first sample only starts the clock; a VM not seen
 		 * running since the start has no rules to go by yet. */
 		if (start_ms == 0 || !vm->seen_live) {
-			vm->rate[XV_RATE_IN].octets = vm->rate[XV_RATE_OUT].octets = 0;
+			for (int d = XV_RATE_IN; d < XV_NRATES; d++)
+				vm->rate[d].octets = 0;
 			continue;
 		}
-		if (sample_rate(t, vm, XV_RATE_IN, start_ms, now_ms) == XV_SAVE_NOW)
-			save = XV_SAVE_NOW;
-		if (sample_rate(t, vm, XV_RATE_OUT, start_ms, now_ms) == XV_SAVE_NOW)
-			save = XV_SAVE_NOW;
+		for (int d = XV_RATE_IN; d < XV_NRATES; d++)
+			if (sample_rate(t, vm, d, start_ms, now_ms) == XV_SAVE_NOW)
+				save = XV_SAVE_NOW;
 		/* An alarm still on when the VM has new devices is announced
 		 * again for them. */
 		if ((vm->rate[XV_RATE_IN].alarm || vm->rate[XV_RATE_OUT].alarm) &&

@@ -57,6 +57,12 @@ enum xv_counter_source {
 	XV_COUNTERS_XENSTAT, /* libxenstat's network statistics */
 };
 
+/* What a VM's Out usage (and its quotas) counts. */
+enum xv_out_accounting {
+	XV_ACCOUNT_ADDRESSED, /* only frames addressed to it (the classifier's) */
+	XV_ACCOUNT_ALL,       /* everything the vif carried, floods too */
+};
+
 /* Which toolstack laid out xenstore. */
 enum xv_toolstack {
 	XV_TOOLSTACK_AUTO,  /* found out from what xenstore holds */
@@ -92,6 +98,13 @@ struct xv_config {
 	size_t nquotas, capquotas;
 	struct xv_rate_rule *rates;
 	size_t nrates, caprates;
+	/* floodAlarm: foreign unicast Out rates (dir is XV_DIR_OUT). */
+	struct xv_rate_rule *floods;
+	size_t nfloods, capfloods;
+
+	enum xv_out_accounting out_accounting;
+	bool classifier;                    /* try the eBPF classifier */
+	char classifier_pins[PATH_MAX];     /* its maps, in a bpf filesystem */
 
 	struct xv_switch_config sw;
 };
@@ -145,6 +158,8 @@ const struct xv_quota_rule *xv_config_quota(const struct xv_config *cfg,
 const struct xv_rate_rule *xv_config_rate(const struct xv_config *cfg,
 					  const char *uuid, const char *name,
 					  enum xv_direction dir);
+const struct xv_rate_rule *xv_config_flood(const struct xv_config *cfg,
+					   const char *uuid, const char *name);
 
 /* "90", "90s", "15m", "12h", "35d": seconds, at most max. */
 bool xv_parse_duration(const char *word, uint32_t max, uint32_t *out);

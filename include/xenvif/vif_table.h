@@ -60,6 +60,9 @@ struct xv_vif_row {
 	uint32_t mtu;             /* the device's, else the backend's; 0 unknown */
 	int ifindex;              /* of the main device, 0 if absent */
 	bool oper_up;
+	/* The classifier counts every device of the row now: its split
+	 * counters are served, and its Out can be billed as addressed. */
+	bool split;
 };
 
 struct xv_nodename_cache;

@@ -41,6 +41,18 @@ enum xv_notice_kind {
 	XV_NOTICE_QUOTA_CLEARED = 3,
 	XV_NOTICE_RATE_ALARM = 4,
 	XV_NOTICE_RATE_CLEARED = 5,
+	XV_NOTICE_FLOOD_ALARM = 6,
+	XV_NOTICE_FLOOD_CLEARED = 7,
+};
+#define XV_NOTICE_LAST XV_NOTICE_FLOOD_CLEARED
+
+/* What a VM's Out usage was counted as in this period: values as
+ * xenVifVmOutAccounting (none: nothing counted yet). */
+enum xv_out_mode {
+	XV_OUT_MODE_NONE = 0,
+	XV_OUT_MODE_ALL = 1,
+	XV_OUT_MODE_ADDRESSED = 2,
+	XV_OUT_MODE_MIXED = 3,
 };
 
 struct xv_notice {
@@ -63,7 +75,9 @@ int xv_id_set_copy(struct xv_id_set *to, const struct xv_id_set *from);
 /* Does now hold an id that before does not? */
 bool xv_id_set_has_new(const struct xv_id_set *now, const struct xv_id_set *before);
 
-enum { XV_RATE_IN, XV_RATE_OUT };
+/* The rates a VM is sampled for: what it sent, what it received, and
+ * the part of that addressed to others (flooded to it). */
+enum { XV_RATE_IN, XV_RATE_OUT, XV_RATE_FLOOD, XV_NRATES };
 
 struct xv_rate_state {
 	uint64_t bits_per_second;  /* over the last sample */
@@ -82,7 +96,9 @@ struct xv_vm {
 
 	/* Saved in the state file. */
 	int64_t period_start, period_end; /* [start, end), seconds since the epoch */
-	uint64_t period_in, period_out;   /* octets */
+	uint64_t period_in, period_out;   /* octets; out as accountingOut says */
+	uint64_t period_out_foreign;      /* octets flooded to it (classified) */
+	enum xv_out_mode out_mode;        /* what period_out counted */
 	enum xv_quota_status announced;   /* the level last announced */
 	/* The devices (ifindexes) a condition was last announced with:
 	 * new devices of a VM still over quota or in a rate alarm (after a
@@ -90,7 +106,7 @@ struct xv_vm {
 	struct xv_id_set quota_devices, rate_devices;
 	char *name;                       /* known even while it is stopped */
 	char uuid[37];
-	struct xv_rate_state rate[2];
+	struct xv_rate_state rate[XV_NRATES];
 	/* CPU time, continuous across the VM's domains (reboots) as a
 	 * Counter64 must be: the total, and the domain last read. */
 	uint64_t cpu_total_ns;
@@ -113,6 +129,13 @@ struct xv_vm {
 	enum xv_domain_state state;
 	uint32_t vcpus;
 	uint64_t mem_kb, max_mem_kb;
+	/* Flooded octets not yet taken off Out: the classifier counts a
+	 * frame as it leaves the bridge, the device a little later (or
+	 * never, if dropped), so an interval's foreign part may exceed
+	 * its Out; the excess comes off the next. */
+	uint64_t foreign_carry;
+	/* Every served device of it is classified now. */
+	bool classified;
 	bool live;                        /* scratch */
 	/* Scratch: the names and ifindexes being gathered. */
 	char *names_next;
@@ -157,6 +180,10 @@ int xv_vm_table_add(struct xv_vm_table *t, uint32_t index, const char *key,
 
 /* The VM part of a vif row key ("UUID/N" gives "UUID"). */
 bool xv_vm_key_of_row(const char *row_key, char *buf, size_t bufsz);
+
+/* What the VM's Out usage is counted as now: its period's mode, or if
+ * nothing was counted yet, the mode it would be counted in. */
+enum xv_out_mode xv_vm_out_mode(const struct xv_vm *vm, const struct xv_config *cfg);
 
 /* The level a usage is at. */
 enum xv_quota_status xv_quota_evaluate(uint64_t used, uint64_t quota,

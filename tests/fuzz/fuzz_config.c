@@ -56,6 +56,10 @@ static void check_bounds(const struct xv_config *cfg)
 		FUZZ_ASSERT(cfg->rates[i].bits_per_second > 0 && cfg->rates[i].seconds >= 1 &&
 			    cfg->rates[i].seconds <= 86400 &&
 			    cfg->rates[i].dir != XV_DIR_TOTAL, "rate %zu", i);
+	for (size_t i = 0; i < cfg->nfloods; i++)
+		FUZZ_ASSERT(cfg->floods[i].bits_per_second > 0 && cfg->floods[i].seconds >= 1 &&
+			    cfg->floods[i].seconds <= 86400, "flood %zu", i);
+	FUZZ_ASSERT(cfg->classifier_pins[0] == '/', "pins");
 	FUZZ_ASSERT(strlen(cfg->sw.context) <= XV_CONTEXT_MAX, "context");
 	for (const char *p = cfg->sw.name; *p; p++)
 		FUZZ_ASSERT((unsigned char)*p >= ' ' && *p != 0x7f, "control in sysName");

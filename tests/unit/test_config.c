@@ -147,8 +147,31 @@ static void test_policies(void)
 	tap_ok(xv_config_rate(&cfg, "", "db", XV_DIR_IN) == &cfg.rates[2] &&
 		       xv_config_rate(&cfg, "", "db", XV_DIR_OUT) == NULL,
 	       "else '*', in its direction");
+
+	/* Flood alarms: one per VM, '*' when none is named. */
+	tap_ok(set(&cfg, "floodAlarm", "10M 30") == 0 && cfg.nfloods == 1 &&
+		       cfg.floods[0].vm.kind == XV_MATCH_ANY &&
+		       cfg.floods[0].bits_per_second == 10000000ULL &&
+		       cfg.floods[0].seconds == 30,
+	       "floodAlarm 10M 30: every VM");
+	tap_ok(set(&cfg, "floodAlarm", "web1 1M 5") == 0 && cfg.nfloods == 2 &&
+		       cfg.floods[1].vm.kind == XV_MATCH_NAME,
+	       "floodAlarm web1 1M 5");
+	tap_ok(set(&cfg, "floodAlarm", "* 2M 5") < 0, "a second one for * refused");
+	tap_is_str(err, "a flood alarm for * is already set", "and said why");
+	tap_ok(set(&cfg, "floodAlarm", "web2 0 5") < 0, "a zero rate refused");
+	tap_is_str(err, "'0' is not a rate in bits per second above zero (a number "
+		   "with K, M, G, T, Ki, Mi, Gi or Ti)", "and said why");
+	tap_ok(set(&cfg, "floodAlarm", "web2 1M 90000") < 0, "too long refused");
+	tap_is_str(err, "'90000' is not a whole number of seconds from 1 to 86400",
+		   "and said why");
+	tap_ok(set(&cfg, "floodAlarm", "1M") < 0, "missing seconds refused");
+	tap_ok(xv_config_flood(&cfg, "", "web1") == &cfg.floods[1] &&
+		       xv_config_flood(&cfg, "", "db") == &cfg.floods[0],
+	       "flood rules: the VM's, else '*'");
 	xv_config_free(&cfg);
-	tap_ok(cfg.nquotas == 0 && cfg.quotas == NULL, "freed");
+	tap_ok(cfg.nquotas == 0 && cfg.quotas == NULL && cfg.nfloods == 0 &&
+		       cfg.floods == NULL, "freed");
 }
 
 static void test_switch(void)
@@ -329,6 +352,18 @@ int main(void)
 	       "toolstack libxl");
 	tap_ok(set(&cfg, "toolstack", "xend") < 0, "another toolstack refused");
 	tap_is_str(err, "'xend': expected auto, libxl or xapi", "and said why");
+	tap_ok(cfg.out_accounting == XV_ACCOUNT_ADDRESSED, "accountingOut addressed by default");
+	tap_ok(set(&cfg, "accountingOut", "ALL") == 0 && cfg.out_accounting == XV_ACCOUNT_ALL,
+	       "accountingOut all, in any case");
+	tap_ok(set(&cfg, "accountingOut", "addressed") == 0 &&
+		       cfg.out_accounting == XV_ACCOUNT_ADDRESSED, "accountingOut addressed");
+	tap_ok(set(&cfg, "accountingOut", "unicast") < 0, "another mode refused");
+	tap_is_str(err, "'unicast': expected addressed or all", "and said why");
+	tap_ok(cfg.classifier && strcmp(cfg.classifier_pins, "/sys/fs/bpf/xen-vif-agent") == 0,
+	       "the classifier on by default, pinned in /sys/fs/bpf/xen-vif-agent");
+	tap_ok(set(&cfg, "classifier", "no") == 0 && !cfg.classifier, "classifier no");
+	tap_ok(set(&cfg, "classifierPins", "bpf") < 0, "a relative pin path refused");
+	tap_is_str(err, "'bpf' is not an absolute path", "and said why");
 	tap_ok(set(&cfg, "refreshIntervall", "5") < 0, "misspelt token refused");
 	tap_is_str(err, "unknown token 'refreshIntervall'", "and named");
 
@@ -340,7 +375,7 @@ int main(void)
 		    strstr(e, "unknown token") == NULL)
 			n++;
 	}
-	tap_is_u64(n, 18, "every token listed for -H is parsed");
+	tap_is_u64(n, 22, "every token listed for -H is parsed");
 	xv_config_free(&cfg);
 	return tap_done();
 }

@@ -330,6 +330,100 @@ static void test_rates(void)
 	xv_config_free(&cfg);
 }
 
+/* accountingOut: a VM's Out usage without what was flooded to it. */
+static void test_addressed(void)
+{
+	struct xv_vif_table t;
+	struct xv_vm_table vt;
+	struct xv_config cfg;
+	struct xv_vif_row *r;
+	struct xv_vm *vm;
+	int64_t ms = 1000000;
+
+	xv_vif_table_init(&t);
+	xv_vm_table_init(&vt);
+	xv_config_defaults(&cfg);
+	cfg_line(&cfg, "quota", "web 10K out");
+	cfg_line(&cfg, "floodAlarm", "8K 10");
+	r = row(&t, U1 "/0", 3, "web", "vif3.0");
+	xv_vm_table_update(&vt, &t, &cfg, NOW);
+	xv_vm_table_sample(&vt, &cfg, ms);
+	vm = xv_vm_table_find_key(&vt, U1);
+	tap_is_u64(xv_vm_out_mode(vm, &cfg), XV_OUT_MODE_ALL,
+		   "nothing classified, nothing counted: Out would count all");
+
+	/* Classified: 3000 octets out, 1000 of them flooded. */
+	r->split = true;
+	moved(&t, U1 "/0", 0, 3000);
+	r->moved.v[XV_OUT_FOREIGN_OCTETS] = 1000;
+	xv_vm_table_update(&vt, &t, &cfg, NOW + 5);
+	tap_is_u64(vm->period_out, 2000, "addressed: Out less the flooded part");
+	tap_is_u64(vm->period_out_foreign, 1000, "the flooded part kept apart");
+	tap_is_u64(xv_vm_out_mode(vm, &cfg), XV_OUT_MODE_ADDRESSED, "counted as addressed");
+	tap_is_u64(vm->used_percent, 20, "the quota sees the addressed part");
+
+	/* The classifier saw more than the device sent this time (it
+	 * counts first): the excess comes off the next interval. */
+	moved(&t, U1 "/0", 0, 500);
+	r->moved.v[XV_OUT_FOREIGN_OCTETS] = 800;
+	xv_vm_table_update(&vt, &t, &cfg, NOW + 10);
+	tap_is_u64(vm->period_out, 2000, "more flooded than sent: nothing billed");
+	moved(&t, U1 "/0", 0, 1000);
+	r->moved.v[XV_OUT_FOREIGN_OCTETS] = 0;
+	xv_vm_table_update(&vt, &t, &cfg, NOW + 15);
+	tap_is_u64(vm->period_out, 2700, "and the excess taken off the next");
+	tap_is_u64(vm->period_out_foreign, 1800, "all flooded octets kept apart");
+
+	/* The classifier gone: Out counts all, the period is mixed. */
+	r->split = false;
+	moved(&t, U1 "/0", 0, 100);
+	xv_vm_table_update(&vt, &t, &cfg, NOW + 20);
+	tap_is_u64(vm->period_out, 2800, "unclassified: all of Out");
+	tap_is_u64(xv_vm_out_mode(vm, &cfg), XV_OUT_MODE_MIXED, "the period is mixed");
+	clear_moved(&t);
+	xv_vm_table_update(&vt, &t, &cfg, DEC1 + 5);
+	tap_is_u64(vm->period_out_foreign, 0, "a new period: nothing flooded yet");
+	tap_is_u64(xv_vm_out_mode(vm, &cfg), XV_OUT_MODE_ALL,
+		   "and its mode is the one it would count in");
+
+	/* accountingOut all: flooded frames are billed. */
+	xv_vm_table_sample(&vt, &cfg, ms += 1000); /* the rates start afresh */
+	cfg_line(&cfg, "accountingOut", "all");
+	r->split = true;
+	moved(&t, U1 "/0", 0, 3000);
+	r->moved.v[XV_OUT_FOREIGN_OCTETS] = 1000;
+	xv_vm_table_update(&vt, &t, &cfg, DEC1 + 10);
+	tap_is_u64(vm->period_out, 3000, "accountingOut all: all of Out");
+	tap_is_u64(vm->period_out_foreign, 1000, "the flooded part still kept apart");
+	tap_is_u64(xv_vm_out_mode(vm, &cfg), XV_OUT_MODE_ALL, "counted as all");
+
+	/* The flood alarm: 1000 octets flooded in 1 s = 8000 bit/s is not
+	 * above 8K; 2000 a second, for 10 s, is. */
+	xv_vm_table_sample(&vt, &cfg, ms += 1000);
+	tap_is_u64(vm->rate[XV_RATE_FLOOD].bits_per_second, 8000, "flood rate 8000 bit/s");
+	tap_ok(!vm->rate[XV_RATE_FLOOD].alarm, "at the threshold: no flood alarm");
+	tap_is_str(notices(&vt), "", "nothing queued");
+	for (int i = 0; i < 3; i++) {
+		moved(&t, U1 "/0", 0, 10000);
+		r->moved.v[XV_OUT_FOREIGN_OCTETS] = 10000;
+		xv_vm_table_update(&vt, &t, &cfg, DEC1 + 15 + 5 * i);
+		xv_vm_table_sample(&vt, &cfg, ms += 5000);
+	}
+	tap_ok(vm->rate[XV_RATE_FLOOD].alarm && !vm->rate[XV_RATE_OUT].alarm,
+	       "above for 10 s: the flood alarm, not a rate alarm");
+	/* Billed as all, the floods also filled the 10K quota. */
+	tap_is_str(notices(&vt), "1 2 6", "the quota crossed, and xenVifFloodAlarm");
+	clear_moved(&t);
+	for (int i = 0; i < 3; i++) {
+		xv_vm_table_update(&vt, &t, &cfg, DEC1 + 30 + 5 * i);
+		xv_vm_table_sample(&vt, &cfg, ms += 5000);
+	}
+	tap_is_str(notices(&vt), "7", "below for 10 s: xenVifFloodAlarmCleared");
+	xv_vm_table_free(&vt);
+	xv_vif_table_free(&t);
+	xv_config_free(&cfg);
+}
+
 static void test_helpers(void)
 {
 	char key[64];
@@ -388,5 +482,6 @@ int main(void)
 	test_rate_and_quota_devices();
 	test_backlog();
 	test_rates();
+	test_addressed();
 	return tap_done();
 }
