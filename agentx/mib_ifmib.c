@@ -2,9 +2,11 @@
 /*
  * IF-MIB of the switch view: one interface per port, ifIndex = the
  * vif row's xenVifIndex.  The counters are the row's.  netback counts
- * no multicast or broadcast frames, so every packet is counted as
- * unicast and the multicast and broadcast counters stay 0; the 32-bit
- * counters are the low halves of the 64-bit ones.
+ * no multicast or broadcast frames: the unicast, multicast and
+ * broadcast counters are the classifier's where it counts the port's
+ * devices, and where it does not every packet counts as unicast (the
+ * row accumulates them so, counters.h).  The 32-bit counters are the
+ * low halves of the 64-bit ones.
  */
 #include "mib_switch.h"
 
@@ -64,7 +66,7 @@ static bool if_column(const struct xv_mib_switch_ctx *ctx,
 		counter32(out, total(p, XV_IN_OCTETS));
 		return true;
 	case XV_IF_IN_UCAST_PKTS:
-		counter32(out, total(p, XV_IN_PKTS));
+		counter32(out, total(p, XV_IN_UCAST_PKTS));
 		return true;
 	case XV_IF_IN_DISCARDS:
 		counter32(out, total(p, XV_IN_DISCARDS));
@@ -76,7 +78,7 @@ static bool if_column(const struct xv_mib_switch_ctx *ctx,
 		counter32(out, total(p, XV_OUT_OCTETS));
 		return true;
 	case XV_IF_OUT_UCAST_PKTS:
-		counter32(out, total(p, XV_OUT_PKTS));
+		counter32(out, total(p, XV_OUT_UCAST_PKTS));
 		return true;
 	case XV_IF_OUT_DISCARDS:
 		counter32(out, total(p, XV_OUT_DISCARDS));
@@ -85,8 +87,12 @@ static bool if_column(const struct xv_mib_switch_ctx *ctx,
 		counter32(out, total(p, XV_OUT_ERRORS));
 		return true;
 	case XV_IF_IN_NUCAST_PKTS:
-	case XV_IF_IN_UNKNOWN_PROTOS:
+		counter32(out, total(p, XV_IN_BCAST_PKTS) + total(p, XV_IN_MCAST_PKTS));
+		return true;
 	case XV_IF_OUT_NUCAST_PKTS:
+		counter32(out, total(p, XV_OUT_BCAST_PKTS) + total(p, XV_OUT_MCAST_PKTS));
+		return true;
+	case XV_IF_IN_UNKNOWN_PROTOS:
 		counter32(out, 0);
 		return true;
 	case XV_IF_OUT_QLEN:
@@ -110,28 +116,40 @@ static bool ifx_column(const struct xv_mib_switch_ctx *ctx,
 		xv_mib_set_text(out, p->name);
 		return true;
 	case XV_IFX_IN_MULTICAST_PKTS:
+		counter32(out, total(p, XV_IN_MCAST_PKTS));
+		return true;
 	case XV_IFX_IN_BROADCAST_PKTS:
+		counter32(out, total(p, XV_IN_BCAST_PKTS));
+		return true;
 	case XV_IFX_OUT_MULTICAST_PKTS:
+		counter32(out, total(p, XV_OUT_MCAST_PKTS));
+		return true;
 	case XV_IFX_OUT_BROADCAST_PKTS:
-		counter32(out, 0);
+		counter32(out, total(p, XV_OUT_BCAST_PKTS));
 		return true;
 	case XV_IFX_HC_IN_OCTETS:
 		xv_mib_set_c64(out, total(p, XV_IN_OCTETS));
 		return true;
 	case XV_IFX_HC_IN_UCAST_PKTS:
-		xv_mib_set_c64(out, total(p, XV_IN_PKTS));
+		xv_mib_set_c64(out, total(p, XV_IN_UCAST_PKTS));
 		return true;
 	case XV_IFX_HC_OUT_OCTETS:
 		xv_mib_set_c64(out, total(p, XV_OUT_OCTETS));
 		return true;
 	case XV_IFX_HC_OUT_UCAST_PKTS:
-		xv_mib_set_c64(out, total(p, XV_OUT_PKTS));
+		xv_mib_set_c64(out, total(p, XV_OUT_UCAST_PKTS));
 		return true;
 	case XV_IFX_HC_IN_MULTICAST_PKTS:
+		xv_mib_set_c64(out, total(p, XV_IN_MCAST_PKTS));
+		return true;
 	case XV_IFX_HC_IN_BROADCAST_PKTS:
+		xv_mib_set_c64(out, total(p, XV_IN_BCAST_PKTS));
+		return true;
 	case XV_IFX_HC_OUT_MULTICAST_PKTS:
+		xv_mib_set_c64(out, total(p, XV_OUT_MCAST_PKTS));
+		return true;
 	case XV_IFX_HC_OUT_BROADCAST_PKTS:
-		xv_mib_set_c64(out, 0);
+		xv_mib_set_c64(out, total(p, XV_OUT_BCAST_PKTS));
 		return true;
 	case XV_IFX_LINK_UP_DOWN_TRAP_ENABLE:
 		xv_mib_set_u32(out, ASN_INTEGER,

@@ -42,6 +42,14 @@ bool xv_mib_vif_column(const struct xv_mib_vif_ctx *ctx, const struct xv_vif_row
 		[XV_COL_HC_OUT_PKTS] = XV_OUT_PKTS,
 		[XV_COL_OUT_DISCARDS] = XV_OUT_DISCARDS,
 		[XV_COL_OUT_ERRORS] = XV_OUT_ERRORS,
+		[XV_COL_HC_OUT_FOREIGN_OCTETS] = XV_OUT_FOREIGN_OCTETS,
+		[XV_COL_HC_OUT_FOREIGN_PKTS] = XV_OUT_FOREIGN_PKTS,
+		[XV_COL_HC_OUT_BROADCAST_PKTS] = XV_OUT_BCAST_PKTS,
+		[XV_COL_HC_OUT_MULTICAST_PKTS] = XV_OUT_MCAST_PKTS,
+		[XV_COL_HC_IN_FOREIGN_SOURCE_OCTETS] = XV_IN_FOREIGN_SRC_OCTETS,
+		[XV_COL_HC_IN_FOREIGN_SOURCE_PKTS] = XV_IN_FOREIGN_SRC_PKTS,
+		[XV_COL_HC_IN_BROADCAST_PKTS] = XV_IN_BCAST_PKTS,
+		[XV_COL_HC_IN_MULTICAST_PKTS] = XV_IN_MCAST_PKTS,
 	};
 
 	switch (column) {
@@ -85,6 +93,18 @@ bool xv_mib_vif_column(const struct xv_mib_vif_ctx *ctx, const struct xv_vif_row
 	case XV_COL_HC_OUT_PKTS:
 	case XV_COL_OUT_DISCARDS:
 	case XV_COL_OUT_ERRORS:
+		xv_mib_set_c64(out, row->total.v[counter_of[column]]);
+		return true;
+	case XV_COL_HC_OUT_FOREIGN_OCTETS:
+	case XV_COL_HC_OUT_FOREIGN_PKTS:
+	case XV_COL_HC_OUT_BROADCAST_PKTS:
+	case XV_COL_HC_OUT_MULTICAST_PKTS:
+	case XV_COL_HC_IN_FOREIGN_SOURCE_OCTETS:
+	case XV_COL_HC_IN_FOREIGN_SOURCE_PKTS:
+	case XV_COL_HC_IN_BROADCAST_PKTS:
+	case XV_COL_HC_IN_MULTICAST_PKTS:
+		if (!row->split)
+			return false; /* the classifier does not count it now */
 		xv_mib_set_c64(out, row->total.v[counter_of[column]]);
 		return true;
 	case XV_COL_DISCONTINUITY_TIME:

@@ -41,6 +41,7 @@ bool xv_mib_vm_column(const struct xv_vm *vm, int column, struct xv_mib_value *o
 {
 	const struct xv_rate_state *in = &vm->rate[XV_RATE_IN];
 	const struct xv_rate_state *outr = &vm->rate[XV_RATE_OUT];
+	const struct xv_rate_state *flood = &vm->rate[XV_RATE_FLOOD];
 
 	switch (column) {
 	case XV_VMCOL_DOMAIN_ID:
@@ -97,6 +98,21 @@ bool xv_mib_vm_column(const struct xv_vm *vm, int column, struct xv_mib_value *o
 		return true;
 	case XV_VMCOL_DEVICES:
 		xv_mib_set_text(out, vm->devices);
+		return true;
+	case XV_VMCOL_OUT_ACCOUNTING:
+		xv_mib_set_u32(out, ASN_INTEGER, xv_vm_out_mode(vm));
+		return true;
+	case XV_VMCOL_PERIOD_OUT_FOREIGN:
+		xv_mib_set_c64(out, vm->period_out_foreign);
+		return true;
+	case XV_VMCOL_FLOOD_BIT_RATE:
+		xv_mib_set_c64(out, flood->bits_per_second);
+		return true;
+	case XV_VMCOL_FLOOD_RATE_THRESHOLD:
+		xv_mib_set_c64(out, flood->threshold);
+		return true;
+	case XV_VMCOL_FLOOD_ALARM:
+		xv_mib_set_u32(out, ASN_INTEGER, alarm_status(flood));
 		return true;
 	case XV_VMCOL_STATE:
 	case XV_VMCOL_VCPUS:

@@ -26,6 +26,24 @@ static const int rate_objects[] = {
 	XV_VMCOL_IN_RATE_THRESHOLD, XV_VMCOL_OUT_RATE_THRESHOLD,
 	XV_VMCOL_IN_RATE_ALARM, XV_VMCOL_OUT_RATE_ALARM, XV_VMCOL_DEVICES, 0,
 };
+static const int flood_objects[] = {
+	XV_VMCOL_NAME, XV_VMCOL_UUID, XV_VMCOL_FLOOD_BIT_RATE,
+	XV_VMCOL_FLOOD_RATE_THRESHOLD, XV_VMCOL_FLOOD_ALARM, XV_VMCOL_DEVICES, 0,
+};
+
+static const int *objects_of(enum xv_notice_kind kind)
+{
+	switch (kind) {
+	case XV_NOTICE_RATE_ALARM:
+	case XV_NOTICE_RATE_CLEARED:
+		return rate_objects;
+	case XV_NOTICE_FLOOD_ALARM:
+	case XV_NOTICE_FLOOD_CLEARED:
+		return flood_objects;
+	default:
+		return quota_objects;
+	}
+}
 
 void xv_notify_init(const struct xv_vm_table *vms,
 		    const struct xv_mib_switch_ctx *sw)
@@ -45,7 +63,7 @@ netsnmp_variable_list *xv_notify_varbinds(const struct xv_vm *vm,
 	static const oid trap_oid_oid[] = {1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0};
 	const oid notification[] = {XV_OID_NOTIFICATIONS, (oid)kind};
 	const oid entry[] = {XV_OID_VM_ENTRY};
-	const int *objects = kind >= XV_NOTICE_RATE_ALARM ? rate_objects : quota_objects;
+	const int *objects = objects_of(kind);
 	netsnmp_variable_list *vars = NULL;
 
 	if (!snmp_varlist_add_variable(&vars, trap_oid_oid, OID_LENGTH(trap_oid_oid),

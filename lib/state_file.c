@@ -391,6 +391,12 @@ static int parse_row(struct reader *r, char **save, struct xv_vif_table *t,
 	(*row)->discontinuity = (uint32_t)disc;
 	if (!parse_counters(r, save, &(*row)->total))
 		return bad(r, "row: bad counters");
+	/* Before the split every packet was served as unicast: IF-MIB's
+	 * unicast counters go on from there. */
+	if (r->format < 5) {
+		(*row)->total.v[XV_IN_UCAST_PKTS] = (*row)->total.v[XV_IN_PKTS];
+		(*row)->total.v[XV_OUT_UCAST_PKTS] = (*row)->total.v[XV_OUT_PKTS];
+	}
 	return 0;
 }
 

@@ -305,13 +305,11 @@ static void apply_rules(struct xv_vm *vm, const struct xv_config *cfg)
 	}
 }
 
-enum xv_out_mode xv_vm_out_mode(const struct xv_vm *vm, const struct xv_config *cfg)
+enum xv_out_mode xv_vm_out_mode(const struct xv_vm *vm)
 {
 	if (vm->out_mode != XV_OUT_MODE_NONE)
 		return vm->out_mode;
-	return cfg->out_accounting == XV_ACCOUNT_ADDRESSED && vm->classified
-		       ? XV_OUT_MODE_ADDRESSED
-		       : XV_OUT_MODE_ALL;
+	return vm->addressed_now ? XV_OUT_MODE_ADDRESSED : XV_OUT_MODE_ALL;
 }
 
 /*
@@ -466,6 +464,8 @@ int xv_vm_table_update(struct xv_vm_table *t, const struct xv_vif_table *vifs,
 		if (!vm->seen_live)
 			continue;
 		apply_rules(vm, cfg);
+		vm->addressed_now = cfg->out_accounting == XV_ACCOUNT_ADDRESSED &&
+				    vm->classified;
 		vm->status = xv_quota_evaluate(quota_usage(vm), vm->quota,
 					       vm->warn_percent, &vm->used_percent);
 		/* A VM that is not running is told about when it returns. */

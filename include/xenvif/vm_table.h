@@ -134,8 +134,9 @@ struct xv_vm {
 	 * never, if dropped), so an interval's foreign part may exceed
 	 * its Out; the excess comes off the next. */
 	uint64_t foreign_carry;
-	/* Every served device of it is classified now. */
-	bool classified;
+	/* Every served device of it is classified now; and with
+	 * accountingOut addressed, so its Out would count as addressed. */
+	bool classified, addressed_now;
 	bool live;                        /* scratch */
 	/* Scratch: the names and ifindexes being gathered. */
 	char *names_next;
@@ -183,7 +184,7 @@ bool xv_vm_key_of_row(const char *row_key, char *buf, size_t bufsz);
 
 /* What the VM's Out usage is counted as now: its period's mode, or if
  * nothing was counted yet, the mode it would be counted in. */
-enum xv_out_mode xv_vm_out_mode(const struct xv_vm *vm, const struct xv_config *cfg);
+enum xv_out_mode xv_vm_out_mode(const struct xv_vm *vm);
 
 /* The level a usage is at. */
 enum xv_quota_status xv_quota_evaluate(uint64_t used, uint64_t quota,

@@ -34,14 +34,14 @@ static const struct expect table[] = {
 	{IF "8" I, ASN_INTEGER, INT, 1, NULL},
 	{IF "9" I, ASN_TIMETICKS, INT, 100, NULL},
 	{IF "10" I, ASN_COUNTER, INT, 5, NULL}, /* low half of 2^32 + 5 */
-	{IF "11" I, ASN_COUNTER, INT, 10, NULL},
-	{IF "12" I, ASN_COUNTER, INT, 0, NULL},
+	{IF "11" I, ASN_COUNTER, INT, 3, NULL},
+	{IF "12" I, ASN_COUNTER, INT, 7, NULL}, /* broadcast + multicast */
 	{IF "13" I, ASN_COUNTER, INT, 1, NULL},
 	{IF "14" I, ASN_COUNTER, INT, 2, NULL},
 	{IF "15" I, ASN_COUNTER, INT, 0, NULL},
 	{IF "16" I, ASN_COUNTER, INT, 1400, NULL},
-	{IF "17" I, ASN_COUNTER, INT, 7, NULL},
-	{IF "18" I, ASN_COUNTER, INT, 0, NULL},
+	{IF "17" I, ASN_COUNTER, INT, 4, NULL},
+	{IF "18" I, ASN_COUNTER, INT, 3, NULL},
 	{IF "19" I, ASN_COUNTER, INT, 3, NULL},
 	{IF "20" I, ASN_COUNTER, INT, 4, NULL},
 	{IF "21" I, ASN_GAUGE, INT, 0, NULL},
@@ -58,18 +58,18 @@ static const struct expect table[] = {
 	{"1.3.6.1.2.1.17.4.3.1.2.0.22.62.90.1.2", ASN_INTEGER, INT, 1, NULL},
 	{"1.3.6.1.2.1.17.4.3.1.3.0.22.62.90.1.2", ASN_INTEGER, INT, 3, NULL},
 	{IFX "1" I, ASN_OCTET_STR, TEXT, 0, "web1.0"},
-	{IFX "2" I, ASN_COUNTER, INT, 0, NULL},
-	{IFX "3" I, ASN_COUNTER, INT, 0, NULL},
-	{IFX "4" I, ASN_COUNTER, INT, 0, NULL},
-	{IFX "5" I, ASN_COUNTER, INT, 0, NULL},
+	{IFX "2" I, ASN_COUNTER, INT, 4, NULL},
+	{IFX "3" I, ASN_COUNTER, INT, 3, NULL},
+	{IFX "4" I, ASN_COUNTER, INT, 1, NULL},
+	{IFX "5" I, ASN_COUNTER, INT, 2, NULL},
 	{IFX "6" I, ASN_COUNTER64, C64, 4294967301ULL, NULL},
-	{IFX "7" I, ASN_COUNTER64, C64, 10, NULL},
-	{IFX "8" I, ASN_COUNTER64, C64, 0, NULL},
-	{IFX "9" I, ASN_COUNTER64, C64, 0, NULL},
+	{IFX "7" I, ASN_COUNTER64, C64, 3, NULL},
+	{IFX "8" I, ASN_COUNTER64, C64, 4, NULL},
+	{IFX "9" I, ASN_COUNTER64, C64, 3, NULL},
 	{IFX "10" I, ASN_COUNTER64, C64, 1400, NULL},
-	{IFX "11" I, ASN_COUNTER64, C64, 7, NULL},
-	{IFX "12" I, ASN_COUNTER64, C64, 0, NULL},
-	{IFX "13" I, ASN_COUNTER64, C64, 0, NULL},
+	{IFX "11" I, ASN_COUNTER64, C64, 4, NULL},
+	{IFX "12" I, ASN_COUNTER64, C64, 1, NULL},
+	{IFX "13" I, ASN_COUNTER64, C64, 2, NULL},
 	{IFX "14" I, ASN_INTEGER, INT, 2, NULL},
 	{IFX "15" I, ASN_GAUGE, INT, 20, NULL},
 	{IFX "16" I, ASN_INTEGER, INT, 2, NULL},
@@ -123,7 +123,10 @@ static void setup(void)
 	memcpy(r->mac, "\x00\x16\x3e\x5a\x01\x02", 6);
 	r->rate_bps = 20000000;
 	r->mtu = 9000;
-	r->total = (struct xv_counters){{4294967301ULL, 10, 1, 2, 1400, 7, 3, 4}};
+	/* In: 3 unicast, 3 broadcast, 4 multicast; Out: 4, 2, 1, as the
+	 * classifier split them. */
+	r->total = (struct xv_counters){{4294967301ULL, 10, 1, 2, 1400, 7, 3, 4,
+					 500, 2, 2, 1, 0, 0, 3, 4, 4, 3}};
 	xv_registry_rebuild_view(&t.rows);
 	sw.offset_ticks = 500;
 	xv_switch_update(&sw, &in);

@@ -19,18 +19,21 @@ static const struct vif {
 	const char *mac; /* NULL: none well-formed */
 	int ifindex;
 	bool up;
+	bool split; /* the classifier counts it */
 	struct xv_counters total;
 	uint32_t discontinuity;
 } vifs[] = {
 	{3, 30, 0, "web1", "6f1c2a9e-0d3b-4c8e-9a51-3b2f7d0e4a11", "vif30.0",
-	 "xenbr0", "192.0.2.3", "\x00\x16\x3e\x00\x00\x03", 11, true,
-	 {{5000000003ULL, 31, 32, 33, 34, 35, 36, 37}}, 0},
-	{7, 70, 1, "db1", "", "vif70.1", "", "", NULL, 0, false,
-	 {{5000000007ULL, 71, 72, 73, 74, 75, 76, 77}}, 4242},
+	 "xenbr0", "192.0.2.3", "\x00\x16\x3e\x00\x00\x03", 11, true, true,
+	 {{5000000003ULL, 31, 32, 33, 34, 35, 36, 37,
+	   6000000003ULL, 301, 302, 303, 304, 305, 306, 307, 308, 309}}, 0},
+	{7, 70, 1, "db1", "", "vif70.1", "", "", NULL, 0, false, false,
+	 {{5000000007ULL, 71, 72, 73, 74, 75, 76, 77, 701, 702}}, 4242},
 	{2147483647, 65535, 2, "edge", "0e7c41d2-5b8a-4f3e-8d21-9c6b1a2f3e4d",
 	 "vif65535.2", "xenbr1", "192.0.2.9 2001:db8::9", "\x00\x16\x3e\xff\xff\xff",
-	 2147483647, true,
-	 {{7147483647ULL, 1, 2, 3, 18446744073709551615ULL, 5, 6, 7}}, 100},
+	 2147483647, true, true,
+	 {{7147483647ULL, 1, 2, 3, 18446744073709551615ULL, 5, 6, 7,
+	   18446744073709551615ULL, 0, 0, 0, 0, 0, 0, 0, 0, 0}}, 100},
 };
 
 /* The VM of row 7 (its key "vm7/1" is of VM "vm7"); rows 3 and
@@ -105,12 +108,31 @@ static const struct expect table[] = {
 	{VIF "21" R3, 0, ABSENT, SNMP_NOSUCHINSTANCE, NULL}, /* no VM known yet */
 	{VIF "21" R7, ASN_UNSIGNED, INT, VM_OF_7, NULL},
 	{VIF "21" RMAX, 0, ABSENT, SNMP_NOSUCHINSTANCE, NULL},
+	/* The classifier's: row 7 it does not count. */
+	{VIF "22" R3, ASN_COUNTER64, C64, 6000000003ULL, NULL},
+	{VIF "22" R7, 0, ABSENT, SNMP_NOSUCHINSTANCE, NULL},
+	{VIF "22" RMAX, ASN_COUNTER64, C64, 18446744073709551615ULL, NULL},
+	{VIF "23" R3, ASN_COUNTER64, C64, 301, NULL},
+	{VIF "23" RMAX, ASN_COUNTER64, C64, 0, NULL},
+	{VIF "24" R3, ASN_COUNTER64, C64, 302, NULL},
+	{VIF "24" RMAX, ASN_COUNTER64, C64, 0, NULL},
+	{VIF "25" R3, ASN_COUNTER64, C64, 303, NULL},
+	{VIF "25" RMAX, ASN_COUNTER64, C64, 0, NULL},
+	{VIF "26" R3, ASN_COUNTER64, C64, 304, NULL},
+	{VIF "26" RMAX, ASN_COUNTER64, C64, 0, NULL},
+	{VIF "27" R3, ASN_COUNTER64, C64, 305, NULL},
+	{VIF "27" RMAX, ASN_COUNTER64, C64, 0, NULL},
+	{VIF "28" R3, ASN_COUNTER64, C64, 306, NULL},
+	{VIF "28" RMAX, ASN_COUNTER64, C64, 0, NULL},
+	{VIF "29" R3, ASN_COUNTER64, C64, 307, NULL},
+	{VIF "29" R7, 0, ABSENT, SNMP_NOSUCHINSTANCE, NULL},
+	{VIF "29" RMAX, ASN_COUNTER64, C64, 0, NULL},
 	/* What a GET finds nothing at. */
 	{VIF "2.4", 0, ABSENT, SNMP_NOSUCHINSTANCE, NULL},   /* no such row */
 	{VIF "2.4.0", 0, ABSENT, SNMP_NOSUCHINSTANCE, NULL}, /* a longer index */
 	{VIF "2.7.0", 0, ABSENT, SNMP_NOSUCHINSTANCE, NULL},
 	{VIF "2", 0, ABSENT, SNMP_NOSUCHINSTANCE, NULL},     /* no index */
-	{VIF "22.7", 0, ABSENT, SNMP_NOSUCHOBJECT, NULL},    /* no such column */
+	{VIF "30.7", 0, ABSENT, SNMP_NOSUCHOBJECT, NULL},    /* no such column */
 	{VIF "1.7", 0, ABSENT, SNMP_NOSUCHOBJECT, NULL},     /* the index: not readable */
 };
 
@@ -129,7 +151,9 @@ static const struct next {
 	{VIF "8.5.99", false, VIF "8" RMAX, "a partial index between rows"},
 	{VIF "2.4294967295", false, VIF "3" R3,
 	 "an index beyond the range moves to the next column"},
-	{VIF "21" R7, false, NULL, "after the last instance: nothing"},
+	{VIF "21" R7, false, VIF "22" R3, "past a column: the first instance of the next"},
+	{VIF "22" R3, false, VIF "22" RMAX, "a row the classifier does not count is skipped"},
+	{VIF "29" RMAX, false, NULL, "after the last instance: nothing"},
 	{VIF "0", false, VIF "2" R3, "column 0: first instance"},
 	{VIF "99", false, NULL, "column past the last: nothing"},
 	{VIF "2" R7, true, VIF "2" R7, "GETNEXT with AgentX include: the instance itself"},
@@ -167,6 +191,7 @@ static void setup(void)
 		r->ifindex = m->ifindex;
 		r->oper_up = m->up;
 		r->total = m->total;
+		r->split = m->split;
 		r->discontinuity = m->discontinuity;
 	}
 	xv_registry_rebuild_view(&t.rows);
@@ -208,8 +233,9 @@ int main(void)
 	setup();
 	expect_check(&desc, 1, table, EXPECT_ROWS(table));
 	check_nexts();
-	tap_is_u64(expect_walk(&desc, table, EXPECT_ROWS(table)), 19 * 3 - 1 + 1,
-		   "a walk: 19 columns x 3 rows, one MAC missing, one VM known");
+	tap_is_u64(expect_walk(&desc, table, EXPECT_ROWS(table)), 19 * 3 - 1 + 1 + 8 * 2,
+		   "a walk: 19 columns x 3 rows, one MAC missing, one VM known, "
+		   "and 8 of the classifier's for the 2 rows it counts");
 
 	t.rows.nactive = 0;
 	tap_is_u64(xv_mib_table_resolve(&desc, true, false, entry, OID_LENGTH(entry),

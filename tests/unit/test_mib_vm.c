@@ -69,10 +69,21 @@ static const struct expect table[] = {
 	{VM "23" R43, ASN_COUNTER64, C64, 4194304, NULL},
 	{VM "24" R42, 0, ABSENT, SNMP_NOSUCHINSTANCE, NULL},
 	{VM "24" R43, ASN_COUNTER64, C64, 123456789012345ULL, NULL},
+	/* Out: web1 addressed (nothing counted yet), db1 mixed. */
+	{VM "25" R42, ASN_INTEGER, INT, 2, NULL},
+	{VM "25" R43, ASN_INTEGER, INT, 3, NULL},
+	{VM "26" R42, ASN_COUNTER64, C64, 0, NULL},
+	{VM "26" R43, ASN_COUNTER64, C64, 5000000001ULL, NULL},
+	{VM "27" R42, ASN_COUNTER64, C64, 0, NULL},
+	{VM "27" R43, ASN_COUNTER64, C64, 9000, NULL},
+	{VM "28" R42, ASN_COUNTER64, C64, 0, NULL},
+	{VM "28" R43, ASN_COUNTER64, C64, 8000, NULL},
+	{VM "29" R42, ASN_INTEGER, INT, 1, NULL}, /* none(1) */
+	{VM "29" R43, ASN_INTEGER, INT, 3, NULL}, /* alarm(3) */
 	/* What a GET finds nothing at. */
 	{VM "2.44", 0, ABSENT, SNMP_NOSUCHINSTANCE, NULL}, /* no such VM */
 	{VM "1.42", 0, ABSENT, SNMP_NOSUCHOBJECT, NULL},   /* the index: not readable */
-	{VM "25.42", 0, ABSENT, SNMP_NOSUCHOBJECT, NULL},  /* no such column */
+	{VM "30.42", 0, ABSENT, SNMP_NOSUCHOBJECT, NULL},  /* no such column */
 };
 
 /* What each notification carries after snmpTrapOID.0, in order; their
@@ -84,6 +95,9 @@ static const char *const quota_objects[] = {
 static const char *const rate_objects[] = {
 	VM "3" R42, VM "4" R42, VM "13" R42, VM "14" R42, VM "15" R42,
 	VM "16" R42, VM "17" R42, VM "18" R42, VM "19" R42,
+};
+static const char *const flood_objects[] = {
+	VM "3" R43, VM "4" R43, VM "27" R43, VM "28" R43, VM "29" R43, VM "19" R43,
 };
 
 static struct xv_vm_table vms;
@@ -125,6 +139,7 @@ static struct xv_vm *setup(void)
 	vm->rate[XV_RATE_OUT].threshold = 1000;
 	vm->rate[XV_RATE_OUT].alarm = true;
 	vm->rate[XV_RATE_OUT].bits_per_second = 5000;
+	vm->addressed_now = true;
 
 	db = add_vm(43, 8, "db1", "", "vif8.0", 1793487600 + 14 * 86400 + 45000);
 	db->period_out = 12345678901ULL;
@@ -138,6 +153,11 @@ static struct xv_vm *setup(void)
 	db->mem_kb = 2097152;
 	db->max_mem_kb = 4194304;
 	db->cpu_total_ns = 123456789012345ULL;
+	db->out_mode = XV_OUT_MODE_MIXED;
+	db->period_out_foreign = 5000000001ULL;
+	db->rate[XV_RATE_FLOOD].bits_per_second = 9000;
+	db->rate[XV_RATE_FLOOD].threshold = 8000;
+	db->rate[XV_RATE_FLOOD].alarm = true;
 	xv_registry_rebuild_view(&vms.vms);
 	return vm;
 }
@@ -175,8 +195,8 @@ int main(void)
 
 	xv_mib_vm_describe(&desc, &vms);
 	expect_check(&desc, 1, table, EXPECT_ROWS(table));
-	tap_is_u64(expect_walk(&desc, table, EXPECT_ROWS(table)), 18 * 2 + 5,
-		   "a walk: 23 columns x 2 VMs, the 5 of resources known of one");
+	tap_is_u64(expect_walk(&desc, table, EXPECT_ROWS(table)), 23 * 2 + 5,
+		   "a walk: 28 columns x 2 VMs, the 5 of resources known of one");
 
 	tap_is_u64(check_notification(vm, XV_NOTICE_QUOTA_EXCEEDED,
 				      "1.3.6.1.4.1.8072.9999.98.0.2", quota_objects,
@@ -186,6 +206,15 @@ int main(void)
 				      "1.3.6.1.4.1.8072.9999.98.0.4", rate_objects,
 				      EXPECT_ROWS(rate_objects)),
 		   10, "a rate alarm: snmpTrapOID.0 and nine objects");
+	tap_is_u64(check_notification(xv_vm_table_find_index(&vms, 43), XV_NOTICE_FLOOD_ALARM,
+				      "1.3.6.1.4.1.8072.9999.98.0.6", flood_objects,
+				      EXPECT_ROWS(flood_objects)),
+		   7, "a flood alarm: snmpTrapOID.0 and six objects");
+	tap_is_u64(check_notification(xv_vm_table_find_index(&vms, 43),
+				      XV_NOTICE_FLOOD_CLEARED,
+				      "1.3.6.1.4.1.8072.9999.98.0.7", flood_objects,
+				      EXPECT_ROWS(flood_objects)),
+		   7, "its clearing: the same objects");
 
 	xv_vm_table_free(&vms);
 	xv_config_free(&cfg);

@@ -239,6 +239,8 @@ int main(void)
 		       r->sources[0].last.v[XV_OUT_PKTS] == 40 &&
 		       r->sources[0].last.v[XV_OUT_FOREIGN_PKTS] == 0,
 		       "its counters, the split from zero");
+		tap_ok(r && r->total.v[XV_IN_UCAST_PKTS] == 2 && r->total.v[XV_OUT_UCAST_PKTS] == 6,
+		       "unicast from the packets, as IF-MIB served them before");
 		xv_vif_table_free(&back);
 
 		body = "xen-vif-agent-state 4\nboot-id b\nsaved 1\n"

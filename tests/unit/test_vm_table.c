@@ -349,7 +349,7 @@ static void test_addressed(void)
 	xv_vm_table_update(&vt, &t, &cfg, NOW);
 	xv_vm_table_sample(&vt, &cfg, ms);
 	vm = xv_vm_table_find_key(&vt, U1);
-	tap_is_u64(xv_vm_out_mode(vm, &cfg), XV_OUT_MODE_ALL,
+	tap_is_u64(xv_vm_out_mode(vm), XV_OUT_MODE_ALL,
 		   "nothing classified, nothing counted: Out would count all");
 
 	/* Classified: 3000 octets out, 1000 of them flooded. */
@@ -359,7 +359,7 @@ static void test_addressed(void)
 	xv_vm_table_update(&vt, &t, &cfg, NOW + 5);
 	tap_is_u64(vm->period_out, 2000, "addressed: Out less the flooded part");
 	tap_is_u64(vm->period_out_foreign, 1000, "the flooded part kept apart");
-	tap_is_u64(xv_vm_out_mode(vm, &cfg), XV_OUT_MODE_ADDRESSED, "counted as addressed");
+	tap_is_u64(xv_vm_out_mode(vm), XV_OUT_MODE_ADDRESSED, "counted as addressed");
 	tap_is_u64(vm->used_percent, 20, "the quota sees the addressed part");
 
 	/* The classifier saw more than the device sent this time (it
@@ -379,11 +379,11 @@ static void test_addressed(void)
 	moved(&t, U1 "/0", 0, 100);
 	xv_vm_table_update(&vt, &t, &cfg, NOW + 20);
 	tap_is_u64(vm->period_out, 2800, "unclassified: all of Out");
-	tap_is_u64(xv_vm_out_mode(vm, &cfg), XV_OUT_MODE_MIXED, "the period is mixed");
+	tap_is_u64(xv_vm_out_mode(vm), XV_OUT_MODE_MIXED, "the period is mixed");
 	clear_moved(&t);
 	xv_vm_table_update(&vt, &t, &cfg, DEC1 + 5);
 	tap_is_u64(vm->period_out_foreign, 0, "a new period: nothing flooded yet");
-	tap_is_u64(xv_vm_out_mode(vm, &cfg), XV_OUT_MODE_ALL,
+	tap_is_u64(xv_vm_out_mode(vm), XV_OUT_MODE_ALL,
 		   "and its mode is the one it would count in");
 
 	/* accountingOut all: flooded frames are billed. */
@@ -395,7 +395,7 @@ static void test_addressed(void)
 	xv_vm_table_update(&vt, &t, &cfg, DEC1 + 10);
 	tap_is_u64(vm->period_out, 3000, "accountingOut all: all of Out");
 	tap_is_u64(vm->period_out_foreign, 1000, "the flooded part still kept apart");
-	tap_is_u64(xv_vm_out_mode(vm, &cfg), XV_OUT_MODE_ALL, "counted as all");
+	tap_is_u64(xv_vm_out_mode(vm), XV_OUT_MODE_ALL, "counted as all");
 
 	/* The flood alarm: 1000 octets flooded in 1 s = 8000 bit/s is not
 	 * above 8K; 2000 a second, for 10 s, is. */
