@@ -10,6 +10,8 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "xenvif/classified.h"
+#include "xenvif/classifier.h"
 #include "xenvif/growth.h"
 #include "xenvif/netlink.h"
 #include "xenvif/resources.h"
@@ -43,6 +45,13 @@ struct xv_engine {
 
 	/* Report a failing resource once, and its recovery once. */
 	bool nl_failed, save_failed, overrun_logged;
+
+	/* The eBPF classifier, opened at the first refresh (not at start:
+	 * an engine that finds another instance serving is discarded, and
+	 * must leave that instance's hooks alone); NULL if it cannot run. */
+	struct xv_classifier *cls;
+	bool cls_tried, cls_read_failed;
+	struct xv_classified_list classified;
 
 	/* Where the counters come from: nl or xenstat_counters. */
 	struct xv_collector source;
@@ -290,6 +299,61 @@ static void follow_switch(struct xv_engine *e, uint32_t now)
 	record(e, rc);
 }
 
+/* ---- the classifier ------------------------------------------------ */
+
+static void open_classifier(struct xv_engine *e)
+{
+	char err[512];
+	int rc;
+
+	e->cls_tried = true;
+	if (!e->cfg.classifier) {
+		say(e, XV_LOG_INFO, "classifier no: traffic flooded to a VM is not told "
+		    "apart; Out is accounted as all");
+		return;
+	}
+	rc = xv_classifier_open(&e->cls, e->cfg.classifier_pins, &e->log, err,
+				sizeof err);
+	if (rc < 0) {
+		e->cls = NULL;
+		say(e, XV_LOG_WARNING, "cannot classify traffic: %s; Out is accounted "
+		    "as all (floods included), and the classifier's columns have no "
+		    "instance", err);
+		return;
+	}
+	say(e, XV_LOG_INFO, "classifier running, its maps in %s", e->cfg.classifier_pins);
+}
+
+/* The classifier's counts into the links (and the final ones of links
+ * deleted), before they are reconciled. */
+static void read_split(struct xv_engine *e)
+{
+	char err[256];
+
+	if (!e->cls)
+		return;
+	if (xv_classifier_read(e->cls, &e->links, &e->events.gone, err, sizeof err) < 0) {
+		if (!e->cls_read_failed)
+			say(e, XV_LOG_ERR, "%s; the classifier's counts wait", err);
+		e->cls_read_failed = true;
+		return;
+	}
+	if (e->cls_read_failed)
+		say(e, XV_LOG_NOTICE, "reading the classifier's counts again");
+	e->cls_read_failed = false;
+}
+
+/* The classifier's hooks follow the served rows' devices. */
+static void follow_classifier(struct xv_engine *e)
+{
+	if (!e->cls)
+		return;
+	if (xv_classified_list(&e->classified, &e->table, &e->vms, &e->links) < 0 ||
+	    xv_classifier_follow(e->cls, e->classified.v, e->classified.n) < 0)
+		say(e, XV_LOG_ERR, "out of memory while following the classifier's "
+		    "devices; trying again at the next refresh");
+}
+
 /* Reads the kernel and folds it and the metadata into the table. */
 static void sync_table(struct xv_engine *e)
 {
@@ -312,6 +376,7 @@ static void sync_table(struct xv_engine *e)
 		    e->source.ops->what);
 	e->nl_failed = false;
 	drain_links(e);
+	read_split(e);
 
 	struct xv_reconcile in = {
 		.meta = &e->xs.meta,
@@ -333,6 +398,7 @@ static void sync_table(struct xv_engine *e)
 		say(e, XV_LOG_ERR, "out of memory while updating the VM table");
 	record(e, rc);
 	follow_switch(e, now);
+	follow_classifier(e);
 	say(e, XV_LOG_DEBUG, "reconciled %zu links, %zu gone, %zu domains: "
 	    "%zu rows served of %zu known", e->links.n, e->events.gone.n,
 	    e->xs.meta.n, e->table.rows.nactive, e->table.rows.n);
@@ -489,6 +555,8 @@ int xv_engine_save_pending(struct xv_engine *e)
 
 void xv_engine_refresh(struct xv_engine *e)
 {
+	if (!e->cls_tried)
+		open_classifier(e);
 	if (xv_xs_follow_check(&e->xs))
 		xenstore_lost(e);
 	follow_xenstore(e);
@@ -594,6 +662,7 @@ static void release(struct xv_engine *e)
 	xv_vif_table_free(&e->table);
 	xv_vm_table_free(&e->vms);
 	xv_switch_free(&e->sw);
+	xv_classified_free(&e->classified);
 	xv_config_free(&e->cfg);
 }
 
@@ -610,6 +679,9 @@ void xv_engine_stop(struct xv_engine *e)
 	if (e->source.ops->fd(e->source.src) >= 0)
 		sync_table(e);
 	xv_engine_save(e);
+	/* Its hooks and pins go: a clean stop leaves nothing behind. */
+	if (e->cls)
+		xv_classifier_close(e->cls);
 	release(e);
 	free(e);
 }
