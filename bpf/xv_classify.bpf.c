@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: ISC
+/*
+ * The classifier's eBPF programs (see include/xenvif/classifier.h), one
+ * on each hook of a served device's clsact qdisc:
+ *
+ *  - egress, what the backend sends to the guest (Out): split by the
+ *    destination MAC into broadcast, multicast, the VM's own unicast
+ *    (not counted: it is the device's total less the rest) and foreign
+ *    unicast (what a bridge floods to every port);
+ *  - ingress, what the guest sends (In): a source MAC that is none of
+ *    the VM's (forged), and broadcast and multicast destinations.
+ *
+ * Both only count and return TC_ACT_UNSPEC: the frame goes on to the
+ * next filter and the qdisc exactly as if we were not there.
+ *
+ * Octets are skb->len, which includes the Ethernet header on both hooks
+ * (egress: the header is pushed before the qdisc; ingress: cls_bpf
+ * pushes it back for the program), as the device's rx_bytes and
+ * tx_bytes do (veth and netback count skb->len).  A packet is an skb, as
+ * for the device's counters: a GSO skb is one packet of all its bytes.
+ *
+ * Built with clang -target bpf -O2 -g; the object is embedded into the
+ * agent with bpftool gen skeleton.
+ */
+#include <linux/bpf.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf_helpers.h>
+
+#include "xv_classify.h"
+
+/* The VMs' MACs, by ifindex of the dom0 device.  Written by the agent
+ * (follow); a device without an entry is not counted. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XV_CLS_MAX_DEVICES);
+	__type(key, __u32);
+	__type(value, struct xv_cls_config);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xv_config SEC(".maps");
+
+/* The counts, per CPU so that no frame waits for another CPU's. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, XV_CLS_MAX_DEVICES);
+	__type(key, __u32);
+	__type(value, struct xv_cls_counts);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xv_counts SEC(".maps");
+
+/* Six byte compares folded with OR: no early exit, no call; the MAC in
+ * the map has no alignment to load it wider. */
+static __always_inline int same_mac(const __u8 *a, const __u8 *b)
+{
+	return ((a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) | (a[3] ^ b[3]) |
+		(a[4] ^ b[4]) | (a[5] ^ b[5])) == 0;
+}
+
+/* Is mac one of the VM's?  At most nmacs compares (usually one). */
+static __always_inline int vm_mac(const struct xv_cls_config *cfg, const __u8 *mac)
+{
+	__u32 n = cfg->nmacs;
+
+	for (__u32 i = 0; i < XV_CLS_MACS; i++) {
+		if (i >= n)
+			break;
+		if (same_mac(cfg->macs[i], mac))
+			return 1;
+	}
+	return 0;
+}
+
+/* The device's counts, made on its first counted frame. */
+static __always_inline struct xv_cls_counts *counts_of(__u32 ifindex)
+{
+	struct xv_cls_counts *c = bpf_map_lookup_elem(&xv_counts, &ifindex);
+
+	if (c)
+		return c;
+	{
+		struct xv_cls_counts zero = {};
+
+		/* NOEXIST: another CPU may have made it meanwhile; either way
+		 * the lookup then finds this CPU's slot. */
+		bpf_map_update_elem(&xv_counts, &ifindex, &zero, BPF_NOEXIST);
+	}
+	return bpf_map_lookup_elem(&xv_counts, &ifindex);
+}
+
+/*
+ * The Ethernet header's first 12 bytes (destination, source), from the
+ * linear part where they always are for an Ethernet device; NULL if the
+ * frame is shorter (then it is not classified).
+ */
+static __always_inline const __u8 *eth_addrs(struct __sk_buff *skb)
+{
+	const __u8 *data = (const __u8 *)(long)skb->data;
+	const __u8 *end = (const __u8 *)(long)skb->data_end;
+
+	if (data + 12 > end)
+		return 0;
+	return data;
+}
+
+static __always_inline int is_bcast(const __u8 *m)
+{
+	return (m[0] & m[1] & m[2] & m[3] & m[4] & m[5]) == 0xff;
+}
+
+SEC("tc")
+int xv_egress(struct __sk_buff *skb)
+{
+	__u32 ifindex = skb->ifindex;
+	const struct xv_cls_config *cfg;
+	struct xv_cls_counts *c;
+	const __u8 *eth;
+	int which;
+
+	cfg = bpf_map_lookup_elem(&xv_config, &ifindex);
+	if (!cfg || cfg->nmacs == 0)
+		return TC_ACT_UNSPEC;
+	eth = eth_addrs(skb);
+	if (!eth)
+		return TC_ACT_UNSPEC;
+	if (eth[0] & 1)
+		which = is_bcast(eth) ? XV_CLS_OUT_BCAST_PKTS : XV_CLS_OUT_MCAST_PKTS;
+	else if (vm_mac(cfg, eth))
+		return TC_ACT_UNSPEC; /* addressed to the VM: the common case */
+	else
+		which = XV_CLS_OUT_FOREIGN_PKTS;
+	c = counts_of(ifindex);
+	if (!c)
+		return TC_ACT_UNSPEC;
+	c->v[which]++;
+	if (which == XV_CLS_OUT_FOREIGN_PKTS)
+		c->v[XV_CLS_OUT_FOREIGN_OCTETS] += skb->len;
+	return TC_ACT_UNSPEC;
+}
+
+SEC("tc")
+int xv_ingress(struct __sk_buff *skb)
+{
+	__u32 ifindex = skb->ifindex;
+	const struct xv_cls_config *cfg;
+	struct xv_cls_counts *c;
+	const __u8 *eth;
+	int forged, group;
+
+	cfg = bpf_map_lookup_elem(&xv_config, &ifindex);
+	if (!cfg || cfg->nmacs == 0)
+		return TC_ACT_UNSPEC;
+	eth = eth_addrs(skb);
+	if (!eth)
+		return TC_ACT_UNSPEC;
+	forged = !vm_mac(cfg, eth + 6);
+	group = eth[0] & 1;
+	if (!forged && !group)
+		return TC_ACT_UNSPEC; /* the VM's own unicast: the common case */
+	c = counts_of(ifindex);
+	if (!c)
+		return TC_ACT_UNSPEC;
+	if (forged) {
+		c->v[XV_CLS_IN_FOREIGN_SRC_PKTS]++;
+		c->v[XV_CLS_IN_FOREIGN_SRC_OCTETS] += skb->len;
+	}
+	if (group)
+		c->v[is_bcast(eth) ? XV_CLS_IN_BCAST_PKTS : XV_CLS_IN_MCAST_PKTS]++;
+	return TC_ACT_UNSPEC;
+}
+
+/* The kernel asks a program's license only to lend it the helpers that
+ * are GPL-only; the map lookup and update it calls are not, so it is
+ * under the project's license, as the rest. */
+char LICENSE[] SEC("license") = "ISC";

@@ -1,0 +1,946 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The classifier (classifier.h) with libbpf: the programs of
+ * bpf/xv_classify.bpf.c, embedded by bpftool gen skeleton, attached as
+ * tc filters to the clsact hooks of each served device.
+ *
+ * Our filters have one fixed place on every hook, handle XV_TC_HANDLE at
+ * priority XV_TC_PRIORITY, and are attached with BPF_TC_F_REPLACE: an
+ * agent started again after a crash replaces the filters it left (whose
+ * programs it can no longer reach) instead of adding a second, and
+ * anyone can tell them from others (tc filter show dev vif1.0 egress).
+ * The priority is below tc's default for filters added without one
+ * (49152 and down), so we see the frames before a filter an operator
+ * added can drop or redirect them; "XV" in ASCII.
+ *
+ * The maps are pinned by name under the pin directory, so the counts
+ * outlive the agent's process: a restart, or a crash and a restart,
+ * goes on counting from them.  The programs are not pinned: the tc
+ * filters hold them.
+ */
+#include "xenvif/classifier.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <linux/magic.h>
+#include <linux/netlink.h>
+#include <linux/pkt_sched.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "xenvif/growth.h"
+#include "xenvif/search.h"
+#include "xv_classify.h"
+#include "xv_classify.skel.h"
+
+#define XV_TC_HANDLE 0x58564946u  /* "XVIF" */
+#define XV_TC_PRIORITY 0x5856u    /* "XV": tc's pref 22614 */
+
+_Static_assert(XV_CLS_MACS == XV_CLASSIFIER_MACS,
+	       "the programs' MAC table is classifier.h's");
+_Static_assert(XV_CLS_NCOUNTS == XV_NCOUNTERS - XV_NKERNEL_COUNTERS,
+	       "one count per split counter");
+_Static_assert(XV_CLS_OUT_FOREIGN_OCTETS == XV_OUT_FOREIGN_OCTETS - XV_NKERNEL_COUNTERS &&
+	       XV_CLS_OUT_FOREIGN_PKTS == XV_OUT_FOREIGN_PKTS - XV_NKERNEL_COUNTERS &&
+	       XV_CLS_OUT_BCAST_PKTS == XV_OUT_BCAST_PKTS - XV_NKERNEL_COUNTERS &&
+	       XV_CLS_OUT_MCAST_PKTS == XV_OUT_MCAST_PKTS - XV_NKERNEL_COUNTERS &&
+	       XV_CLS_IN_FOREIGN_SRC_OCTETS == XV_IN_FOREIGN_SRC_OCTETS - XV_NKERNEL_COUNTERS &&
+	       XV_CLS_IN_FOREIGN_SRC_PKTS == XV_IN_FOREIGN_SRC_PKTS - XV_NKERNEL_COUNTERS &&
+	       XV_CLS_IN_BCAST_PKTS == XV_IN_BCAST_PKTS - XV_NKERNEL_COUNTERS &&
+	       XV_CLS_IN_MCAST_PKTS == XV_IN_MCAST_PKTS - XV_NKERNEL_COUNTERS,
+	       "the counts are in the order of the split counters");
+
+#define XV_NO_PRIVILEGE "no privilege (CAP_BPF and CAP_NET_ADMIN, or root)"
+
+/* A device being followed. */
+struct cls_dev {
+	int ifindex;
+	struct xv_cls_config cfg;
+	bool hooked;    /* both filters are ours and in place */
+	bool failed;    /* a failure to hook it was said (and not its end) */
+};
+
+/* One device's counts, summed over the CPUs. */
+struct cls_reading {
+	__u32 ifindex;
+	__u64 v[XV_CLS_NCOUNTS];
+};
+
+struct xv_classifier {
+	struct xv_classify_bpf *skel;
+	struct xv_log log;
+	char *pin_dir;
+	int config_fd, counts_fd;
+	int prog_fd[2];          /* [0] ingress, [1] egress */
+	int ncpus;
+	struct cls_dev *devs;    /* sorted by ifindex */
+	size_t ndevs;
+	bool followed;           /* the first follow (leftovers) was done */
+	bool no_batch;           /* the kernel cannot read hash maps in batches */
+	struct cls_reading *readings;
+	size_t nreadings, readings_cap;
+};
+
+static const enum bpf_tc_attach_point hook_points[2] = {BPF_TC_INGRESS, BPF_TC_EGRESS};
+static const char *const hook_names[2] = {"ingress", "egress"};
+
+/* ---- libbpf's messages --------------------------------------------------- */
+
+/*
+ * libbpf says what it does through one function per process; a process
+ * has one classifier.  Its messages go to the debug log, and the last
+ * warning (a verifier's complaint, a kernel's refusal) is kept to be
+ * quoted when opening fails.
+ */
+static const struct xv_log *libbpf_log;
+static char libbpf_last_warning[256];
+
+static int libbpf_say(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	char msg[512];
+	size_t len;
+
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	len = strlen(msg);
+	while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
+		msg[--len] = '\0';
+	if (level == LIBBPF_WARN && len > 0)
+		snprintf(libbpf_last_warning, sizeof libbpf_last_warning, "%s", msg);
+	if (libbpf_log && level != LIBBPF_DEBUG)
+		xv_say(libbpf_log, XV_LOG_DEBUG, "%s", msg);
+	return 0;
+}
+
+/* ---- opening --------------------------------------------------------------- */
+
+/* What a failure's errno likely means, as a suffix to the message. */
+static const char *likely_cause(int e)
+{
+	switch (e) {
+	case EPERM:
+	case EACCES:
+		return "; " XV_NO_PRIVILEGE;
+	case ENOSYS:
+		return "; the kernel has no eBPF (CONFIG_BPF_SYSCALL)";
+	case ENOMEM:
+		return "; out of memory (or RLIMIT_MEMLOCK too low on kernels before 5.11)";
+	default:
+		return "";
+	}
+}
+
+static bool on_bpffs(const char *path)
+{
+	struct statfs fs;
+
+	return statfs(path, &fs) == 0 && (unsigned long)fs.f_type == BPF_FS_MAGIC;
+}
+
+/*
+ * Makes pin_dir (and its missing parents) on a bpf filesystem.  The
+ * nearest directory that exists must be on one: else no pin could be
+ * made there, and it is best said before anything is loaded.
+ */
+static int make_pin_dir(const char *pin_dir, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	size_t len = strlen(pin_dir);
+	char *slash;
+	int e;
+
+	if (pin_dir[0] != '/' || len >= sizeof path) {
+		snprintf(err, errlen, "eBPF classifier: '%s' is not an absolute path "
+			 "of at most %zu characters", pin_dir, sizeof path - 1);
+		return -EINVAL;
+	}
+	memcpy(path, pin_dir, len + 1);
+	while (len > 1 && path[len - 1] == '/')
+		path[--len] = '\0';
+	/* The nearest existing ancestor. */
+	for (;;) {
+		struct stat st;
+
+		if (stat(path, &st) == 0)
+			break;
+		slash = strrchr(path, '/');
+		if (slash == path)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+	}
+	if (!on_bpffs(path)) {
+		snprintf(err, errlen, "eBPF classifier: %s is not on a bpf filesystem "
+			 "(mount -t bpf bpf /sys/fs/bpf), so its maps cannot be pinned "
+			 "under %s", path, pin_dir);
+		return -ENOENT;
+	}
+	/* Make what is missing, one level at a time. */
+	memcpy(path, pin_dir, strlen(pin_dir) + 1);
+	for (char *p = path + 1;; p++) {
+		bool last = *p == '\0';
+
+		if (*p != '/' && !last)
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+			e = errno;
+			snprintf(err, errlen, "eBPF classifier: cannot make %s: %s%s", path,
+				 strerror(e), likely_cause(e));
+			return -e;
+		}
+		if (last)
+			break;
+		*p = '/';
+	}
+	return 0;
+}
+
+/*
+ * A map pinned by an earlier run is reused if it is laid out as ours;
+ * if not (an agent of another version left it, or something else has
+ * the name), libbpf would refuse to load, so it is removed and made
+ * again, its counts lost, and that is said.
+ */
+static int check_pinned_map(struct xv_classifier *c, struct bpf_map *map,
+			    char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	struct bpf_map_info info;
+	__u32 len = sizeof info;
+	const char *why = NULL;
+	int fd, e;
+
+	if (snprintf(path, sizeof path, "%s/%s", c->pin_dir, bpf_map__name(map)) >=
+	    (int)sizeof path) {
+		snprintf(err, errlen, "eBPF classifier: %s: path too long", c->pin_dir);
+		return -ENAMETOOLONG;
+	}
+	fd = bpf_obj_get(path);
+	if (fd < 0) {
+		e = errno;
+		if (e == ENOENT)
+			return 0;
+		if (e == EPERM || e == EACCES) {
+			snprintf(err, errlen, "eBPF classifier: cannot open %s: %s%s", path,
+				 strerror(e), likely_cause(e));
+			return -e;
+		}
+		why = "it is not a bpf object";
+	} else {
+		memset(&info, 0, sizeof info);
+		if (bpf_obj_get_info_by_fd(fd, &info, &len) != 0)
+			why = "it is not a map";
+		else if (info.type != bpf_map__type(map) ||
+			 info.key_size != bpf_map__key_size(map) ||
+			 info.value_size != bpf_map__value_size(map) ||
+			 info.max_entries != bpf_map__max_entries(map) ||
+			 info.map_flags != bpf_map__map_flags(map))
+			why = "it has another layout";
+		close(fd);
+	}
+	if (!why) {
+		xv_say(&c->log, XV_LOG_INFO, "eBPF classifier: counting on in %s "
+		       "(left by an earlier run)", path);
+		return 0;
+	}
+	if (unlink(path) != 0) {
+		e = errno;
+		snprintf(err, errlen, "eBPF classifier: cannot remove %s (%s): %s%s",
+			 path, why, strerror(e), likely_cause(e));
+		return -e;
+	}
+	xv_say(&c->log, XV_LOG_NOTICE, "eBPF classifier: removed %s (%s: left by "
+	       "another version?); it is made again and its counts start from zero",
+	       path, why);
+	return 0;
+}
+
+int xv_classifier_open(struct xv_classifier **out, const char *pin_dir,
+		       const struct xv_log *log, char *err, size_t errlen)
+{
+	struct xv_classifier *c;
+	struct bpf_map *map;
+	int r;
+
+	*out = NULL;
+	c = calloc(1, sizeof *c);
+	if (!c || !(c->pin_dir = strdup(pin_dir))) {
+		free(c);
+		snprintf(err, errlen, "eBPF classifier: out of memory");
+		return -ENOMEM;
+	}
+	c->log = *log;
+	c->config_fd = c->counts_fd = -1;
+	libbpf_log = &c->log;
+	libbpf_last_warning[0] = '\0';
+	libbpf_set_print(libbpf_say);
+
+	r = make_pin_dir(pin_dir, err, errlen);
+	if (r < 0)
+		goto fail;
+	{
+		LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = c->pin_dir);
+
+		c->skel = xv_classify_bpf__open_opts(&opts);
+	}
+	if (!c->skel) {
+		r = -errno;
+		snprintf(err, errlen, "eBPF classifier: cannot open its object: %s",
+			 strerror(-r));
+		goto fail;
+	}
+	bpf_object__for_each_map(map, c->skel->obj) {
+		r = check_pinned_map(c, map, err, errlen);
+		if (r < 0)
+			goto fail;
+	}
+	r = xv_classify_bpf__load(c->skel);
+	if (r < 0) {
+		if (r == -EPERM || r == -EACCES || !libbpf_last_warning[0])
+			snprintf(err, errlen, "eBPF classifier: cannot load the programs: "
+				 "%s%s", strerror(-r), likely_cause(-r));
+		else
+			snprintf(err, errlen, "eBPF classifier: cannot load the programs: "
+				 "%s%s (libbpf: %s)", strerror(-r), likely_cause(-r),
+				 libbpf_last_warning);
+		goto fail;
+	}
+	c->config_fd = bpf_map__fd(c->skel->maps.xv_config);
+	c->counts_fd = bpf_map__fd(c->skel->maps.xv_counts);
+	c->prog_fd[0] = bpf_program__fd(c->skel->progs.xv_ingress);
+	c->prog_fd[1] = bpf_program__fd(c->skel->progs.xv_egress);
+	c->ncpus = libbpf_num_possible_cpus();
+	if (c->ncpus < 1) {
+		r = c->ncpus < 0 ? c->ncpus : -EINVAL;
+		snprintf(err, errlen, "eBPF classifier: cannot tell the number of "
+			 "CPUs: %s", strerror(-r));
+		goto fail;
+	}
+	*out = c;
+	return 0;
+fail:
+	/* What this open made stays: pins of an earlier run still count. */
+	xv_classify_bpf__destroy(c->skel);
+	if (libbpf_log == &c->log)
+		libbpf_log = NULL;
+	free(c->pin_dir);
+	free(c);
+	return r;
+}
+
+/* ---- tc filters ------------------------------------------------------------- */
+
+static const char *dev_name(int ifindex, char buf[IF_NAMESIZE + 16])
+{
+	char name[IF_NAMESIZE];
+
+	if (if_indextoname((unsigned int)ifindex, name))
+		snprintf(buf, IF_NAMESIZE + 16, "%s", name);
+	else
+		snprintf(buf, IF_NAMESIZE + 16, "ifindex %d", ifindex);
+	return buf;
+}
+
+/*
+ * How many filters a hook of the device holds (any kind, any chain),
+ * from an RTM_GETTFILTER dump; -errno if it cannot tell.  A dump gives
+ * a message per priority and one per filter: any message means the
+ * hook is in use.
+ */
+static int count_filters(int ifindex, __u32 parent)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct tcmsg tc;
+	} req = {
+		.nh = {
+			.nlmsg_len = NLMSG_LENGTH(sizeof(struct tcmsg)),
+			.nlmsg_type = RTM_GETTFILTER,
+			.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
+			.nlmsg_seq = 1,
+		},
+		.tc = {
+			.tcm_family = AF_UNSPEC,
+			.tcm_ifindex = ifindex,
+			.tcm_parent = parent,
+		},
+	};
+	struct timeval tv = {.tv_sec = 5};
+	char buf[16384] __attribute__((aligned(NLMSG_ALIGNTO)));
+	int fd, n = 0, r = 0;
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0)
+		return -errno;
+	/* The kernel answers at once; a bound on the wait all the same. */
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	if (send(fd, &req, req.nh.nlmsg_len, 0) < 0) {
+		r = -errno;
+		goto out;
+	}
+	for (;;) {
+		ssize_t got = recv(fd, buf, sizeof buf, 0);
+		const struct nlmsghdr *nh;
+		int left;
+
+		if (got < 0) {
+			r = -errno;
+			goto out;
+		}
+		left = (int)got;
+		for (nh = (const struct nlmsghdr *)buf; NLMSG_OK(nh, left);
+		     nh = NLMSG_NEXT(nh, left)) {
+			if (nh->nlmsg_seq != req.nh.nlmsg_seq)
+				continue;
+			if (nh->nlmsg_type == NLMSG_DONE)
+				goto out;
+			if (nh->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *e = NLMSG_DATA(nh);
+
+				r = e->error < 0 ? e->error : -EPROTO;
+				goto out;
+			}
+			if (nh->nlmsg_type == RTM_NEWTFILTER)
+				n++;
+		}
+	}
+out:
+	close(fd);
+	return r < 0 ? r : n;
+}
+
+/*
+ * Once our filters are off a device, its clsact qdisc goes too if
+ * nothing else uses it, so that a stopped agent leaves the device as
+ * it found it (if it had no clsact).  One that holds other filters
+ * stays, whoever made it.  (Between the dump and the delete someone
+ * could add a filter; tc's own tools have the same window.)
+ */
+static void remove_clsact_if_empty(int ifindex)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+		    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
+
+	if (count_filters(ifindex, TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS)) != 0 ||
+	    count_filters(ifindex, TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_EGRESS)) != 0)
+		return;
+	bpf_tc_hook_destroy(&hook);
+}
+
+/* Takes our filter off one hook; 0, or -errno (none there: 0). */
+static int detach_one(int ifindex, int dir)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+		    .attach_point = hook_points[dir]);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = XV_TC_HANDLE,
+		    .priority = XV_TC_PRIORITY);
+	int r = bpf_tc_detach(&hook, &opts);
+
+	/* No such filter, no clsact, no device: nothing of ours there. */
+	if (r == -ENOENT || r == -EINVAL || r == -ENODEV)
+		return 0;
+	return r;
+}
+
+/* Takes our filters off a device, and its clsact if it is then empty.
+ * A device gone meanwhile took them with it. */
+static void unhook(struct xv_classifier *c, int ifindex)
+{
+	char name[IF_NAMESIZE + 16];
+	int r;
+
+	for (int dir = 0; dir < 2; dir++) {
+		r = detach_one(ifindex, dir);
+		if (r < 0)
+			xv_say(&c->log, XV_LOG_WARNING, "eBPF classifier: cannot take "
+			       "the %s filter off %s: %s", hook_names[dir],
+			       dev_name(ifindex, name), strerror(-r));
+	}
+	remove_clsact_if_empty(ifindex);
+}
+
+/* Puts our filters on a device's hooks (replacing ours of an earlier
+ * run); 0 or -errno, with nothing of ours left on failure. */
+static int hook(struct xv_classifier *c, int ifindex, const char **what)
+{
+	LIBBPF_OPTS(bpf_tc_hook, qdisc, .ifindex = ifindex,
+		    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
+	int r;
+
+	*what = "cannot add a clsact qdisc";
+	r = bpf_tc_hook_create(&qdisc);
+	if (r < 0 && r != -EEXIST)
+		return r;
+	for (int dir = 0; dir < 2; dir++) {
+		LIBBPF_OPTS(bpf_tc_hook, h, .ifindex = ifindex,
+			    .attach_point = hook_points[dir]);
+		LIBBPF_OPTS(bpf_tc_opts, opts, .handle = XV_TC_HANDLE,
+			    .priority = XV_TC_PRIORITY, .prog_fd = c->prog_fd[dir],
+			    .flags = BPF_TC_F_REPLACE);
+
+		r = bpf_tc_attach(&h, &opts);
+		if (r < 0) {
+			*what = dir == 0 ? "cannot attach the ingress filter"
+					 : "cannot attach the egress filter";
+			if (dir == 1)
+				detach_one(ifindex, 0);
+			remove_clsact_if_empty(ifindex);
+			return r;
+		}
+	}
+	return 0;
+}
+
+/* Is the program of this id one of ours (by its name)?  Filters at our
+ * place are ours by construction; the name guards against a stranger
+ * who chose the same handle and priority. */
+static bool prog_is_ours(__u32 id)
+{
+	struct bpf_prog_info info;
+	__u32 len = sizeof info;
+	int fd = bpf_prog_get_fd_by_id(id);
+	bool ours;
+
+	if (fd < 0)
+		return false;
+	memset(&info, 0, sizeof info);
+	ours = bpf_obj_get_info_by_fd(fd, &info, &len) == 0 &&
+	       (strcmp(info.name, "xv_ingress") == 0 ||
+		strcmp(info.name, "xv_egress") == 0);
+	close(fd);
+	return ours;
+}
+
+static int order_dev(const void *key, const void *item)
+{
+	return xv_order_u32((unsigned int)*(const int *)key,
+			    (unsigned int)((const struct cls_dev *)item)->ifindex);
+}
+
+static bool listed(const struct xv_classified *devs, size_t n, int ifindex)
+{
+	for (size_t lo = 0, hi = n; lo < hi;) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (devs[mid].ifindex == ifindex)
+			return true;
+		if (devs[mid].ifindex < ifindex)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+/*
+ * The first follow of a run: an earlier run that crashed left its
+ * filters on devices and its MACs in the (pinned) config map.  Devices
+ * listed now get theirs replaced by hook(); here every other device of
+ * the namespace (if_nameindex: the kernel's list, whatever the agent's
+ * collector serves) loses ours, and the config map keeps only the
+ * listed devices.  Counts stay: read() forgets those of devices gone.
+ */
+static void clean_up_after_earlier_run(struct xv_classifier *c,
+				       const struct xv_classified *devs, size_t n)
+{
+	struct if_nameindex *ifs = if_nameindex();
+	__u32 key, next;
+	bool first = true;
+
+	for (struct if_nameindex *i = ifs; i && i->if_index; i++) {
+		int ifindex = (int)i->if_index;
+		bool found = false;
+
+		if (listed(devs, n, ifindex))
+			continue;
+		for (int dir = 0; dir < 2; dir++) {
+			LIBBPF_OPTS(bpf_tc_hook, h, .ifindex = ifindex,
+				    .attach_point = hook_points[dir]);
+			LIBBPF_OPTS(bpf_tc_opts, opts, .handle = XV_TC_HANDLE,
+				    .priority = XV_TC_PRIORITY);
+
+			if (bpf_tc_query(&h, &opts) == 0 && prog_is_ours(opts.prog_id) &&
+			    detach_one(ifindex, dir) == 0)
+				found = true;
+		}
+		if (found) {
+			remove_clsact_if_empty(ifindex);
+			xv_say(&c->log, XV_LOG_NOTICE, "eBPF classifier: took the filters "
+			       "an earlier run left off %s", i->if_name);
+		}
+	}
+	if (ifs)
+		if_freenameindex(ifs);
+	/* A deleted key is never the walk's cursor: get_next_key on a key
+	 * that is gone would start over from the first. */
+	while (bpf_map_get_next_key(c->config_fd, first ? NULL : &key, &next) == 0) {
+		if (!listed(devs, n, (int)next) &&
+		    bpf_map_delete_elem(c->config_fd, &next) == 0)
+			continue; /* the walk goes on from the last key kept */
+		key = next;
+		first = false;
+	}
+}
+
+static int compare_classified(const void *a, const void *b)
+{
+	const struct xv_classified *x = a, *y = b;
+
+	return (x->ifindex > y->ifindex) - (x->ifindex < y->ifindex);
+}
+
+static void set_config(struct xv_classifier *c, const struct cls_dev *d)
+{
+	__u32 key = (__u32)d->ifindex;
+
+	/* A device without MACs has no entry: the programs skip it. */
+	if (d->cfg.nmacs == 0)
+		bpf_map_delete_elem(c->config_fd, &key);
+	else
+		bpf_map_update_elem(c->config_fd, &key, &d->cfg, BPF_ANY);
+}
+
+int xv_classifier_follow(struct xv_classifier *c, const struct xv_classified *devs,
+			 size_t n)
+{
+	struct xv_classified *sorted = NULL;
+	struct cls_dev *next;
+	size_t i = 0, j = 0, k = 0;
+
+	/* The contract says sorted; a caller's slip costs a copy, not a
+	 * device hooked twice. */
+	for (size_t x = 1; x < n; x++) {
+		if (devs[x - 1].ifindex >= devs[x].ifindex) {
+			sorted = malloc(n * sizeof *sorted);
+			if (!sorted)
+				return -ENOMEM;
+			memcpy(sorted, devs, n * sizeof *sorted);
+			qsort(sorted, n, sizeof *sorted, compare_classified);
+			devs = sorted;
+			break;
+		}
+	}
+	next = n ? calloc(n, sizeof *next) : NULL;
+	if (n && !next) {
+		free(sorted);
+		return -ENOMEM;
+	}
+	if (!c->followed) {
+		clean_up_after_earlier_run(c, devs, n);
+		c->followed = true;
+	}
+	/* Merge the devices followed with those listed now. */
+	while (i < c->ndevs || j < n) {
+		struct cls_dev *old = i < c->ndevs ? &c->devs[i] : NULL;
+		const struct xv_classified *now = j < n ? &devs[j] : NULL;
+		struct cls_dev *d;
+		const char *what;
+		char name[IF_NAMESIZE + 16];
+		unsigned int nmacs;
+		int r;
+
+		if (old && (!now || old->ifindex < now->ifindex)) {
+			/* No longer listed. */
+			__u32 key = (__u32)old->ifindex;
+
+			unhook(c, old->ifindex);
+			bpf_map_delete_elem(c->config_fd, &key);
+			i++;
+			continue;
+		}
+		if (now && k > 0 && next[k - 1].ifindex == now->ifindex) {
+			j++; /* listed twice: the first stands */
+			continue;
+		}
+		d = &next[k++];
+		if (old && old->ifindex == now->ifindex) {
+			*d = *old;
+			i++;
+		} else {
+			d->ifindex = now->ifindex;
+		}
+		j++;
+		nmacs = now->nmacs < XV_CLS_MACS ? now->nmacs : XV_CLS_MACS;
+		if (d->cfg.nmacs != nmacs || !old || old->ifindex != d->ifindex ||
+		    memcmp(d->cfg.macs, now->macs, nmacs * 6) != 0) {
+			memset(&d->cfg, 0, sizeof d->cfg);
+			memcpy(d->cfg.macs, now->macs, nmacs * 6);
+			d->cfg.nmacs = nmacs;
+			set_config(c, d);
+		}
+		if (d->hooked)
+			continue;
+		r = hook(c, d->ifindex, &what);
+		if (r == 0) {
+			d->hooked = true;
+			if (d->failed)
+				xv_say(&c->log, XV_LOG_NOTICE, "eBPF classifier: %s is "
+				       "counted now", dev_name(d->ifindex, name));
+			d->failed = false;
+		} else if (r != -ENODEV && !d->failed) {
+			/* Gone meanwhile (ENODEV) is no news: it leaves the list. */
+			xv_say(&c->log, XV_LOG_WARNING, "eBPF classifier: %s: %s: %s; "
+			       "its traffic is not split", dev_name(d->ifindex, name),
+			       what, strerror(-r));
+			d->failed = true;
+		}
+	}
+	free(c->devs);
+	c->devs = next;
+	c->ndevs = k;
+	free(sorted);
+	return 0;
+}
+
+bool xv_classifier_counts(const struct xv_classifier *c, int ifindex)
+{
+	const struct cls_dev *d;
+
+	if (!c || c->ndevs == 0)
+		return false;
+	d = xv_find_sorted(c->devs, c->ndevs, sizeof *d, &ifindex, order_dev);
+	return d && d->hooked && d->cfg.nmacs > 0;
+}
+
+/* ---- reading ------------------------------------------------------------ */
+
+/* Sums the per-CPU values of one entry into a reading. */
+static int add_reading(struct xv_classifier *c, __u32 ifindex, const void *percpu)
+{
+	const size_t stride = (sizeof(struct xv_cls_counts) + 7) & ~(size_t)7;
+	struct cls_reading *r;
+	struct cls_reading *grown = xv_grow(c->readings, &c->readings_cap,
+					    c->nreadings, sizeof *grown, 64);
+
+	if (!grown)
+		return -ENOMEM;
+	c->readings = grown;
+	r = &c->readings[c->nreadings++];
+	memset(r, 0, sizeof *r);
+	r->ifindex = ifindex;
+	for (int cpu = 0; cpu < c->ncpus; cpu++) {
+		struct xv_cls_counts v;
+
+		memcpy(&v, (const char *)percpu + (size_t)cpu * stride, sizeof v);
+		for (int x = 0; x < XV_CLS_NCOUNTS; x++)
+			r->v[x] += v.v[x];
+	}
+	return 0;
+}
+
+/* Every entry, a batch of many at a time (kernel 5.6 and later). */
+static int read_batches(struct xv_classifier *c)
+{
+	const size_t stride = (sizeof(struct xv_cls_counts) + 7) & ~(size_t)7;
+	/* Batches of about a megabyte of values, whatever the CPUs. */
+	__u32 chunk = (__u32)(1048576 / ((size_t)c->ncpus * stride));
+	__u32 in_batch = 0, out_batch = 0, count;
+	__u32 *keys = NULL;
+	void *values = NULL;
+	bool first = true;
+	int r = 0;
+
+	if (chunk < 16)
+		chunk = 16;
+	for (;;) {
+		LIBBPF_OPTS(bpf_map_batch_opts, opts);
+
+		if (!keys) {
+			keys = malloc(chunk * sizeof *keys);
+			values = malloc((size_t)chunk * (size_t)c->ncpus * stride);
+			if (!keys || !values) {
+				r = -ENOMEM;
+				break;
+			}
+		}
+		count = chunk;
+		r = bpf_map_lookup_batch(c->counts_fd, first ? NULL : &in_batch,
+					 &out_batch, keys, values, &count, &opts);
+		if (r < 0 && r != -ENOENT) {
+			if (r == -ENOSPC && count == 0) {
+				/* One hash bucket holds more than a batch. */
+				free(keys);
+				free(values);
+				keys = values = NULL;
+				chunk *= 2;
+				continue;
+			}
+			break;
+		}
+		for (__u32 x = 0; x < count; x++) {
+			int e = add_reading(c, keys[x],
+					    (char *)values + (size_t)x * c->ncpus * stride);
+
+			if (e < 0) {
+				r = e;
+				goto out;
+			}
+		}
+		if (r == -ENOENT) {
+			r = 0; /* the end */
+			break;
+		}
+		in_batch = out_batch;
+		first = false;
+	}
+out:
+	free(keys);
+	free(values);
+	return r;
+}
+
+/* The same one key at a time (older kernels). */
+static int read_keys(struct xv_classifier *c)
+{
+	const size_t stride = (sizeof(struct xv_cls_counts) + 7) & ~(size_t)7;
+	void *values = malloc((size_t)c->ncpus * stride);
+	__u32 key, next;
+	bool first = true;
+	int r = 0;
+
+	if (!values)
+		return -ENOMEM;
+	while (bpf_map_get_next_key(c->counts_fd, first ? NULL : &key, &next) == 0) {
+		first = false;
+		key = next;
+		if (bpf_map_lookup_elem(c->counts_fd, &key, values) != 0)
+			continue; /* deleted meanwhile */
+		r = add_reading(c, key, values);
+		if (r < 0)
+			break;
+	}
+	free(values);
+	return r;
+}
+
+static int order_reading(const void *key, const void *item)
+{
+	return xv_order_u32(*(const __u32 *)key,
+			    ((const struct cls_reading *)item)->ifindex);
+}
+
+static int compare_readings(const void *a, const void *b)
+{
+	const struct cls_reading *x = a, *y = b;
+
+	return xv_order_u32(x->ifindex, y->ifindex);
+}
+
+static struct xv_link *find_link(struct xv_linkset *set, int ifindex)
+{
+	return set ? (struct xv_link *)xv_linkset_find(set, ifindex) : NULL;
+}
+
+static void put_split(struct xv_link *link, const struct cls_reading *r)
+{
+	for (int x = 0; x < XV_CLS_NCOUNTS; x++)
+		link->stats.v[XV_NKERNEL_COUNTERS + x] = r ? r->v[x] : 0;
+	link->split_known = true;
+}
+
+int xv_classifier_read(struct xv_classifier *c, struct xv_linkset *links,
+		       struct xv_linkset *gone, char *err, size_t errlen)
+{
+	int r;
+
+	c->nreadings = 0;
+	if (!c->no_batch) {
+		r = read_batches(c);
+		if (r == -EINVAL || r == -ENOTSUP || r == -EOPNOTSUPP) {
+			/* A kernel before 5.6: no batches for hash maps. */
+			c->no_batch = true;
+			c->nreadings = 0;
+			xv_say(&c->log, XV_LOG_INFO, "eBPF classifier: the kernel cannot "
+			       "read maps in batches; reading one device at a time");
+		}
+	}
+	if (c->no_batch)
+		r = read_keys(c);
+	if (r < 0) {
+		snprintf(err, errlen, "eBPF classifier: cannot read the counts: %s",
+			 strerror(-r));
+		return r;
+	}
+	if (c->nreadings > 1)
+		qsort(c->readings, c->nreadings, sizeof *c->readings, compare_readings);
+
+	for (size_t x = 0; links && x < links->n; x++) {
+		struct xv_link *link = &links->links[x];
+		__u32 key = (__u32)link->ifindex;
+
+		if (xv_classifier_counts(c, link->ifindex)) {
+			/* No entry yet: nothing of the split was seen. */
+			put_split(link, c->nreadings ? xv_find_sorted(
+				c->readings, c->nreadings, sizeof *c->readings, &key,
+				order_reading) : NULL);
+		} else {
+			memset(&link->stats.v[XV_NKERNEL_COUNTERS], 0,
+			       XV_CLS_NCOUNTS * sizeof link->stats.v[0]);
+			link->split_known = false;
+		}
+	}
+	for (size_t x = 0; gone && x < gone->n; x++) {
+		struct xv_link *link = &gone->links[x];
+		__u32 key = (__u32)link->ifindex;
+		const struct cls_reading *rd = c->nreadings ? xv_find_sorted(
+			c->readings, c->nreadings, sizeof *c->readings, &key,
+			order_reading) : NULL;
+
+		/* A deleted device's last counts: its entry, if it was
+		 * counted (it may have left the followed list already). */
+		if (rd || xv_classifier_counts(c, link->ifindex))
+			put_split(link, rd);
+	}
+	/* Counts of devices in neither are forgotten: their devices are
+	 * gone and their last counts were taken (or never will be). */
+	for (size_t x = 0; x < c->nreadings; x++) {
+		__u32 key = c->readings[x].ifindex;
+		int ifindex = (int)key;
+
+		if (find_link(links, ifindex) || find_link(gone, ifindex))
+			continue;
+		bpf_map_delete_elem(c->counts_fd, &key);
+		if (!xv_find_sorted(c->devs, c->ndevs, sizeof *c->devs, &ifindex,
+				    order_dev))
+			bpf_map_delete_elem(c->config_fd, &key);
+	}
+	return 0;
+}
+
+/* ---- closing -------------------------------------------------------------- */
+
+void xv_classifier_close(struct xv_classifier *c)
+{
+	struct bpf_map *map;
+
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->ndevs; i++)
+		unhook(c, c->devs[i].ifindex);
+	if (c->skel) {
+		bpf_object__for_each_map(map, c->skel->obj)
+			bpf_map__unpin(map, NULL);
+	}
+	if (rmdir(c->pin_dir) != 0 && errno != ENOENT)
+		xv_say(&c->log, XV_LOG_WARNING, "eBPF classifier: cannot remove %s: %s",
+		       c->pin_dir, strerror(errno));
+	xv_classify_bpf__destroy(c->skel);
+	if (libbpf_log == &c->log)
+		libbpf_log = NULL;
+	free(c->devs);
+	free(c->readings);
+	free(c->pin_dir);
+	free(c);
+}
