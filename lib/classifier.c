@@ -50,7 +50,7 @@
 
 _Static_assert(XV_CLS_MACS == XV_CLASSIFIER_MACS,
 	       "the programs' MAC table is classifier.h's");
-_Static_assert(XV_CLS_NCOUNTS == XV_NCOUNTERS - XV_NKERNEL_COUNTERS,
+_Static_assert(XV_CLS_NCOUNTS == XV_SPLIT_END - XV_NKERNEL_COUNTERS,
 	       "one count per split counter");
 _Static_assert(XV_CLS_OUT_FOREIGN_OCTETS == XV_OUT_FOREIGN_OCTETS - XV_NKERNEL_COUNTERS &&
 	       XV_CLS_OUT_FOREIGN_PKTS == XV_OUT_FOREIGN_PKTS - XV_NKERNEL_COUNTERS &&

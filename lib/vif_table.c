@@ -275,14 +275,8 @@ nodename_lookup(struct xv_nodename_cache *c, const struct xv_nodename_cache *old
 static void advance_final(struct xv_vif_row *row, struct xv_source *s,
 			  const struct xv_link *final)
 {
-	int n = final->split_known ? XV_NCOUNTERS : XV_NKERNEL_COUNTERS;
-
-	for (int i = 0; i < n; i++) {
-		if (final->stats.v[i] > s->last.v[i]) {
-			row->total.v[i] += final->stats.v[i] - s->last.v[i];
-			s->last.v[i] = final->stats.v[i];
-		}
-	}
+	xv_counters_advance_final(&row->total, &s->last, &final->stats,
+				  final->split_known);
 }
 
 static struct xv_source *row_source(struct xv_vif_row *row, int ifindex)

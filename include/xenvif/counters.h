@@ -35,19 +35,15 @@ enum xv_counter {
 	XV_IN_FOREIGN_SRC_PKTS,
 	XV_IN_BCAST_PKTS,
 	XV_IN_MCAST_PKTS,
-	/* Unicast frames (to any MAC), for IF-MIB's unicast counters:
-	 * where the classifier does not count a device, every packet of
-	 * its own counters is taken as unicast (see xv_counters_advance). */
-	XV_OUT_UCAST_PKTS,
+	XV_SPLIT_END,
+	/* Derived, for IF-MIB's unicast counters, in a row's totals only:
+	 * the device's packets less the classifier's broadcast and
+	 * multicast, or all of them where it does not count the device
+	 * (see xv_counters_advance). */
+	XV_OUT_UCAST_PKTS = XV_SPLIT_END,
 	XV_IN_UCAST_PKTS,
 	XV_NCOUNTERS
 };
-
-/* Is counter i one of the classifier's split? */
-static inline int xv_counter_is_split(int i)
-{
-	return i >= XV_NKERNEL_COUNTERS;
-}
 
 struct xv_counters {
 	uint64_t v[XV_NCOUNTERS];
@@ -58,12 +54,22 @@ struct xv_counters {
  * = *now, for the device's own counters and, if split, the
  * classifier's too (else those keep their last reading).  A counter
  * below its last value was reset (the driver, or the classifier's map,
- * restarted it); everything it shows now is new.  Without the split,
- * the unicast counters move as the device's packet counters: all its
- * packets are taken as unicast, as before there was a classifier, and
- * IF-MIB's unicast counters never go back when it comes or goes.
+ * restarted it); everything it shows now is new.
+ *
+ * The unicast counters move by the device's packets of the interval
+ * less the broadcast and multicast the classifier counted in it (none
+ * if that would be less than none: the classifier counts a frame a
+ * little before the device does), or by all of them without the split,
+ * as before there was a classifier: IF-MIB's unicast counters never go
+ * back when it comes or goes.
  */
 void xv_counters_advance(struct xv_counters *total, struct xv_counters *last,
 			 const struct xv_counters *now, bool split);
+
+/* The same with a deleted device's final counters, newer than any
+ * reading: only what moved forward counts (a counter below its last
+ * value was read after them, not reset). */
+void xv_counters_advance_final(struct xv_counters *total, struct xv_counters *last,
+			       const struct xv_counters *final, bool split);
 
 #endif

@@ -44,7 +44,8 @@ int main(void)
 	xv_counters_advance(&total, &last, &now, true);
 	tap_is_u64(total.v[XV_OUT_FOREIGN_OCTETS], 320, "known again: the delta since");
 
-	/* Unicast: the classifier's where it counts, else every packet. */
+	/* Unicast: packets less the classifier's broadcast and multicast,
+	 * or every packet without it. */
 	struct xv_counters t2 = {{0}}, l2 = {{0}}, n2 = {{0}};
 
 	n2.v[XV_OUT_PKTS] = 10;
@@ -53,14 +54,21 @@ int main(void)
 	tap_is_u64(t2.v[XV_OUT_UCAST_PKTS], 10, "no split: every Out packet is unicast");
 	tap_is_u64(t2.v[XV_IN_UCAST_PKTS], 4, "and every In packet");
 	n2.v[XV_OUT_PKTS] = 20;
-	n2.v[XV_OUT_UCAST_PKTS] = 6; /* counted since the hook came */
-	n2.v[XV_OUT_BCAST_PKTS] = 4;
+	n2.v[XV_OUT_BCAST_PKTS] = 3;
+	n2.v[XV_OUT_MCAST_PKTS] = 1;
+	n2.v[XV_IN_PKTS] = 6;
+	n2.v[XV_IN_MCAST_PKTS] = 2;
 	xv_counters_advance(&t2, &l2, &n2, true);
-	tap_is_u64(t2.v[XV_OUT_UCAST_PKTS], 16, "split: the classifier's unicast from then on");
-	tap_is_u64(t2.v[XV_OUT_BCAST_PKTS], 4, "and its broadcast");
+	tap_is_u64(t2.v[XV_OUT_UCAST_PKTS], 16, "split: 10 packets, 4 of them broadcast or multicast");
+	tap_is_u64(t2.v[XV_IN_UCAST_PKTS], 4, "In: 2 packets, both multicast");
+	tap_is_u64(t2.v[XV_OUT_BCAST_PKTS], 3, "broadcast counted");
+	n2.v[XV_OUT_PKTS] = 21;
+	n2.v[XV_OUT_BCAST_PKTS] = 6; /* counted before the device did */
+	xv_counters_advance(&t2, &l2, &n2, true);
+	tap_is_u64(t2.v[XV_OUT_UCAST_PKTS], 16, "more broadcast than packets: unicast stays");
 	n2.v[XV_OUT_PKTS] = 25;
 	xv_counters_advance(&t2, &l2, &n2, false);
-	tap_is_u64(t2.v[XV_OUT_UCAST_PKTS], 21, "the split gone again: never back");
-	tap_is_u64(l2.v[XV_OUT_UCAST_PKTS], 6, "the classifier's last reading kept");
+	tap_is_u64(t2.v[XV_OUT_UCAST_PKTS], 20, "the split gone again: never back");
+	tap_is_u64(l2.v[XV_OUT_BCAST_PKTS], 6, "the classifier's last reading kept");
 	return tap_done();
 }
