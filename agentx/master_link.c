@@ -7,6 +7,8 @@
 #include <net-snmp/agent/agent_callbacks.h>
 #include <time.h>
 
+#include "netsnmp_compat.h"
+
 static xv_master_connected_fn *connected_fn;
 static void *connected_ctx;
 static bool connected;
@@ -27,7 +29,9 @@ int64_t xv_master_origin_ms(void)
 
 static int on_connect(int major, int minor, void *server, void *client)
 {
-	(void)major, (void)minor, (void)server, (void)client;
+	(void)major, (void)minor, (void)client;
+	/* server: the new session to the master. */
+	xv_compat_guard_master_recv(server);
 	connected = true;
 	if (connected_fn)
 		connected_fn(connected_ctx);

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 #include "netsnmp_compat.h"
 
+#include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "mib_table.h" /* XV_MIB_ENTRY_MAX */
 
@@ -10,6 +12,48 @@ extern netsnmp_session *main_session;
 netsnmp_session *xv_compat_master_session(void)
 {
 	return main_session;
+}
+
+/* transportDomainLocal (RFC 3419): net-snmp's unix-domain transport. */
+static const oid local_domain[] = {1, 3, 6, 1, 2, 1, 100, 1, 13};
+
+static int (*unix_recv)(netsnmp_transport *, void *, int, void **, int *);
+
+static int recv_unless_failing(netsnmp_transport *t, void *buf, int size,
+			       void **opaque, int *olength)
+{
+	char byte;
+	ssize_t n;
+
+	/* A pending error is reported, and cleared, by this read as it
+	 * would have been by net-snmp's; data and the stream's end stay
+	 * for net-snmp to read. */
+	do
+		n = recv(t->sock, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		/* What net-snmp's read returns then, errno included. */
+		*opaque = NULL;
+		*olength = 0;
+		return -1;
+	}
+	return unix_recv(t, buf, size, opaque, olength);
+}
+
+void xv_compat_guard_master_recv(netsnmp_session *session)
+{
+	void *sp = session ? snmp_sess_pointer(session) : NULL;
+	netsnmp_transport *t = sp ? snmp_sess_transport(sp) : NULL;
+
+	if (!t || !t->f_recv || t->f_recv == recv_unless_failing ||
+	    netsnmp_oid_equals(t->domain, t->domain_length, local_domain,
+			       OID_LENGTH(local_domain)) != 0)
+		return;
+	/* Every unix-domain transport has the same read function. */
+	if (unix_recv && t->f_recv != unix_recv)
+		return;
+	unix_recv = t->f_recv;
+	t->f_recv = recv_unless_failing;
 }
 
 void xv_compat_unregister(netsnmp_handler_registration *reg, const char *context)

@@ -24,6 +24,23 @@
 netsnmp_session *xv_compat_master_session(void);
 
 /*
+ * Keeps net-snmp from leaking on a failed read of the AgentX session
+ * (call on every connection, with the new session).  net-snmp before
+ * 5.9.5 (fixed upstream in commit 91f57dc, "snmpUnixDomain.c: Free
+ * memory if recvfrom fails") allocates a struct sockaddr_un, 110 bytes,
+ * before each read of a unix-domain socket and drops it when the read
+ * fails: when snmpd goes away with something the agent sent still
+ * unread, the read gets ECONNRESET, not the end of the stream, and the
+ * buffer is lost, once per such restart or crash.  The session's read
+ * function is wrapped: a failing read fails here first, as net-snmp's
+ * would, and net-snmp reads only when there is data or the stream's
+ * end.  The Open exchange, read before net-snmp says it is connected,
+ * is not covered.  tcp: sessions (whose reads do not leak) are left
+ * as they are.
+ */
+void xv_compat_guard_master_recv(netsnmp_session *session);
+
+/*
  * Unregisters a handler.  net-snmp 5.9's netsnmp_unregister_handler()
  * frees the registration midway and then reads its context name and
  * OID (a use after free, seen with contexts): this hands
