@@ -89,6 +89,7 @@ struct xv_classifier {
 	size_t ndevs;
 	bool followed;           /* the first follow (leftovers) was done */
 	bool no_batch;           /* the kernel cannot read hash maps in batches */
+	bool counts_reused;      /* the counts map is an earlier run's */
 	struct cls_reading *readings;
 	size_t nreadings, readings_cap;
 };
@@ -253,6 +254,8 @@ static int check_pinned_map(struct xv_classifier *c, struct bpf_map *map,
 	if (!why) {
 		xv_say(&c->log, XV_LOG_INFO, "eBPF classifier: counting on in %s "
 		       "(left by an earlier run)", path);
+		if (map == c->skel->maps.xv_counts)
+			c->counts_reused = true;
 		return 0;
 	}
 	if (unlink(path) != 0) {
@@ -943,4 +946,9 @@ void xv_classifier_close(struct xv_classifier *c)
 	free(c->readings);
 	free(c->pin_dir);
 	free(c);
+}
+
+bool xv_classifier_counts_continue(const struct xv_classifier *c)
+{
+	return c->counts_reused;
 }

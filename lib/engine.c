@@ -322,6 +322,12 @@ static void open_classifier(struct xv_engine *e)
 		return;
 	}
 	say(e, XV_LOG_INFO, "classifier running, its maps in %s", e->cfg.classifier_pins);
+	/* New maps count from zero: what the state file read of the old
+	 * ones must go now, and be saved so, before anything is counted. */
+	if (!xv_classifier_counts_continue(e->cls)) {
+		record(e, xv_vif_table_split_restarted(&e->table));
+		xv_engine_save(e);
+	}
 }
 
 /* The classifier's counts into the links (and the final ones of links

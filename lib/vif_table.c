@@ -511,6 +511,18 @@ static enum xv_save retire_sources(struct xv_vif_table *t,
 	return save;
 }
 
+enum xv_save xv_vif_table_split_restarted(struct xv_vif_table *t)
+{
+	for (size_t i = 0; i < t->rows.n; i++) {
+		struct xv_vif_row *row = xv_vif_table_row(t, i);
+
+		for (size_t j = 0; j < row->nsources; j++)
+			for (int c = XV_NKERNEL_COUNTERS; c < XV_SPLIT_END; c++)
+				row->sources[j].last.v[c] = 0;
+	}
+	return XV_SAVE_NOW;
+}
+
 /* ---- the served view ----------------------------------------------- */
 
 static int settle_row(struct xv_vif_row *row, const struct xv_linkset *links,

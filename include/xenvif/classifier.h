@@ -73,6 +73,11 @@ int xv_classifier_follow(struct xv_classifier *c, const struct xv_classified *de
 int xv_classifier_read(struct xv_classifier *c, struct xv_linkset *links,
 		       struct xv_linkset *gone, char *err, size_t errlen);
 
+/* Do the counts go on from an earlier run's (its pinned map was
+ * found)?  If not they start from zero, and every reading kept of them
+ * (a state file's) is of a map that is gone. */
+bool xv_classifier_counts_continue(const struct xv_classifier *c);
+
 /* Is this device hooked and counted now? */
 bool xv_classifier_counts(const struct xv_classifier *c, int ifindex);
 

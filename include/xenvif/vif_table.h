@@ -105,6 +105,12 @@ void xv_vif_table_free(struct xv_vif_table *t);
  * is tried again next time). */
 int xv_vif_table_reconcile(struct xv_vif_table *t, const struct xv_reconcile *in);
 
+/* The classifier's counts start again from zero (its map was made
+ * anew): every source's last reading of them is forgotten, so that all
+ * the new map counts is new traffic.  XV_SAVE_NOW: after a crash, a
+ * saved reading of the old map must not be taken for one of the new. */
+enum xv_save xv_vif_table_split_restarted(struct xv_vif_table *t);
+
 /* The identity key of a vif; false if it does not fit. */
 bool xv_vif_row_key(const struct xv_domain_meta *dom, const struct xv_vif_meta *vif,
 		char *buf, size_t bufsz);

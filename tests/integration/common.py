@@ -156,7 +156,9 @@ VM_COLUMNS = {name: n for n, name in enumerate((
     "xenVifVmOutBitRate", "xenVifVmInRateThreshold",
     "xenVifVmOutRateThreshold", "xenVifVmInRateAlarm", "xenVifVmOutRateAlarm",
     "xenVifVmDevices", "xenVifVmState", "xenVifVmVcpus", "xenVifVmMemoryKBytes",
-    "xenVifVmMaxMemoryKBytes", "xenVifVmCpuTime"), start=2)}
+    "xenVifVmMaxMemoryKBytes", "xenVifVmCpuTime", "xenVifVmOutAccounting",
+    "xenVifVmPeriodOutForeignOctets", "xenVifVmFloodBitRate",
+    "xenVifVmFloodRateThreshold", "xenVifVmFloodAlarm"), start=2)}
 QUOTA_OBJECTS = ("xenVifVmName", "xenVifVmUuid", "xenVifVmPeriodInOctets",
                  "xenVifVmPeriodOutOctets", "xenVifVmQuotaOctets",
                  "xenVifVmQuotaDirection", "xenVifVmQuotaUsedPercent",

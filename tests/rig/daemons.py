@@ -488,9 +488,17 @@ class Agent(_Background):
 
     def write_config(self, config_lines):
         """config_lines, and the rig's defaults for what they leave out:
-        the counter source under test, the fake sysfs, the state file."""
+        the counter source under test, the fake sysfs, the state file, the
+        classifier's pins (this dom0's own), or no classifier when
+        XVA_CLASSIFIER=no."""
         lines = list(config_lines)
         tokens = {ln.split()[0].lower() for ln in lines if ln.split()}
+        if "classifierpins" not in tokens:
+            self.workdir.mount_bpf_fs()
+            lines.append("classifierPins %s" % self.workdir.classifier_pins)
+        if "classifier" not in tokens and \
+                os.environ.get("XVA_CLASSIFIER", "yes") == "no":
+            lines.append("classifier no")
         if "countersource" not in tokens and self.counter_source != "netlink":
             lines.append("counterSource %s" % self.counter_source)
         if "sysfsroot" not in tokens:
@@ -521,10 +529,11 @@ class Agent(_Background):
         return self.hypervisor.add_to_env(env, env_extra)
 
     def start(self, config_lines=(), args=(), wait_registered=True,
-              env_extra=None, timeout=20):
+              env_extra=None, timeout=20, wrapper=()):
         """Run the agent (foreground mode, log in agent.log); with
         wait_registered, wait until xenVifNumber.0 answers through
-        snmpd."""
+        snmpd.  wrapper: a command the agent runs under (capsh to drop
+        capabilities)."""
         if self.daemon.running:
             raise RigError("the agent is already running")
         if not os.access(AGENT, os.X_OK):
@@ -532,7 +541,7 @@ class Agent(_Background):
                            "XVA_AGENT)" % AGENT)
         self.write_config(config_lines)
         self._save_previous_log()
-        self.daemon.start(in_ns(self.ns, [
+        self.daemon.start(in_ns(self.ns, list(wrapper) + [
             AGENT, "-f", "-Lf", self.log_file,
             "-x", "unix:%s" % self.workdir.agentx_socket] + list(args)),
             env=self.env(env_extra))

@@ -381,6 +381,7 @@ class Dom0:
         steps += [("delete namespace " + ns,
                    lambda ns=ns: self.network.delete_namespace(ns))
                   for ns in reversed(list(self.network.namespaces))]
+        steps.append(("remove classifier pins", self.work.remove_classifier_pins))
         for what, step in steps:
             try:
                 step()

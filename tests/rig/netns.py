@@ -259,11 +259,12 @@ class Network:
 
     # -- exact traffic ------------------------------------------------------
 
-    def send(self, ns, ifname, count, size, dst):
-        """count raw frames of size bytes to MAC dst out of ifname in ns;
-        no check that they arrived (see send_from_guest, send_to_guest)."""
+    def send(self, ns, ifname, count, size, dst, src=None):
+        """count raw frames of size bytes to MAC dst (from src, else the
+        device's own MAC) out of ifname in ns; no check that they arrived
+        (see send_from_guest, send_to_guest)."""
         run(in_ns(ns, [sys.executable, SEND_FRAMES, ifname, str(count),
-                       str(size), dst]), timeout=120)
+                       str(size), dst] + ([src] if src else [])), timeout=120)
 
     def _send_exact(self, sender, receiver, count, size, dst):
         """Send from sender=(ns, if) and wait until receiver=(ns, if) has

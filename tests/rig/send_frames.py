@@ -2,13 +2,14 @@
 # SPDX-License-Identifier: ISC
 """Send exact Ethernet frames out of one network device.
 
-Usage: send_frames.py IFNAME COUNT SIZE DSTMAC
+Usage: send_frames.py IFNAME COUNT SIZE DSTMAC [SRCMAC]
 
 Sends COUNT frames of exactly SIZE bytes (Ethernet header included, FCS
 excluded, 60 <= SIZE <= 1514) through an AF_PACKET socket bound to IFNAME,
 so they bypass every protocol stack and the sender's tx counters (and the
 peer's rx counters, for a veth) grow by exactly COUNT frames and
-COUNT * SIZE bytes.  The source address is IFNAME's own MAC; the ethertype
+COUNT * SIZE bytes.  The source address is IFNAME's own MAC unless SRCMAC
+is given (a guest forging its address); the ethertype
 is 0x88b5 (IEEE 802 "local experimental"), which no stack handles.
 
 Run it inside the device's namespace: ip netns exec NS send_frames.py ...
@@ -42,11 +43,11 @@ def build_frame(dst, src, size, seq):
     return header + body
 
 
-def send(ifname, count, size, dst):
+def send(ifname, count, size, dst, src=None):
     with socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0) as sock:
         # Protocol 0 on bind: send only, never receive anything.
         sock.bind((ifname, 0))
-        src = sock.getsockname()[4]
+        src = src or sock.getsockname()[4]
         for seq in range(count):
             frame = build_frame(dst, src, size, seq)
             sent = sock.send(frame)
@@ -55,7 +56,7 @@ def send(ifname, count, size, dst):
 
 
 def main(argv):
-    if len(argv) != 5:
+    if len(argv) not in (5, 6):
         sys.stderr.write(__doc__)
         return 2
     try:
@@ -63,6 +64,7 @@ def main(argv):
         count = int(argv[2])
         size = int(argv[3])
         dst = parse_mac(argv[4])
+        src = parse_mac(argv[5]) if len(argv) == 6 else None
         if count < 0 or not MIN_FRAME <= size <= MAX_FRAME:
             raise ValueError("need COUNT >= 0 and %d <= SIZE <= %d"
                              % (MIN_FRAME, MAX_FRAME))
@@ -70,7 +72,7 @@ def main(argv):
         sys.stderr.write("send_frames: %s\n" % err)
         return 2
     try:
-        send(ifname, count, size, dst)
+        send(ifname, count, size, dst, src)
     except OSError as err:
         sys.stderr.write("send_frames: %s: %s\n" % (ifname, err))
         return 1

@@ -9,6 +9,7 @@ file), XVA_BUILDDIR (default XVA_SRCDIR)."""
 import glob
 import os
 import shutil
+import subprocess
 import tempfile
 
 from processes import RigError
@@ -17,6 +18,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SRCDIR = os.environ.get("XVA_SRCDIR") or os.path.dirname(
     os.path.dirname(HERE))
 BUILDDIR = os.environ.get("XVA_BUILDDIR") or SRCDIR
+# A bpf filesystem of the rig's own: ip netns exec mounts a fresh /sys
+# for the namespace, hiding /sys/fs/bpf from the agent run in it.
+BPF_FS = "/run/xva-bpf"
 
 # MIB modules the tools need, from Erlang's SNMP application, plus ours.
 ERLANG_MIBS = ("SNMPv2-SMI", "SNMPv2-TC", "SNMPv2-CONF", "SNMPv2-MIB",
@@ -39,6 +43,10 @@ class Workdir:
         self.fixture_path = self.path("hypervisor.fixture")
         # xen-vif-agent.conf's, for the agent and for snmpd with the module.
         self.agent_conf_dir = self.path("agentconf")
+        # The classifier's pinned maps: one directory per dom0, in the
+        # host's one bpf filesystem (tests run side by side).
+        self.classifier_pins = os.path.join(
+            BPF_FS, os.path.basename(self.root.rstrip("/")))
 
     @staticmethod
     def _make(root):
@@ -58,6 +66,23 @@ class Workdir:
 
     def remove(self):
         shutil.rmtree(self.root, ignore_errors=True)
+
+    def remove_classifier_pins(self):
+        """What an agent killed before it could clean up left pinned
+        (its hooks went with the namespace's devices)."""
+        shutil.rmtree(self.classifier_pins, ignore_errors=True)
+
+    @staticmethod
+    def mount_bpf_fs():
+        """The rig's bpf filesystem, mounted once: the classifier pins
+        its maps there.  False if it cannot be mounted (not root)."""
+        if os.path.ismount(BPF_FS):
+            return True
+        if os.geteuid() != 0:
+            return False
+        os.makedirs(BPF_FS, exist_ok=True)
+        return subprocess.run(["mount", "-t", "bpf", "bpf", BPF_FS],
+                              check=False).returncode == 0
 
     # -- environments -------------------------------------------------------
 
