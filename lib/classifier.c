@@ -41,6 +41,7 @@
 #include <bpf/libbpf.h>
 
 #include "xenvif/growth.h"
+#include "xenvif/netlink.h"
 #include "xenvif/search.h"
 #include "xv_classify.h"
 #include "xv_classify.skel.h"
@@ -356,6 +357,32 @@ static const char *dev_name(int ifindex, char buf[IF_NAMESIZE + 16])
 	return buf;
 }
 
+/* One message of a filter dump: 1 at its end, -errno on a refusal. */
+struct filter_count {
+	__u32 seq;
+	int n;
+};
+
+static int count_filter_msg(void *ctx, const struct nlmsghdr *nh)
+{
+	struct filter_count *fc = ctx;
+
+	if (nh->nlmsg_seq != fc->seq)
+		return 0;
+	if (nh->nlmsg_type == NLMSG_DONE)
+		return 1;
+	if (nh->nlmsg_type == NLMSG_ERROR) {
+		const struct nlmsgerr *e = NLMSG_DATA(nh);
+
+		if (nh->nlmsg_len < NLMSG_LENGTH(sizeof *e) || e->error >= 0)
+			return -EPROTO;
+		return e->error;
+	}
+	if (nh->nlmsg_type == RTM_NEWTFILTER)
+		fc->n++;
+	return 0;
+}
+
 /*
  * How many filters a hook of the device holds (any kind, any chain),
  * from an RTM_GETTFILTER dump; -errno if it cannot tell.  A dump gives
@@ -380,48 +407,30 @@ static int count_filters(int ifindex, __u32 parent)
 			.tcm_parent = parent,
 		},
 	};
+	struct filter_count fc = {.seq = 1};
 	struct timeval tv = {.tv_sec = 5};
 	char buf[16384] __attribute__((aligned(NLMSG_ALIGNTO)));
-	int fd, n = 0, r = 0;
+	int fd, r = 0;
 
 	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
 	if (fd < 0)
 		return -errno;
 	/* The kernel answers at once; a bound on the wait all the same. */
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-	if (send(fd, &req, req.nh.nlmsg_len, 0) < 0) {
+	if (send(fd, &req, req.nh.nlmsg_len, 0) < 0)
 		r = -errno;
-		goto out;
-	}
-	for (;;) {
+	while (r == 0) {
 		ssize_t got = recv(fd, buf, sizeof buf, 0);
-		const struct nlmsghdr *nh;
-		int left;
 
-		if (got < 0) {
+		if (got < 0)
 			r = -errno;
-			goto out;
-		}
-		left = (int)got;
-		for (nh = (const struct nlmsghdr *)buf; NLMSG_OK(nh, left);
-		     nh = NLMSG_NEXT(nh, left)) {
-			if (nh->nlmsg_seq != req.nh.nlmsg_seq)
-				continue;
-			if (nh->nlmsg_type == NLMSG_DONE)
-				goto out;
-			if (nh->nlmsg_type == NLMSG_ERROR) {
-				const struct nlmsgerr *e = NLMSG_DATA(nh);
-
-				r = e->error < 0 ? e->error : -EPROTO;
-				goto out;
-			}
-			if (nh->nlmsg_type == RTM_NEWTFILTER)
-				n++;
-		}
+		else if (got == 0)
+			r = -EPROTO;
+		else
+			r = xv_netlink_walk(buf, (size_t)got, count_filter_msg, &fc);
 	}
-out:
 	close(fd);
-	return r < 0 ? r : n;
+	return r < 0 ? r : fc.n;
 }
 
 /*
@@ -856,7 +865,7 @@ static void put_split(struct xv_link *link, const struct cls_reading *r)
 int xv_classifier_read(struct xv_classifier *c, struct xv_linkset *links,
 		       struct xv_linkset *gone, char *err, size_t errlen)
 {
-	int r;
+	int r = 0;
 
 	c->nreadings = 0;
 	if (!c->no_batch) {

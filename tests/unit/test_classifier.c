@@ -1,3 +1,913 @@
 /* SPDX-License-Identifier: ISC */
+/*
+ * The eBPF classifier on real devices (root only; skipped otherwise,
+ * or where the kernel will not load it).
+ *
+ * The test runs in network and mount namespaces of its own: its
+ * namespace is dom0, with a Linux bridge (flooding on, as by default)
+ * and three veth pairs whose dom0 ends (the "vifs") are bridge ports;
+ * each peer is in a guest's namespace, held by a child process, with
+ * the guest's MAC.  The bpf filesystem is a fresh instance mounted on
+ * /sys/fs/bpf in the private mount namespace (so it is there even where
+ * the machine has none mounted, and no pin outlives the test).  Nothing
+ * is left behind however the test ends: the namespaces go with their
+ * processes.
+ *
+ * Exact frames go out of a guest through an AF_PACKET socket; every
+ * phase says what each vif's counters (the kernel's rx/tx, and the
+ * classifier's split) must have moved by, waits (with a deadline) until
+ * they have, and checks that they moved by exactly that.
+ */
+#define _GNU_SOURCE /* setns, unshare */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "tap.h"
-int main(void) { return tap_done(); }
+#include "xenvif/classifier.h"
+#include "xenvif/netlink.h"
+
+#define NGUESTS 3
+#define BPFFS "/sys/fs/bpf"
+#define PIN_DIR BPFFS "/xen-vif-agent"
+#define OUR_HANDLE "handle 0x58564946"
+#define DEADLINE_MS 5000
+
+static const char *const vif_names[NGUESTS] = {"vifA", "vifB", "vifC"};
+static const uint8_t guest_mac[NGUESTS][6] = {
+	{0x02, 0, 0, 0, 0x0a, 0x01},
+	{0x02, 0, 0, 0, 0x0b, 0x01},
+	{0x02, 0, 0, 0, 0x0c, 0x01},
+};
+static const uint8_t unknown_mac[6] = {0x02, 0, 0, 0, 0xee, 0x01};
+static const uint8_t forged_mac[6] = {0x02, 0, 0, 0, 0xf0, 0x01};
+static const uint8_t mcast_mac[6] = {0x01, 0x00, 0x5e, 0x7f, 0x00, 0x01};
+static const uint8_t bcast_mac[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+
+static pid_t guest_pid[NGUESTS];
+static int vif_ifindex[NGUESTS];
+static struct xv_netlink nl;
+
+/* ---- the log, kept to be searched ------------------------------------- */
+
+static char logbuf[16384];
+
+static void say(void *ctx, enum xv_log_level level, const char *msg)
+{
+	size_t len = strlen(logbuf);
+
+	(void)ctx;
+	if (level == XV_LOG_DEBUG)
+		return;
+	snprintf(logbuf + len, sizeof logbuf - len, "%s\n", msg);
+}
+
+static const struct xv_log test_log = {.say = say};
+
+/* ---- commands ------------------------------------------------------------ */
+
+static void enter_netns(pid_t pid)
+{
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof path, "/proc/%d/ns/net", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || setns(fd, CLONE_NEWNET) != 0)
+		_exit(126);
+	close(fd);
+}
+
+/* Runs a shell command in dom0 (pid 0) or in a guest's namespace; its
+ * exit status, or -1.  Output goes to the test's diagnostics only when
+ * asked for with out (then captured there, up to outsz - 1 bytes). */
+static int sh(pid_t in, char *out, size_t outsz, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int sh(pid_t in, char *out, size_t outsz, const char *fmt, ...)
+{
+	char cmd[1024];
+	int pipefd[2] = {-1, -1}, status;
+	size_t got = 0;
+	va_list ap;
+	pid_t pid;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof cmd, fmt, ap);
+	va_end(ap);
+	fflush(stdout);
+	if (out && pipe(pipefd) != 0)
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		if (in)
+			enter_netns(in);
+		dup2(out ? pipefd[1] : null, 1);
+		dup2(null, 2);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	if (out) {
+		ssize_t n;
+
+		close(pipefd[1]);
+		while ((n = read(pipefd[0], out + got, outsz - 1 - got)) > 0)
+			got += (size_t)n;
+		out[got] = '\0';
+		close(pipefd[0]);
+	}
+	if (waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static int count_lines(const char *text, const char *needle)
+{
+	int n = 0;
+
+	for (const char *p = text; (p = strstr(p, needle)); p += strlen(needle))
+		n++;
+	return n;
+}
+
+/* tc's lines about the filters of a vif's hook ("ingress"/"egress"). */
+static int filter_lines(int vif, const char *hook, const char *needle, char *text,
+			size_t textsz)
+{
+	sh(0, text, textsz, "tc filter show dev %s %s", vif_names[vif], hook);
+	return count_lines(text, needle);
+}
+
+static bool has_qdisc(int vif, const char *kind)
+{
+	char text[2048], needle[64];
+
+	sh(0, text, sizeof text, "tc qdisc show dev %s", vif_names[vif]);
+	snprintf(needle, sizeof needle, "qdisc %s ", kind);
+	return strstr(text, needle) != NULL;
+}
+
+/* ---- namespaces ---------------------------------------------------------- */
+
+/* A child in a network namespace of its own, until killed (or the test
+ * dies: PR_SET_PDEATHSIG). */
+static pid_t make_guest(void)
+{
+	int p[2];
+	pid_t parent = getpid(), pid;
+	char c;
+
+	if (pipe(p) != 0)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent || unshare(CLONE_NEWNET) != 0)
+			_exit(1);
+		if (write(p[1], "x", 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(p[1]);
+	if (pid < 0 || read(p[0], &c, 1) != 1) {
+		close(p[0]);
+		return -1;
+	}
+	close(p[0]);
+	return pid;
+}
+
+static const char *mac_text(const uint8_t m[6], char buf[18])
+{
+	snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3],
+		 m[4], m[5]);
+	return buf;
+}
+
+/* IPv6 off before any device is made, so that no device sends anything
+ * by itself (router solicitations, MLD, DAD would spoil exact counts). */
+#define SILENCE "if [ -d /proc/sys/net/ipv6 ]; then sysctl -q -w " \
+	"net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1; fi"
+
+/* dom0's network; a reason it cannot be made, or NULL. */
+static const char *make_network(char *why, size_t whylen)
+{
+	char mac[18];
+
+	if (sh(0, NULL, 0, SILENCE) != 0 || sh(0, NULL, 0, "ip link set lo up") != 0)
+		return "cannot set up the test's network namespace (ip, sysctl)";
+	if (sh(0, NULL, 0, "ip link add br0 address 02:00:00:00:00:fe type bridge "
+	       "stp_state 0 forward_delay 0 mcast_snooping 0 mcast_querier 0 && "
+	       "ip link set br0 up") != 0)
+		return "cannot make a Linux bridge (ip link add type bridge)";
+	for (int g = 0; g < NGUESTS; g++) {
+		guest_pid[g] = make_guest();
+		if (guest_pid[g] < 0)
+			return "cannot make a guest's namespace";
+		if (sh(guest_pid[g], NULL, 0, SILENCE) != 0)
+			return "cannot silence a guest's namespace";
+		/* As netback's vifs: every dom0 end has fe:ff:ff:ff:ff:ff. */
+		if (sh(0, NULL, 0, "ip link add %s address fe:ff:ff:ff:ff:ff type veth "
+		       "peer name eth0 address %s netns %d && ip link set %s master br0 "
+		       "up", vif_names[g], mac_text(guest_mac[g], mac), (int)guest_pid[g],
+		       vif_names[g]) != 0 ||
+		    sh(guest_pid[g], NULL, 0, "ip link set eth0 up") != 0) {
+			snprintf(why, whylen, "cannot make the veth pair %s",
+				 vif_names[g]);
+			return why;
+		}
+		vif_ifindex[g] = (int)if_nametoindex(vif_names[g]);
+	}
+	return NULL;
+}
+
+static void kill_guests(void)
+{
+	for (int g = 0; g < NGUESTS; g++) {
+		if (guest_pid[g] > 0) {
+			kill(guest_pid[g], SIGKILL);
+			waitpid(guest_pid[g], NULL, 0);
+			guest_pid[g] = 0;
+		}
+	}
+}
+
+/*
+ * count frames of size bytes out of guest g's eth0 to dst, from src
+ * (NULL: the guest's own MAC), ethertype 0x88b5 (local experimental:
+ * no stack takes them).  0 when every one was sent.
+ */
+static int send_frames(int g, const uint8_t dst[6], const uint8_t *src, int count,
+		       int size)
+{
+	pid_t pid;
+	int status;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		struct sockaddr_ll to = {.sll_family = AF_PACKET, .sll_halen = 6};
+		uint8_t frame[1514];
+		int s;
+
+		enter_netns(guest_pid[g]);
+		s = socket(AF_PACKET, SOCK_RAW, 0);
+		to.sll_ifindex = (int)if_nametoindex("eth0");
+		if (s < 0 || to.sll_ifindex == 0)
+			_exit(1);
+		memcpy(to.sll_addr, dst, 6);
+		memset(frame, 0x5a, sizeof frame);
+		memcpy(frame, dst, 6);
+		memcpy(frame + 6, src ? src : guest_mac[g], 6);
+		frame[12] = 0x88;
+		frame[13] = 0xb5;
+		for (int i = 0; i < count; i++) {
+			frame[14] = (uint8_t)i;
+			if (sendto(s, frame, (size_t)size, 0, (struct sockaddr *)&to,
+				   sizeof to) != size)
+				_exit(1);
+		}
+		_exit(0);
+	}
+	if (waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+/* ---- counters ---------------------------------------------------------- */
+
+/* What a phase looks at per vif: the kernel's four, the split's eight. */
+static const int watched[] = {
+	XV_IN_OCTETS, XV_IN_PKTS, XV_OUT_OCTETS, XV_OUT_PKTS,
+	XV_OUT_FOREIGN_OCTETS, XV_OUT_FOREIGN_PKTS, XV_OUT_BCAST_PKTS,
+	XV_OUT_MCAST_PKTS, XV_IN_FOREIGN_SRC_OCTETS, XV_IN_FOREIGN_SRC_PKTS,
+	XV_IN_BCAST_PKTS, XV_IN_MCAST_PKTS,
+};
+#define NWATCHED (sizeof watched / sizeof watched[0])
+static const char *const watched_names[NWATCHED] = {
+	"in octets", "in pkts", "out octets", "out pkts",
+	"out foreign octets", "out foreign pkts", "out bcast", "out mcast",
+	"in foreign-src octets", "in foreign-src pkts", "in bcast", "in mcast",
+};
+
+struct snap {
+	struct xv_link link[NGUESTS];
+	bool ok;
+};
+
+/* The vifs' counters now: one rtnetlink dump, one classifier read. */
+static struct snap snapshot(struct xv_classifier *c)
+{
+	struct xv_linkset links = {0};
+	struct snap s = {.ok = false};
+	char err[256];
+
+	if (xv_netlink_dump(&nl, &links, err, sizeof err) != 0) {
+		tap_diag("dump: %s", err);
+		goto out;
+	}
+	if (c && xv_classifier_read(c, &links, NULL, err, sizeof err) != 0) {
+		tap_diag("read: %s", err);
+		goto out;
+	}
+	s.ok = true;
+	for (int g = 0; g < NGUESTS; g++) {
+		const struct xv_link *l = xv_linkset_find(&links, vif_ifindex[g]);
+
+		if (l)
+			s.link[g] = *l;
+		else
+			s.ok = false;
+	}
+out:
+	xv_linkset_free(&links);
+	return s;
+}
+
+/* A phase's expected moves: per vif, per watched counter. */
+struct moves {
+	uint64_t d[NGUESTS][NWATCHED];
+};
+
+static int watched_index(int counter)
+{
+	for (size_t i = 0; i < NWATCHED; i++)
+		if (watched[i] == counter)
+			return (int)i;
+	return -1;
+}
+
+static void move(struct moves *m, int g, int counter, uint64_t by)
+{
+	m->d[g][watched_index(counter)] += by;
+}
+
+/* Frames from guest g (their count and size) leaving through the bridge
+ * to the vifs in to (a bit per vif): the kernel's part of the moves. */
+static void through(struct moves *m, int from, unsigned int to, uint64_t n, uint64_t size)
+{
+	move(m, from, XV_IN_PKTS, n);
+	move(m, from, XV_IN_OCTETS, n * size);
+	for (int g = 0; g < NGUESTS; g++) {
+		if (to & (1u << g)) {
+			move(m, g, XV_OUT_PKTS, n);
+			move(m, g, XV_OUT_OCTETS, n * size);
+		}
+	}
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Waits (up to DEADLINE_MS) until every counter has moved at least as
+ * much as m says since base, then checks that each moved by exactly
+ * that: one test per vif.  A counter that moves too far fails at once
+ * and is not waited for.
+ */
+static void expect(struct xv_classifier *c, const char *phase, const struct snap *base,
+		   const struct moves *m)
+{
+	long long deadline = now_ms() + DEADLINE_MS;
+	struct snap s;
+
+	for (;;) {
+		bool reached = true;
+
+		s = snapshot(c);
+		for (int g = 0; s.ok && g < NGUESTS; g++)
+			for (size_t i = 0; i < NWATCHED; i++)
+				if (s.link[g].stats.v[watched[i]] -
+				    base->link[g].stats.v[watched[i]] < m->d[g][i])
+					reached = false;
+		if ((s.ok && reached) || now_ms() > deadline)
+			break;
+		usleep(5000);
+	}
+	for (int g = 0; g < NGUESTS; g++) {
+		bool same = s.ok && (!c || s.link[g].split_known);
+
+		for (size_t i = 0; same && i < NWATCHED; i++)
+			same = s.link[g].stats.v[watched[i]] -
+			       base->link[g].stats.v[watched[i]] == m->d[g][i];
+		tap_ok(same, "%s: %s's counters moved exactly as expected", phase,
+		       vif_names[g]);
+		if (same)
+			continue;
+		if (!s.link[g].split_known)
+			tap_diag("  split not known");
+		for (size_t i = 0; i < NWATCHED; i++)
+			tap_diag("  %-22s moved %llu, expected %llu", watched_names[i],
+				 (unsigned long long)(s.link[g].stats.v[watched[i]] -
+						      base->link[g].stats.v[watched[i]]),
+				 (unsigned long long)m->d[g][i]);
+	}
+}
+
+/* ---- the classifier ------------------------------------------------------- */
+
+static void classified(struct xv_classified devs[NGUESTS], unsigned int mask)
+{
+	memset(devs, 0, NGUESTS * sizeof *devs);
+	for (int g = 0; g < NGUESTS; g++) {
+		devs[g].ifindex = vif_ifindex[g];
+		memcpy(devs[g].macs[0], guest_mac[g], 6);
+		devs[g].nmacs = mask & (1u << g) ? 1 : 0;
+	}
+}
+
+/* follow with the vifs in mask (all with MACs); the list is sorted. */
+static int follow(struct xv_classifier *c, unsigned int mask)
+{
+	struct xv_classified devs[NGUESTS], listed[NGUESTS];
+	size_t n = 0;
+
+	classified(devs, 0x7);
+	for (int g = 0; g < NGUESTS; g++)
+		if (mask & (1u << g))
+			listed[n++] = devs[g];
+	return xv_classifier_follow(c, listed, n);
+}
+
+/* Exactly one filter of ours on each hook of vif g, nothing else. */
+static void check_hooked(int g, const char *when)
+{
+	char text[4096];
+
+	for (int h = 0; h < 2; h++) {
+		const char *hook = h ? "egress" : "ingress";
+		int ours = filter_lines(g, hook, OUR_HANDLE, text, sizeof text);
+
+		tap_ok(ours == 1, "%s: one filter of ours on %s %s", when,
+		       vif_names[g], hook);
+		if (ours != 1)
+			tap_diag("%s", text);
+	}
+}
+
+static void check_unhooked(int g, const char *when, bool clsact_stays)
+{
+	char text[4096];
+
+	for (int h = 0; h < 2; h++) {
+		const char *hook = h ? "egress" : "ingress";
+		int ours = filter_lines(g, hook, "handle 0x58564946", text, sizeof text);
+
+		tap_ok(ours == 0, "%s: no filter of ours on %s %s", when, vif_names[g],
+		       hook);
+		if (ours != 0)
+			tap_diag("%s", text);
+	}
+	tap_ok(has_qdisc(g, "clsact") == clsact_stays, "%s: %s's clsact qdisc %s",
+	       when, vif_names[g], clsact_stays ? "stays (other filters on it)"
+					       : "is gone");
+}
+
+static bool dir_exists(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* ---- the phases ------------------------------------------------------------ */
+
+/* Frames on the bridge, each kind; counted by c (not NULL). */
+static void traffic(struct xv_classifier *c, const char *tag)
+{
+	struct snap base;
+	struct moves m;
+	char phase[128];
+	enum { A, B, C };
+
+	/* Each guest says hello to all: the bridge learns their MACs. */
+	base = snapshot(c);
+	memset(&m, 0, sizeof m);
+	for (int g = 0; g < NGUESTS; g++) {
+		tap_ok(send_frames(g, bcast_mac, NULL, 1, 100) == 0,
+		       "%s: %s sends a broadcast", tag, vif_names[g]);
+		through(&m, g, 0x7 & ~(1u << g), 1, 100);
+		move(&m, g, XV_IN_BCAST_PKTS, 1);
+		for (int o = 0; o < NGUESTS; o++)
+			if (o != g)
+				move(&m, o, XV_OUT_BCAST_PKTS, 1);
+	}
+	snprintf(phase, sizeof phase, "%s: broadcasts", tag);
+	expect(c, phase, &base, &m);
+
+	/* To a MAC the bridge does not know: flooded to B and C, whose
+	 * Out foreign counts it byte for byte. */
+	base = snapshot(c);
+	memset(&m, 0, sizeof m);
+	tap_ok(send_frames(A, unknown_mac, NULL, 10, 200) == 0,
+	       "%s: A sends 10 frames to an unknown MAC", tag);
+	through(&m, A, 1u << B | 1u << C, 10, 200);
+	move(&m, B, XV_OUT_FOREIGN_PKTS, 10);
+	move(&m, B, XV_OUT_FOREIGN_OCTETS, 2000);
+	move(&m, C, XV_OUT_FOREIGN_PKTS, 10);
+	move(&m, C, XV_OUT_FOREIGN_OCTETS, 2000);
+	snprintf(phase, sizeof phase, "%s: flooded unicast", tag);
+	expect(c, phase, &base, &m);
+
+	/* To B's MAC, which the bridge learned: B alone, not foreign.
+	 * (A flood would have reached C in the same pass over the ports
+	 * that reached B, before B's counters moved.) */
+	base = snapshot(c);
+	memset(&m, 0, sizeof m);
+	tap_ok(send_frames(A, guest_mac[B], NULL, 7, 300) == 0,
+	       "%s: A sends 7 frames to B", tag);
+	through(&m, A, 1u << B, 7, 300);
+	snprintf(phase, sizeof phase, "%s: unicast to B", tag);
+	expect(c, phase, &base, &m);
+
+	/* Multicast: flooded (no snooping), counted apart. */
+	base = snapshot(c);
+	memset(&m, 0, sizeof m);
+	tap_ok(send_frames(A, mcast_mac, NULL, 5, 120) == 0,
+	       "%s: A sends 5 multicast frames", tag);
+	through(&m, A, 1u << B | 1u << C, 5, 120);
+	move(&m, A, XV_IN_MCAST_PKTS, 5);
+	move(&m, B, XV_OUT_MCAST_PKTS, 5);
+	move(&m, C, XV_OUT_MCAST_PKTS, 5);
+	snprintf(phase, sizeof phase, "%s: multicast", tag);
+	expect(c, phase, &base, &m);
+
+	/* A forging its source: In foreign source on A's vif, to B (known:
+	 * not foreign for B) and a broadcast (B and C: broadcast). */
+	base = snapshot(c);
+	memset(&m, 0, sizeof m);
+	tap_ok(send_frames(A, guest_mac[B], forged_mac, 4, 150) == 0 &&
+	       send_frames(A, bcast_mac, forged_mac, 1, 64) == 0,
+	       "%s: A sends 5 frames with a forged source MAC", tag);
+	through(&m, A, 1u << B, 4, 150);
+	through(&m, A, 1u << B | 1u << C, 1, 64);
+	move(&m, A, XV_IN_FOREIGN_SRC_PKTS, 5);
+	move(&m, A, XV_IN_FOREIGN_SRC_OCTETS, 4 * 150 + 64);
+	move(&m, A, XV_IN_BCAST_PKTS, 1);
+	move(&m, B, XV_OUT_BCAST_PKTS, 1);
+	move(&m, C, XV_OUT_BCAST_PKTS, 1);
+	snprintf(phase, sizeof phase, "%s: forged source", tag);
+	expect(c, phase, &base, &m);
+
+	/* The other way, B to A: addressed, nothing of the split. */
+	base = snapshot(c);
+	memset(&m, 0, sizeof m);
+	tap_ok(send_frames(B, guest_mac[A], NULL, 3, 1514) == 0,
+	       "%s: B sends 3 full-size frames to A", tag);
+	through(&m, B, 1u << A, 3, 1514);
+	snprintf(phase, sizeof phase, "%s: unicast to A", tag);
+	expect(c, phase, &base, &m);
+}
+
+/* Flooded frames only: B and C count them foreign (c NULL: the kernel's
+ * counters only, when no agent runs). */
+static void flood(struct xv_classifier *c, const char *phase, int n, int size)
+{
+	struct snap base = snapshot(c);
+	struct moves m;
+
+	memset(&m, 0, sizeof m);
+	tap_ok(send_frames(0, unknown_mac, NULL, n, size) == 0,
+	       "%s: A sends %d frames to an unknown MAC", phase, n);
+	through(&m, 0, 0x6, (uint64_t)n, (uint64_t)size);
+	for (int g = 1; c && g < NGUESTS; g++) {
+		move(&m, g, XV_OUT_FOREIGN_PKTS, (uint64_t)n);
+		move(&m, g, XV_OUT_FOREIGN_OCTETS, (uint64_t)n * (uint64_t)size);
+	}
+	expect(c, phase, &base, &m);
+}
+
+/* Every split counter of the three vifs is zero (and known). */
+static void check_zero(struct xv_classifier *c, const char *when)
+{
+	struct snap s = snapshot(c);
+	bool zero = s.ok;
+
+	for (int g = 0; zero && g < NGUESTS; g++) {
+		zero = s.link[g].split_known;
+		for (int x = XV_NKERNEL_COUNTERS; zero && x < XV_NCOUNTERS; x++)
+			zero = s.link[g].stats.v[x] == 0;
+	}
+	tap_ok(zero, "%s: every split counter is zero", when);
+}
+
+static struct xv_classifier *open_ok(const char *when)
+{
+	struct xv_classifier *c = NULL;
+	char err[512] = "";
+	int r = xv_classifier_open(&c, PIN_DIR, &test_log, err, sizeof err);
+
+	tap_ok(r == 0 && c, "%s: open", when);
+	if (r != 0)
+		tap_diag("%s", err);
+	return c;
+}
+
+/* The foreign counts of B, with the classifier's read. */
+static uint64_t b_foreign(struct xv_classifier *c)
+{
+	struct snap s = snapshot(c);
+
+	return s.ok && s.link[1].split_known ? s.link[1].stats.v[XV_OUT_FOREIGN_PKTS]
+					       : UINT64_MAX;
+}
+
+/* An agent that dies without closing: open and follow in a child that
+ * then _exits. */
+static bool crash_after_follow(unsigned int mask)
+{
+	pid_t pid;
+	int status;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		struct xv_classifier *c;
+		char err[512];
+
+		if (xv_classifier_open(&c, PIN_DIR, &test_log, err, sizeof err) != 0 ||
+		    follow(c, mask) != 0)
+			_exit(1);
+		_exit(0);
+	}
+	return pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	       WEXITSTATUS(status) == 0;
+}
+
+/* open in a child without any capability (still uid 0): its err. */
+static void open_without_privilege(char *err, size_t errlen)
+{
+	int p[2];
+	pid_t pid;
+	ssize_t got;
+
+	err[0] = '\0';
+	if (pipe(p) != 0)
+		return;
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+		struct __user_cap_data_struct d[2];
+		struct xv_classifier *c;
+		char e[512] = "";
+
+		memset(d, 0, sizeof d);
+		for (int cap = 0; cap <= 63; cap++)
+			prctl(PR_CAPBSET_DROP, cap, 0, 0, 0);
+		if (syscall(SYS_capset, &h, d) != 0) {
+			snprintf(e, sizeof e, "capset: %s", strerror(errno));
+		} else if (xv_classifier_open(&c, BPFFS "/unprivileged", &test_log, e,
+					      sizeof e) == 0) {
+			snprintf(e, sizeof e, "opened");
+			xv_classifier_close(c);
+		}
+		if (write(p[1], e, strlen(e)) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	close(p[1]);
+	got = pid > 0 ? read(p[0], err, errlen - 1) : -1;
+	err[got > 0 ? got : 0] = '\0';
+	close(p[0]);
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+}
+
+int main(void)
+{
+	struct xv_classifier *c;
+	struct xv_classified devs[NGUESTS];
+	char err[512], why[256], text[4096], want[512];
+	const char *reason;
+	int r;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (geteuid() != 0) {
+		printf("1..0 # SKIP needs root (network namespaces, eBPF, tc)\n");
+		return 0;
+	}
+	if (unshare(CLONE_NEWNET | CLONE_NEWNS) != 0) {
+		printf("1..0 # SKIP cannot make namespaces: %s\n", strerror(errno));
+		return 0;
+	}
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+	    mount("bpf", BPFFS, "bpf", 0, "mode=0700") != 0) {
+		printf("1..0 # SKIP cannot mount a bpf filesystem on %s: %s\n", BPFFS,
+		       strerror(errno));
+		return 0;
+	}
+	reason = make_network(why, sizeof why);
+	if (!reason && xv_netlink_open(&nl, err, sizeof err) != 0)
+		reason = err;
+	if (reason) {
+		printf("1..0 # SKIP %s\n", reason);
+		kill_guests();
+		return 0;
+	}
+	r = xv_classifier_open(&c, PIN_DIR, &test_log, err, sizeof err);
+	if (r != 0) {
+		printf("1..0 # SKIP the eBPF classifier cannot load here: %s\n", err);
+		kill_guests();
+		return 0;
+	}
+
+	/* ---- the three vifs followed ---- */
+	tap_ok(dir_exists(PIN_DIR), "open makes the pin directory");
+	tap_ok(follow(c, 0x7) == 0, "follow the three vifs");
+	for (int g = 0; g < NGUESTS; g++) {
+		tap_ok(xv_classifier_counts(c, vif_ifindex[g]), "%s is counted",
+		       vif_names[g]);
+		check_hooked(g, "followed");
+	}
+	tap_ok(follow(c, 0x7) == 0, "follow the same list again");
+	check_hooked(1, "followed twice");
+	check_zero(c, "before any traffic");
+	traffic(c, "bridge");
+
+	/* ---- a vif without MACs, a vif no longer listed ---- */
+	classified(devs, 0x3);
+	tap_ok(xv_classifier_follow(c, devs, NGUESTS) == 0 &&
+	       !xv_classifier_counts(c, vif_ifindex[2]),
+	       "a vif listed without MACs is not counted");
+	{
+		struct snap s = snapshot(c);
+
+		tap_ok(s.ok && !s.link[2].split_known && s.link[0].split_known,
+		       "and its split is not known");
+	}
+	tap_ok(follow(c, 0x3) == 0, "follow A and B only");
+	check_unhooked(2, "C no longer listed", false);
+	tap_ok(follow(c, 0x7) == 0 && xv_classifier_counts(c, vif_ifindex[2]),
+	       "C listed again is counted");
+	check_hooked(2, "C listed again");
+
+	/* ---- beside tc's shaping and other filters ---- */
+	tap_ok(sh(0, NULL, 0, "tc qdisc add dev vifB root handle 1: htb default 10 && "
+		  "tc class add dev vifB parent 1: classid 1:10 htb rate 1gbit && "
+		  "tc qdisc add dev vifC root tbf rate 1gbit burst 256kb latency 50ms && "
+		  "tc filter add dev vifB egress pref 30000 protocol all u32 "
+		  "match u32 0 0") == 0,
+	       "htb on B, tbf on C, a u32 filter on B's egress after ours");
+	flood(c, "shaped", 6, 400);
+	tap_ok(has_qdisc(1, "htb") && has_qdisc(2, "tbf"), "the root qdiscs stay");
+	tap_ok(filter_lines(1, "egress", "u32", text, sizeof text) > 0,
+	       "the u32 filter stays");
+
+	/* ---- a clean stop ---- */
+	xv_classifier_close(c);
+	tap_ok(!dir_exists(PIN_DIR), "close removes the pins and their directory");
+	check_unhooked(0, "closed", false);
+	check_unhooked(1, "closed", true);
+	check_unhooked(2, "closed", false);
+	tap_ok(has_qdisc(1, "htb") && has_qdisc(2, "tbf"), "closed: the root qdiscs stay");
+	tap_ok(filter_lines(1, "egress", "u32", text, sizeof text) > 0,
+	       "closed: the u32 filter stays");
+
+	/* ---- open again: nothing of the last run ---- */
+	c = open_ok("after close");
+	if (!c)
+		goto out;
+	tap_ok(follow(c, 0x7) == 0, "follow again");
+	check_zero(c, "after close and open");
+	for (int g = 0; g < NGUESTS; g++)
+		check_hooked(g, "opened again");
+	flood(c, "opened again", 3, 100);
+	xv_classifier_close(c);
+
+	/* ---- a crash: the hooks and the pins stay, the next run takes
+	 * them over, without a second filter ---- */
+	logbuf[0] = '\0';
+	tap_ok(crash_after_follow(0x7), "an agent dies after follow (no close)");
+	tap_ok(dir_exists(PIN_DIR), "its pins stay");
+	for (int g = 0; g < NGUESTS; g++)
+		check_hooked(g, "after the crash");
+	flood(NULL, "counted with no agent", 4, 250);
+	c = open_ok("after the crash");
+	if (!c)
+		goto out;
+	tap_ok(strstr(logbuf, "counting on in " PIN_DIR "/xv_counts") != NULL,
+	       "open says it counts on in the pinned map");
+	/* C is not listed now: the filters left on it go. */
+	tap_ok(follow(c, 0x3) == 0, "follow A and B");
+	check_hooked(0, "restarted");
+	check_hooked(1, "restarted");
+	check_unhooked(2, "restarted, C not listed", false);
+	tap_ok(strstr(logbuf, "took the filters an earlier run left off vifC") != NULL,
+	       "and says so");
+	tap_is_u64(b_foreign(c), 4, "B's foreign count goes on from the crashed run's");
+	tap_ok(follow(c, 0x7) == 0, "follow C again");
+	check_hooked(2, "C again");
+	{
+		struct snap base = snapshot(c);
+		struct moves m;
+
+		memset(&m, 0, sizeof m);
+		tap_ok(send_frames(0, unknown_mac, NULL, 2, 100) == 0,
+		       "A floods 2 more");
+		through(&m, 0, 0x6, 2, 100);
+		move(&m, 1, XV_OUT_FOREIGN_PKTS, 2);
+		move(&m, 1, XV_OUT_FOREIGN_OCTETS, 200);
+		move(&m, 2, XV_OUT_FOREIGN_PKTS, 2);
+		move(&m, 2, XV_OUT_FOREIGN_OCTETS, 200);
+		expect(c, "after the restart", &base, &m);
+	}
+	tap_is_u64(b_foreign(c), 6, "B: 4 + 2");
+
+	/* ---- a device deleted: its last counts through gone, then
+	 * forgotten; following without it is silent ---- */
+	{
+		struct xv_linkset links = {0}, gone = {0};
+		struct xv_link *l = xv_linkset_append(&gone);
+		char pinned[4096];
+
+		logbuf[0] = '\0';
+		tap_ok(l && sh(0, NULL, 0, "ip link set vifC down && ip link del vifC") == 0,
+		       "delete vifC");
+		if (l)
+			l->ifindex = vif_ifindex[2];
+		tap_ok(xv_netlink_dump(&nl, &links, err, sizeof err) == 0 &&
+		       xv_classifier_read(c, &links, &gone, err, sizeof err) == 0,
+		       "read with vifC gone");
+		tap_ok(l && l->split_known, "vifC's last counts are read");
+		tap_is_u64(l ? l->stats.v[XV_OUT_FOREIGN_PKTS] : 0, 6,
+			   "vifC: 4 foreign with no agent, 2 since");
+		xv_linkset_clear(&gone);
+		tap_ok(xv_classifier_read(c, &links, &gone, err, sizeof err) == 0,
+		       "read again, vifC in neither");
+		snprintf(want, sizeof want, "\"key\": %d,", vif_ifindex[2]);
+		sh(0, pinned, sizeof pinned, "bpftool -j -p map dump pinned %s/xv_counts",
+		   PIN_DIR);
+		tap_ok(strstr(pinned, "\"key\"") && !strstr(pinned, want),
+		       "its counts are forgotten");
+		tap_ok(follow(c, 0x3) == 0 && logbuf[0] == '\0',
+		       "following without it says nothing");
+		xv_linkset_free(&links);
+		xv_linkset_free(&gone);
+	}
+	xv_classifier_close(c);
+
+	/* ---- a pinned map of another layout is made again ---- */
+	{
+		logbuf[0] = '\0';
+		mkdir(PIN_DIR, 0700);
+		tap_ok(sh(0, NULL, 0, "bpftool map create %s/xv_counts type hash key 4 "
+			  "value 8 entries 16 name xv_counts", PIN_DIR) == 0,
+		       "a map of another layout pinned as xv_counts");
+		c = open_ok("over it");
+		tap_ok(strstr(logbuf, "removed " PIN_DIR "/xv_counts (it has another "
+			      "layout") != NULL, "says it removed it");
+		if (!strstr(logbuf, "removed"))
+			tap_diag("log: %s", logbuf);
+		if (c) {
+			tap_ok(follow(c, 0x3) == 0, "and follows");
+			xv_classifier_close(c);
+		}
+	}
+
+	/* ---- where it cannot open ---- */
+	c = NULL;
+	r = xv_classifier_open(&c, "/proc/xv-no-bpffs/pins", &test_log, err, sizeof err);
+	tap_ok(r == -ENOENT && !c, "no bpf filesystem: -ENOENT");
+	tap_is_str(err, "eBPF classifier: /proc is not on a bpf filesystem (mount -t "
+		   "bpf bpf /sys/fs/bpf), so its maps cannot be pinned under "
+		   "/proc/xv-no-bpffs/pins", "and says so");
+	open_without_privilege(err, sizeof err);
+	tap_is_str(err, "eBPF classifier: cannot load the programs: Operation not "
+		   "permitted; no privilege (CAP_BPF and CAP_NET_ADMIN, or root)",
+		   "no capabilities: says so");
+
+out:
+	xv_netlink_close(&nl);
+	kill_guests();
+	return tap_done();
+}
