@@ -280,8 +280,8 @@ def check_promtool(t):
         return
     res = run([promtool, "check", "rules", poller_file("xen-vif.rules.yml")],
               check=False)
-    t.ok(res.returncode == 0 and "SUCCESS: 9 rules found" in res.stdout,
-         "promtool check rules: 9 rules (3 recording, 6 alerts)",
+    t.ok(res.returncode == 0 and "SUCCESS: 10 rules found" in res.stdout,
+         "promtool check rules: 10 rules (3 recording, 7 alerts)",
          diag=res.stdout + res.stderr)
     res = run([promtool, "test", "rules", poller_file("promtool-tests.yml")],
               check=False)
