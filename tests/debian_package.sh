@@ -5,14 +5,21 @@
 # outside git, the whole source tree but its build directories), lintian
 # reports no error and no warning, and dpkg -i installs it on this
 # machine: every file where it belongs, the configuration a conffile,
-# the daemon runs.  dpkg -r, then dpkg -P, take it away again.
+# the daemon runs.  The installed daemon then serves the simulated dom0
+# of the integration tests (tests/integration/installed_agent.py, with
+# the rig's snmpd): exact values read through snmpd, and its state file
+# written where the package's default puts it, /var/lib/snmp.  dpkg -r
+# takes the programs away and keeps the configuration and the state;
+# dpkg -P takes those too, and leaves nothing of the package: no file,
+# and no directory that no other package owns.
 #
 # Needs root (dpkg -i: without it the test reports itself skipped, as
-# the integration tests do), debhelper, dpkg-dev and lintian, and the
-# build dependencies of debian/control.  It refuses to run where xen-vif-agent
-# is installed already, by dpkg or by make install, since it would
-# replace that and purge it.  It takes minutes: with XVA_SKIP_SLOW=1
-# (tools/run-tests --fast) it reports itself skipped.
+# the integration tests do), debhelper, dpkg-dev and lintian, the build
+# dependencies of debian/control, and what the integration tests need.
+# It refuses to run where xen-vif-agent is installed already, by dpkg or
+# by make install, or has left its state in /var/lib/snmp, since it
+# would replace that and purge it.  It takes minutes: with
+# XVA_SKIP_SLOW=1 (tools/run-tests --fast) it reports itself skipped.
 if [ "${XVA_SKIP_SLOW:-}" = 1 ]; then
 	echo "1..0 # SKIP slow package build (XVA_SKIP_SLOW=1)"
 	exit 0
@@ -22,7 +29,8 @@ if [ "$(id -u)" != 0 ]; then
 	exit 0
 fi
 srcdir=${XVA_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
-plan=9
+state=/var/lib/snmp/xen-vif-agent.state
+plan=11
 echo "1..$plan"
 n=0
 failed=0
@@ -52,9 +60,10 @@ done
 [ -z "$missing" ] || bail "the packaging tools are installed" \
 	"missing Debian packages:$missing (tools/install-deps installs them)"
 if dpkg-query -W -f='${Status}' xen-vif-agent 2>/dev/null | grep -q installed ||
-	[ -e /usr/sbin/xen-vif-agent ] || [ -e /etc/snmp/xen-vif-agent.conf ]; then
+	[ -e /usr/sbin/xen-vif-agent ] || [ -e /etc/snmp/xen-vif-agent.conf ] ||
+	ls "$state"* >/dev/null 2>&1; then
 	bail "the packaging tools are installed, and no xen-vif-agent is here" \
-		"xen-vif-agent is installed here already (package, /usr/sbin/xen-vif-agent or /etc/snmp/xen-vif-agent.conf): this test would replace and purge it"
+		"xen-vif-agent is installed here already (package, /usr/sbin/xen-vif-agent, /etc/snmp/xen-vif-agent.conf or $state): this test would replace and purge it"
 fi
 result 0 "the packaging tools are installed, and no xen-vif-agent is here"
 
@@ -158,19 +167,54 @@ else
 	result 1 "xen-vif-agent -v says xen-vif-agent $upstream; the handlers' --help run" "-v: $out"
 fi
 
-# ---- 8-9: removed, purged ----------------------------------------------
+# ---- 8: the installed daemon on the simulated dom0 ------------------------
+# The rig's snmpd, xenstore and guests, the package's daemon (XVA_AGENT),
+# its state file where the package's default puts it.
+if out=$(XVA_AGENT=/usr/sbin/xen-vif-agent XVA_SRCDIR="$srcdir" \
+	python3 "$srcdir/tests/integration/installed_agent.py" "$state" 2>&1) &&
+	printf '%s\n' "$out" | grep -qx '1\.\.7'; then
+	result 0 "the installed daemon serves the simulated dom0 through snmpd: xenVifNumber 1, the VM's name, exactly the octets and packets its guest sent; it stops on SIGTERM and leaves $state"
+else
+	result 1 "the installed daemon serves the simulated dom0 through snmpd" "$out"
+fi
+
+# ---- 9-11: removed, purged -----------------------------------------------
+dpkg -L xen-vif-agent >"$tmp/files" 2>&1
 if out=$(dpkg -r xen-vif-agent 2>&1) && [ ! -e /usr/sbin/xen-vif-agent ] &&
 	[ ! -e /lib/systemd/system/xen-vif-agent.service ] &&
-	[ -f /etc/snmp/xen-vif-agent.conf ]; then
-	result 0 "dpkg -r removes it and keeps the configuration"
+	[ -f /etc/snmp/xen-vif-agent.conf ] && [ -f "$state" ]; then
+	result 0 "dpkg -r removes it and keeps the configuration and $state"
 else
-	result 1 "dpkg -r removes it and keeps the configuration" "$out"
+	result 1 "dpkg -r removes it and keeps the configuration and $state" \
+		"$out$(ls -l /usr/sbin/xen-vif-agent /etc/snmp/xen-vif-agent.conf "$state" 2>&1)"
 fi
 if out=$(dpkg -P xen-vif-agent 2>&1) && [ ! -e /etc/snmp/xen-vif-agent.conf ] &&
+	! ls "$state"* >/dev/null 2>&1 &&
 	! dpkg-query -W xen-vif-agent >/dev/null 2>&1; then
 	installed=no
-	result 0 "dpkg -P purges it, configuration and all"
+	result 0 "dpkg -P purges it, the configuration and the state file"
 else
-	result 1 "dpkg -P purges it, configuration and all" "$out"
+	result 1 "dpkg -P purges it, the configuration and the state file" \
+		"$out$(ls -l /etc/snmp/xen-vif-agent.conf "$state"* 2>&1)"
+fi
+# Every path the package had: no file is left, and a directory only if
+# another package owns it (/usr/share/snmp/mibs, /etc/snmp, ...; /lib
+# too, which merged /usr makes a link to one).
+left=""
+while IFS= read -r path; do
+	case $path in /.) continue ;; esac
+	if [ -d "$path" ]; then
+		dpkg-query -S "$path" >/dev/null 2>&1 ||
+			left="$left
+directory of no package: $path"
+	elif [ -e "$path" ] || [ -L "$path" ]; then
+		left="$left
+file: $path"
+	fi
+done <"$tmp/files"
+if [ -s "$tmp/files" ] && [ -z "$left" ]; then
+	result 0 "nothing of the package is left: none of its $(wc -l <"$tmp/files") paths but directories of other packages"
+else
+	result 1 "nothing of the package is left" "${left#?}"
 fi
 exit $failed
