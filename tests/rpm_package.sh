@@ -63,7 +63,7 @@ result 0 "rpmbuild and rpm2archive are installed"
 
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
-trap 'exit 1' HUP INT TERM
+trap 'exit 1' HUP INT PIPE TERM
 
 # Nothing of the make that may run this test reaches the builds below:
 # its MAKEFLAGS would carry this make check's TESTS into the package's
@@ -92,11 +92,19 @@ version=$(sed -n "s/^PACKAGE_VERSION='\(.*\)'$/\1/p" "$tmp/src/configure")
 tarball=$tmp/src/xen-vif-agent-$version.tar.gz
 spec_version=$(tar -xOzf "$tarball" "xen-vif-agent-$version/rpm/xen-vif-agent.spec" 2>/dev/null |
 	sed -n 's/^Version:[[:space:]]*//p')
-if [ -n "$version" ] && [ "$spec_version" = "$version" ]; then
-	result 0 "make dist makes xen-vif-agent-$version.tar.gz; its rpm/xen-vif-agent.spec is of version $version"
+# One maintainer for both packages: debian/control's, in debian/changelog
+# and the spec's changelog.
+maintainer=$(sed -n 's/^Maintainer: //p' "$tmp/src/debian/control")
+deb_changelog=$(sed -n 's/^ -- \(.*>\)  .*$/\1/p' "$tmp/src/debian/changelog" | sort -u)
+spec_changelog=$(sed -n 's/^\* [A-Z][a-z][a-z] [A-Z][a-z][a-z] [0-9][0-9] [0-9]\{4\} \(.*>\) - .*$/\1/p' \
+	"$tmp/src/rpm/xen-vif-agent.spec" | sort -u)
+if [ -n "$version" ] && [ "$spec_version" = "$version" ] && [ -n "$maintainer" ] &&
+	[ "$deb_changelog" = "$maintainer" ] && [ "$spec_changelog" = "$maintainer" ]; then
+	result 0 "make dist makes xen-vif-agent-$version.tar.gz; its rpm/xen-vif-agent.spec is of version $version, by $maintainer as debian/ is"
 else
-	result 1 "make dist makes the release tarball; its spec is of configure's version" \
-		"configure: '$version', the tarball's spec: '$spec_version'"
+	result 1 "make dist makes the release tarball; its spec is of configure's version, by debian/control's Maintainer" \
+		"configure: '$version', the tarball's spec: '$spec_version'
+debian/control: '$maintainer'; debian/changelog: '$deb_changelog'; the spec's changelog: '$spec_changelog'"
 fi
 
 # ---- 3: the build --------------------------------------------------------
