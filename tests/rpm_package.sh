@@ -142,6 +142,7 @@ $doc
 $doc/README.md
 $doc/examples
 $doc/examples/snmpd-module.service.conf
+$doc/examples/snmpd-v3.conf.example
 $doc/examples/snmpd.conf.example
 $doc/examples/snmptrapd.conf.example
 $doc/examples/xen-vif-agent.conf
@@ -240,9 +241,9 @@ rtld
 systemd
 EOF
 if out=$(same "$tmp/requires.expected" "$tmp/requires"); then
-	result 0 "rpm -qp --requires: net-snmp, iproute, systemd, /bin/sh; libc, libnetsnmp, libnetsnmpagent, libxenstore, libxenstat and no other library"
+	result 0 "rpm -qp --requires: net-snmp, iproute, systemd, /bin/sh; libc, libnetsnmp, libnetsnmpagent, libxenstore, libxenstat and no other library (no libbpf: no classifier)"
 else
-	result 1 "rpm -qp --requires: net-snmp, iproute, systemd, /bin/sh; libc, libnetsnmp, libnetsnmpagent, libxenstore, libxenstat and no other library" "$out"
+	result 1 "rpm -qp --requires: net-snmp, iproute, systemd, /bin/sh; libc, libnetsnmp, libnetsnmpagent, libxenstore, libxenstat and no other library (no libbpf: no classifier)" "$out"
 fi
 
 # ---- 7: scriptlets -------------------------------------------------------
