@@ -139,6 +139,7 @@ for f in /usr/lib/xen-vif-agent/xen_vif_mib.so \
 	/usr/share/doc/xen-vif-agent/README.md \
 	/usr/share/doc/xen-vif-agent/examples/snmpd-module.service.conf \
 	/usr/share/doc/xen-vif-agent/examples/snmpd.conf.example \
+	/usr/share/doc/xen-vif-agent/examples/snmpd-v3.conf.example \
 	/usr/share/doc/xen-vif-agent/examples/snmptrapd.conf.example; do
 	[ -f "$f" ] || wrong="$wrong
 missing: $f"
