@@ -28,24 +28,47 @@
 
 #include "xv_classify.h"
 
-/* The VMs' MACs, by ifindex of the dom0 device.  Written by the agent
- * (follow); a device without an entry is not counted. */
+/* The VMs' MACs, by ifindex of the dom0 device: for ifindex below
+ * XV_CLS_DIRECT at that index (nmacs 0: not counted), else in the hash.
+ * Written by the agent (follow); a device with no MACs is not counted. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, XV_CLS_MAX_DEVICES);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XV_CLS_DIRECT);
 	__type(key, __u32);
 	__type(value, struct xv_cls_config);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xv_config SEC(".maps");
 
-/* The counts, per CPU so that no frame waits for another CPU's. */
+/* Entries made as needed (NO_PREALLOC): memory follows the devices, not
+ * max_entries. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, XV_CLS_MAX_DEVICES);
+	__type(key, __u32);
+	__type(value, struct xv_cls_config);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xv_config_hi SEC(".maps");
+
+/* The counts, per CPU so that no frame waits for another CPU's.  A
+ * preallocated per-CPU hash would take max_entries x 64 bytes on every
+ * CPU (4 MB each); NO_PREALLOC makes an entry per device counted (the
+ * agent makes it when it hooks the device: not in the datapath). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, XV_CLS_MAX_DEVICES);
 	__type(key, __u32);
 	__type(value, struct xv_cls_counts);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xv_counts SEC(".maps");
+
+static __always_inline const struct xv_cls_config *config_of(__u32 ifindex)
+{
+	if (ifindex < XV_CLS_DIRECT)
+		return bpf_map_lookup_elem(&xv_config, &ifindex);
+	return bpf_map_lookup_elem(&xv_config_hi, &ifindex);
+}
 
 /* Six byte compares folded with OR: no early exit, no call; the MAC in
  * the map has no alignment to load it wider. */
@@ -69,7 +92,8 @@ static __always_inline int vm_mac(const struct xv_cls_config *cfg, const __u8 *m
 	return 0;
 }
 
-/* The device's counts, made on its first counted frame. */
+/* The device's counts; made here only if the agent's were deleted
+ * meanwhile. */
 static __always_inline struct xv_cls_counts *counts_of(__u32 ifindex)
 {
 	struct xv_cls_counts *c = bpf_map_lookup_elem(&xv_counts, &ifindex);
@@ -115,7 +139,7 @@ int xv_egress(struct __sk_buff *skb)
 	const __u8 *eth;
 	int which;
 
-	cfg = bpf_map_lookup_elem(&xv_config, &ifindex);
+	cfg = config_of(ifindex);
 	if (!cfg || cfg->nmacs == 0)
 		return TC_ACT_UNSPEC;
 	eth = eth_addrs(skb);
@@ -145,7 +169,7 @@ int xv_ingress(struct __sk_buff *skb)
 	const __u8 *eth;
 	int forged, group;
 
-	cfg = bpf_map_lookup_elem(&xv_config, &ifindex);
+	cfg = config_of(ifindex);
 	if (!cfg || cfg->nmacs == 0)
 		return TC_ACT_UNSPEC;
 	eth = eth_addrs(skb);

@@ -65,6 +65,10 @@ _Static_assert(XV_CLS_OUT_FOREIGN_OCTETS == XV_OUT_FOREIGN_OCTETS - XV_NKERNEL_C
 
 #define XV_NO_PRIVILEGE "no privilege (CAP_BPF and CAP_NET_ADMIN, or root)"
 
+/* A per-CPU value's room in what the kernel reads and writes: each
+ * CPU's rounded up to 8 bytes. */
+#define COUNTS_STRIDE ((sizeof(struct xv_cls_counts) + 7) & ~(size_t)7)
+
 /* A device being followed. */
 struct cls_dev {
 	int ifindex;
@@ -83,7 +87,8 @@ struct xv_classifier {
 	struct xv_classify_bpf *skel;
 	struct xv_log log;
 	char *pin_dir;
-	int config_fd, counts_fd;
+	int config_fd, config_hi_fd, counts_fd;
+	void *zero_counts;       /* a per-CPU value of zeros */
 	int prog_fd[2];          /* [0] ingress, [1] egress */
 	int ncpus;
 	struct cls_dev *devs;    /* sorted by ifindex */
@@ -283,7 +288,7 @@ int xv_classifier_open(struct xv_classifier **out, const char *pin_dir,
 		return -ENOMEM;
 	}
 	c->log = *log;
-	c->config_fd = c->counts_fd = -1;
+	c->config_fd = c->config_hi_fd = c->counts_fd = -1;
 	libbpf_log = &c->log;
 	libbpf_last_warning[0] = '\0';
 	libbpf_set_print(libbpf_say);
@@ -319,6 +324,7 @@ int xv_classifier_open(struct xv_classifier **out, const char *pin_dir,
 		goto fail;
 	}
 	c->config_fd = bpf_map__fd(c->skel->maps.xv_config);
+	c->config_hi_fd = bpf_map__fd(c->skel->maps.xv_config_hi);
 	c->counts_fd = bpf_map__fd(c->skel->maps.xv_counts);
 	c->prog_fd[0] = bpf_program__fd(c->skel->progs.xv_ingress);
 	c->prog_fd[1] = bpf_program__fd(c->skel->progs.xv_egress);
@@ -327,6 +333,12 @@ int xv_classifier_open(struct xv_classifier **out, const char *pin_dir,
 		r = c->ncpus < 0 ? c->ncpus : -EINVAL;
 		snprintf(err, errlen, "eBPF classifier: cannot tell the number of "
 			 "CPUs: %s", strerror(-r));
+		goto fail;
+	}
+	c->zero_counts = calloc((size_t)c->ncpus, COUNTS_STRIDE);
+	if (!c->zero_counts) {
+		r = -ENOMEM;
+		snprintf(err, errlen, "eBPF classifier: out of memory");
 		goto fail;
 	}
 	*out = c;
@@ -512,6 +524,24 @@ static int hook(struct xv_classifier *c, int ifindex, const char **what)
 	return 0;
 }
 
+/* A device's MACs, or none (cfg NULL, or no MACs: the programs skip
+ * it); in the array or the hash, by its ifindex (xv_classify.h). */
+static void set_config(struct xv_classifier *c, int ifindex,
+		       const struct xv_cls_config *cfg)
+{
+	static const struct xv_cls_config none;
+	__u32 key = (__u32)ifindex;
+
+	if (cfg && cfg->nmacs == 0)
+		cfg = NULL;
+	if (key < XV_CLS_DIRECT)
+		bpf_map_update_elem(c->config_fd, &key, cfg ? cfg : &none, BPF_ANY);
+	else if (cfg)
+		bpf_map_update_elem(c->config_hi_fd, &key, cfg, BPF_ANY);
+	else
+		bpf_map_delete_elem(c->config_hi_fd, &key);
+}
+
 /* Is the program of this id one of ours (by its name)?  Filters at our
  * place are ours by construction; the name guards against a stranger
  * who chose the same handle and priority. */
@@ -592,12 +622,20 @@ static void clean_up_after_earlier_run(struct xv_classifier *c,
 	}
 	if (ifs)
 		if_freenameindex(ifs);
-	/* A deleted key is never the walk's cursor: get_next_key on a key
-	 * that is gone would start over from the first. */
-	while (bpf_map_get_next_key(c->config_fd, first ? NULL : &key, &next) == 0) {
+	/* The MACs of devices not listed: in the array, entries with MACs;
+	 * in the hash, every key (a deleted key is never the walk's cursor:
+	 * get_next_key on a key that is gone would start over). */
+	for (__u32 k = 0; k < XV_CLS_DIRECT; k++) {
+		struct xv_cls_config cfg;
+
+		if (bpf_map_lookup_elem(c->config_fd, &k, &cfg) == 0 && cfg.nmacs &&
+		    !listed(devs, n, (int)k))
+			set_config(c, (int)k, NULL);
+	}
+	while (bpf_map_get_next_key(c->config_hi_fd, first ? NULL : &key, &next) == 0) {
 		if (!listed(devs, n, (int)next) &&
-		    bpf_map_delete_elem(c->config_fd, &next) == 0)
-			continue; /* the walk goes on from the last key kept */
+		    bpf_map_delete_elem(c->config_hi_fd, &next) == 0)
+			continue;
 		key = next;
 		first = false;
 	}
@@ -608,17 +646,6 @@ static int compare_classified(const void *a, const void *b)
 	const struct xv_classified *x = a, *y = b;
 
 	return (x->ifindex > y->ifindex) - (x->ifindex < y->ifindex);
-}
-
-static void set_config(struct xv_classifier *c, const struct cls_dev *d)
-{
-	__u32 key = (__u32)d->ifindex;
-
-	/* A device without MACs has no entry: the programs skip it. */
-	if (d->cfg.nmacs == 0)
-		bpf_map_delete_elem(c->config_fd, &key);
-	else
-		bpf_map_update_elem(c->config_fd, &key, &d->cfg, BPF_ANY);
 }
 
 int xv_classifier_follow(struct xv_classifier *c, const struct xv_classified *devs,
@@ -662,10 +689,8 @@ int xv_classifier_follow(struct xv_classifier *c, const struct xv_classified *de
 
 		if (old && (!now || old->ifindex < now->ifindex)) {
 			/* No longer listed. */
-			__u32 key = (__u32)old->ifindex;
-
 			unhook(c, old->ifindex);
-			bpf_map_delete_elem(c->config_fd, &key);
+			set_config(c, old->ifindex, NULL);
 			i++;
 			continue;
 		}
@@ -687,12 +712,18 @@ int xv_classifier_follow(struct xv_classifier *c, const struct xv_classified *de
 			memset(&d->cfg, 0, sizeof d->cfg);
 			memcpy(d->cfg.macs, now->macs, nmacs * 6);
 			d->cfg.nmacs = nmacs;
-			set_config(c, d);
+			set_config(c, d->ifindex, &d->cfg);
 		}
 		if (d->hooked)
 			continue;
 		r = hook(c, d->ifindex, &what);
 		if (r == 0) {
+			__u32 key = (__u32)d->ifindex;
+
+			/* Its counts made now, not by the first frame counted in
+			 * the datapath; those an earlier run left are kept. */
+			bpf_map_update_elem(c->counts_fd, &key, c->zero_counts,
+					    BPF_NOEXIST);
 			d->hooked = true;
 			if (d->failed)
 				xv_say(&c->log, XV_LOG_NOTICE, "eBPF classifier: %s is "
@@ -728,7 +759,7 @@ bool xv_classifier_counts(const struct xv_classifier *c, int ifindex)
 /* Sums the per-CPU values of one entry into a reading. */
 static int add_reading(struct xv_classifier *c, __u32 ifindex, const void *percpu)
 {
-	const size_t stride = (sizeof(struct xv_cls_counts) + 7) & ~(size_t)7;
+	const size_t stride = COUNTS_STRIDE;
 	struct cls_reading *r;
 	struct cls_reading *grown = xv_grow(c->readings, &c->readings_cap,
 					    c->nreadings, sizeof *grown, 64);
@@ -752,7 +783,7 @@ static int add_reading(struct xv_classifier *c, __u32 ifindex, const void *percp
 /* Every entry, a batch of many at a time (kernel 5.6 and later). */
 static int read_batches(struct xv_classifier *c)
 {
-	const size_t stride = (sizeof(struct xv_cls_counts) + 7) & ~(size_t)7;
+	const size_t stride = COUNTS_STRIDE;
 	/* Batches of about a megabyte of values, whatever the CPUs. */
 	__u32 chunk = (__u32)(1048576 / ((size_t)c->ncpus * stride));
 	__u32 in_batch = 0, out_batch = 0, count;
@@ -813,7 +844,7 @@ out:
 /* The same one key at a time (older kernels). */
 static int read_keys(struct xv_classifier *c)
 {
-	const size_t stride = (sizeof(struct xv_cls_counts) + 7) & ~(size_t)7;
+	const size_t stride = COUNTS_STRIDE;
 	void *values = malloc((size_t)c->ncpus * stride);
 	__u32 key, next;
 	bool first = true;
@@ -923,7 +954,7 @@ int xv_classifier_read(struct xv_classifier *c, struct xv_linkset *links,
 		bpf_map_delete_elem(c->counts_fd, &key);
 		if (!xv_find_sorted(c->devs, c->ndevs, sizeof *c->devs, &ifindex,
 				    order_dev))
-			bpf_map_delete_elem(c->config_fd, &key);
+			set_config(c, ifindex, NULL);
 	}
 	return 0;
 }
@@ -950,6 +981,7 @@ void xv_classifier_close(struct xv_classifier *c)
 		libbpf_log = NULL;
 	free(c->devs);
 	free(c->readings);
+	free(c->zero_counts);
 	free(c->pin_dir);
 	free(c);
 }

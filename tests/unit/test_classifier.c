@@ -228,10 +228,13 @@ static const char *make_network(char *why, size_t whylen)
 			return "cannot make a guest's namespace";
 		if (sh(guest_pid[g], NULL, 0, SILENCE) != 0)
 			return "cannot silence a guest's namespace";
-		/* As netback's vifs: every dom0 end has fe:ff:ff:ff:ff:ff. */
-		if (sh(0, NULL, 0, "ip link add %s address fe:ff:ff:ff:ff:ff type veth "
-		       "peer name eth0 address %s netns %d && ip link set %s master br0 "
-		       "up", vif_names[g], mac_text(guest_mac[g], mac), (int)guest_pid[g],
+		/* As netback's vifs: every dom0 end has fe:ff:ff:ff:ff:ff.  C's
+		 * ifindex is one a dom0 reaches after making 20000 devices:
+		 * its MACs are in the programs' hash, not their array. */
+		if (sh(0, NULL, 0, "ip link add %s %s address fe:ff:ff:ff:ff:ff type "
+		       "veth peer name eth0 address %s netns %d && ip link set %s "
+		       "master br0 up", vif_names[g], g == 2 ? "index 20000" : "",
+		       mac_text(guest_mac[g], mac), (int)guest_pid[g],
 		       vif_names[g]) != 0 ||
 		    sh(guest_pid[g], NULL, 0, "ip link set eth0 up") != 0) {
 			snprintf(why, whylen, "cannot make the veth pair %s",
@@ -742,6 +745,9 @@ int main(void)
 	}
 
 	/* ---- the three vifs followed ---- */
+	tap_ok(vif_ifindex[0] < 16384 && vif_ifindex[2] == 20000,
+	       "A's MACs go to the programs' array, C's (ifindex %d) to their hash",
+	       vif_ifindex[2]);
 	tap_ok(dir_exists(PIN_DIR), "open makes the pin directory");
 	tap_ok(follow(c, 0x7) == 0, "follow the three vifs");
 	for (int g = 0; g < NGUESTS; g++) {
