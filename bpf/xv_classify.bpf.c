@@ -63,11 +63,22 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xv_counts SEC(".maps");
 
+/*
+ * Two lookups that must stay two: clang would sink them into one call
+ * with the map chosen by a branch, and the verifier inlines an array's
+ * lookup (a bounds check and an address) only where the call has one
+ * array map; with both, every frame paid a helper call and the hash's
+ * price.  The empty asm on one path's result keeps the paths apart.
+ */
 static __always_inline const struct xv_cls_config *config_of(__u32 ifindex)
 {
+	const struct xv_cls_config *cfg;
+
 	if (ifindex < XV_CLS_DIRECT)
 		return bpf_map_lookup_elem(&xv_config, &ifindex);
-	return bpf_map_lookup_elem(&xv_config_hi, &ifindex);
+	cfg = bpf_map_lookup_elem(&xv_config_hi, &ifindex);
+	barrier_var(cfg);
+	return cfg;
 }
 
 /* Six byte compares folded with OR: no early exit, no call; the MAC in
