@@ -755,6 +755,23 @@ int main(void)
 		       vif_names[g]);
 		check_hooked(g, "followed");
 	}
+	/* The verifier resolved every map lookup to its map and inlined
+	 * the array's (bpf/xv_classify.bpf.c, config_of): no generic helper
+	 * call, no call of the array's lookup. */
+	for (int h = 0; h < 2; h++) {
+		char xlated[16384];
+		const char *id;
+
+		filter_lines(0, h ? "egress" : "ingress", OUR_HANDLE, text, sizeof text);
+		id = strstr(text, " id ");
+		sh(0, xlated, sizeof xlated, "bpftool prog dump xlated id %d",
+		   id ? atoi(id + 4) : 0);
+		tap_ok(strstr(xlated, "call") &&
+		       !strstr(xlated, "call bpf_map_lookup_elem") &&
+		       !strstr(xlated, "call array_map_lookup_elem"),
+		       "the %s program's lookups are resolved, the array's inlined",
+		       h ? "egress" : "ingress");
+	}
 	tap_ok(follow(c, 0x7) == 0, "follow the same list again");
 	check_hooked(1, "followed twice");
 	check_zero(c, "before any traffic");
