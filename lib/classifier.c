@@ -22,12 +22,12 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <linux/magic.h>
 #include <linux/netlink.h>
 #include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,12 +69,15 @@ _Static_assert(XV_CLS_OUT_FOREIGN_OCTETS == XV_OUT_FOREIGN_OCTETS - XV_NKERNEL_C
  * CPU's rounded up to 8 bytes. */
 #define COUNTS_STRIDE ((sizeof(struct xv_cls_counts) + 7) & ~(size_t)7)
 
-/* A device being followed. */
+/* A device being followed: counted once all three of configured,
+ * hooked and has_counts hold (and it has MACs). */
 struct cls_dev {
 	int ifindex;
 	struct xv_cls_config cfg;
-	bool hooked;    /* both filters are ours and in place */
-	bool failed;    /* a failure to hook it was said (and not its end) */
+	bool configured; /* cfg is in the programs' maps */
+	bool hooked;     /* both filters are ours and in place */
+	bool has_counts; /* its entry in the counts map is made */
+	bool failed;     /* a failure was said (and not its end yet) */
 };
 
 /* One device's counts, summed over the CPUs. */
@@ -257,7 +260,7 @@ static int check_pinned_map(struct xv_classifier *c, struct bpf_map *map,
 		close(fd);
 	}
 	if (!why) {
-		xv_say(&c->log, XV_LOG_INFO, "eBPF classifier: counting on in %s "
+		xv_say(&c->log, XV_LOG_INFO, "eBPF classifier: counts go on from %s "
 		       "(left by an earlier run)", path);
 		return 0;
 	}
@@ -525,21 +528,59 @@ static int hook(struct xv_classifier *c, int ifindex, const char **what)
 }
 
 /* A device's MACs, or none (cfg NULL, or no MACs: the programs skip
- * it); in the array or the hash, by its ifindex (xv_classify.h). */
-static void set_config(struct xv_classifier *c, int ifindex,
-		       const struct xv_cls_config *cfg)
+ * it); in the array or the hash, by its ifindex (xv_classify.h).
+ * 0 or -errno (the hash full, no memory). */
+static int set_config(struct xv_classifier *c, int ifindex,
+		      const struct xv_cls_config *cfg)
 {
 	static const struct xv_cls_config none;
 	__u32 key = (__u32)ifindex;
+	int r;
 
 	if (cfg && cfg->nmacs == 0)
 		cfg = NULL;
 	if (key < XV_CLS_DIRECT)
-		bpf_map_update_elem(c->config_fd, &key, cfg ? cfg : &none, BPF_ANY);
-	else if (cfg)
-		bpf_map_update_elem(c->config_hi_fd, &key, cfg, BPF_ANY);
-	else
-		bpf_map_delete_elem(c->config_hi_fd, &key);
+		return bpf_map_update_elem(c->config_fd, &key, cfg ? cfg : &none, BPF_ANY);
+	if (cfg)
+		return bpf_map_update_elem(c->config_hi_fd, &key, cfg, BPF_ANY);
+	r = bpf_map_delete_elem(c->config_hi_fd, &key);
+	return r == -ENOENT ? 0 : r;
+}
+
+/*
+ * What a listed device still lacks to be counted, done: its MACs in the
+ * maps, our filters on its hooks, its counts made (here rather than by
+ * the first frame counted, in the datapath; those an earlier run left
+ * are kept).  0, or -errno with *what saying which step failed.
+ */
+static int bring_up(struct xv_classifier *c, struct cls_dev *d, const char **what)
+{
+	__u32 key = (__u32)d->ifindex;
+	int r;
+
+	if (!d->configured) {
+		r = set_config(c, d->ifindex, &d->cfg);
+		if (r < 0) {
+			*what = "cannot store its MACs for the programs";
+			return r;
+		}
+		d->configured = true;
+	}
+	if (!d->hooked) {
+		r = hook(c, d->ifindex, what);
+		if (r < 0)
+			return r;
+		d->hooked = true;
+	}
+	if (!d->has_counts) {
+		r = bpf_map_update_elem(c->counts_fd, &key, c->zero_counts, BPF_NOEXIST);
+		if (r < 0 && r != -EEXIST) {
+			*what = "cannot make its counts";
+			return r;
+		}
+		d->has_counts = true;
+	}
+	return 0;
 }
 
 /* Is the program of this id one of ours (by its name)?  Filters at our
@@ -703,28 +744,23 @@ int xv_classifier_follow(struct xv_classifier *c, const struct xv_classified *de
 			*d = *old;
 			i++;
 		} else {
+			/* New: its MACs are written even if it has none, over
+			 * what an earlier run may have left at its index. */
 			d->ifindex = now->ifindex;
 		}
 		j++;
 		nmacs = now->nmacs < XV_CLS_MACS ? now->nmacs : XV_CLS_MACS;
-		if (d->cfg.nmacs != nmacs || !old || old->ifindex != d->ifindex ||
+		if (d->cfg.nmacs != nmacs ||
 		    memcmp(d->cfg.macs, now->macs, nmacs * 6) != 0) {
 			memset(&d->cfg, 0, sizeof d->cfg);
 			memcpy(d->cfg.macs, now->macs, nmacs * 6);
 			d->cfg.nmacs = nmacs;
-			set_config(c, d->ifindex, &d->cfg);
+			d->configured = false;
 		}
-		if (d->hooked)
+		if (d->configured && d->hooked && d->has_counts)
 			continue;
-		r = hook(c, d->ifindex, &what);
+		r = bring_up(c, d, &what);
 		if (r == 0) {
-			__u32 key = (__u32)d->ifindex;
-
-			/* Its counts made now, not by the first frame counted in
-			 * the datapath; those an earlier run left are kept. */
-			bpf_map_update_elem(c->counts_fd, &key, c->zero_counts,
-					    BPF_NOEXIST);
-			d->hooked = true;
 			if (d->failed)
 				xv_say(&c->log, XV_LOG_NOTICE, "eBPF classifier: %s is "
 				       "counted now", dev_name(d->ifindex, name));
@@ -732,8 +768,9 @@ int xv_classifier_follow(struct xv_classifier *c, const struct xv_classified *de
 		} else if (r != -ENODEV && !d->failed) {
 			/* Gone meanwhile (ENODEV) is no news: it leaves the list. */
 			xv_say(&c->log, XV_LOG_WARNING, "eBPF classifier: %s: %s: %s; "
-			       "its traffic is not split", dev_name(d->ifindex, name),
-			       what, strerror(-r));
+			       "its traffic is not split until it can be (tried again "
+			       "at each follow)", dev_name(d->ifindex, name), what,
+			       strerror(-r));
 			d->failed = true;
 		}
 	}
@@ -751,7 +788,7 @@ bool xv_classifier_counts(const struct xv_classifier *c, int ifindex)
 	if (!c || c->ndevs == 0)
 		return false;
 	d = xv_find_sorted(c->devs, c->ndevs, sizeof *d, &ifindex, order_dev);
-	return d && d->hooked && d->cfg.nmacs > 0;
+	return d && d->configured && d->hooked && d->has_counts && d->cfg.nmacs > 0;
 }
 
 /* ---- reading ------------------------------------------------------------ */
@@ -944,16 +981,22 @@ int xv_classifier_read(struct xv_classifier *c, struct xv_linkset *links,
 			put_split(link, rd);
 	}
 	/* Counts of devices in neither are forgotten: their devices are
-	 * gone and their last counts were taken (or never will be). */
+	 * gone and their last counts were taken (or never will be).  One
+	 * still followed (the caller has not followed without it yet) is
+	 * not counted until its next follow makes them again. */
 	for (size_t x = 0; x < c->nreadings; x++) {
 		__u32 key = c->readings[x].ifindex;
 		int ifindex = (int)key;
+		struct cls_dev *d;
 
 		if (find_link(links, ifindex) || find_link(gone, ifindex))
 			continue;
 		bpf_map_delete_elem(c->counts_fd, &key);
-		if (!xv_find_sorted(c->devs, c->ndevs, sizeof *c->devs, &ifindex,
-				    order_dev))
+		d = c->ndevs ? xv_find_sorted(c->devs, c->ndevs, sizeof *c->devs,
+					      &ifindex, order_dev) : NULL;
+		if (d)
+			d->has_counts = false;
+		else
 			set_config(c, ifindex, NULL);
 	}
 	return 0;

@@ -838,8 +838,8 @@ int main(void)
 	c = open_ok("after the crash");
 	if (!c)
 		goto out;
-	tap_ok(strstr(logbuf, "counting on in " PIN_DIR "/xv_counts") != NULL,
-	       "open says it counts on in the pinned map");
+	tap_ok(strstr(logbuf, "counts go on from " PIN_DIR "/xv_counts") != NULL,
+	       "open says the counts go on from the pinned map");
 	/* C is not listed now: the filters left on it go. */
 	tap_ok(follow(c, 0x3) == 0, "follow A and B");
 	check_hooked(0, "restarted");
