@@ -50,10 +50,20 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xv_config_hi SEC(".maps");
 
-/* The counts, per CPU so that no frame waits for another CPU's.  A
- * preallocated per-CPU hash would take max_entries x 64 bytes on every
- * CPU (4 MB each); NO_PREALLOC makes an entry per device counted (the
- * agent makes it when it hooks the device: not in the datapath). */
+/* The counts, per CPU so that no frame waits for another CPU's: in the
+ * device's slot, */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XV_CLS_SLOTS);
+	__type(key, __u32);
+	__type(value, struct xv_cls_counts);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xv_slots SEC(".maps");
+
+/* or for a device without one, by ifindex.  A preallocated per-CPU hash
+ * would take max_entries x 64 bytes on every CPU (1 MB each);
+ * NO_PREALLOC makes an entry per device counted here (the agent makes
+ * it when it hooks the device: not in the datapath). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -94,9 +104,9 @@ static __always_inline int same_mac(const __u8 *a, const __u8 *b)
  * are written out, each reading its entry at a fixed offset: a loop
  * walking a pointer through the table could, on a path the CPU only
  * speculates, read past its end, and the verifier refuses that to an
- * agent without CAP_PERFMON (kernels before 6.13 or so; later ones
- * fence the speculation instead).  clang will not unroll the loop
- * itself (it has two exits).
+ * agent without CAP_PERFMON (older kernels do; recent ones fence the
+ * speculation instead).  clang will not unroll the loop itself (it has
+ * two exits).
  */
 #define XV_MAC_AT(i)                                                          \
 	do {                                                                  \
@@ -123,19 +133,31 @@ static __always_inline int vm_mac(const struct xv_cls_config *cfg, const __u8 *m
 	return 0;
 }
 
-/* The device's counts; made here only if the agent's were deleted
- * meanwhile. */
-static __always_inline struct xv_cls_counts *counts_of(__u32 ifindex)
+/*
+ * The device's counts: its slot, or its entry in the hash (made here
+ * only if the agent's was deleted meanwhile).  As in config_of, the
+ * slot's lookup is kept a call of its own, so the verifier inlines it.
+ */
+static __always_inline struct xv_cls_counts *counts_of(const struct xv_cls_config *cfg,
+						       __u32 ifindex)
 {
-	struct xv_cls_counts *c = bpf_map_lookup_elem(&xv_counts, &ifindex);
+	struct xv_cls_counts *c;
+	__u32 slot = cfg->slot1 - 1; /* none: 0xffffffff */
 
+	if (slot < XV_CLS_SLOTS) {
+		c = bpf_map_lookup_elem(&xv_slots, &slot);
+		barrier_var(c);
+		return c;
+	}
+	c = bpf_map_lookup_elem(&xv_counts, &ifindex);
+	barrier_var(c);
 	if (c)
 		return c;
 	{
 		struct xv_cls_counts zero = {};
 
 		/* NOEXIST: another CPU may have made it meanwhile; either way
-		 * the lookup then finds this CPU's slot. */
+		 * the lookup then finds this CPU's part. */
 		bpf_map_update_elem(&xv_counts, &ifindex, &zero, BPF_NOEXIST);
 	}
 	return bpf_map_lookup_elem(&xv_counts, &ifindex);
@@ -184,7 +206,7 @@ int xv_egress(struct __sk_buff *skb)
 	group = eth[0] & 1;
 	if (!group && vm_mac(cfg, eth))
 		return TC_ACT_UNSPEC; /* addressed to the VM: the common case */
-	c = counts_of(ifindex);
+	c = counts_of(cfg, ifindex);
 	if (!c)
 		return TC_ACT_UNSPEC;
 	bcast = group & is_bcast(eth);
@@ -213,7 +235,7 @@ int xv_ingress(struct __sk_buff *skb)
 	group = eth[0] & 1;
 	if (!forged && !group)
 		return TC_ACT_UNSPEC; /* the VM's own unicast: the common case */
-	c = counts_of(ifindex);
+	c = counts_of(cfg, ifindex);
 	if (!c)
 		return TC_ACT_UNSPEC;
 	bcast = group & is_bcast(eth);
