@@ -28,24 +28,68 @@
 
 #include "xv_classify.h"
 
-/* The VMs' MACs, by ifindex of the dom0 device.  Written by the agent
- * (follow); a device without an entry is not counted. */
+/* The VMs' MACs, by ifindex of the dom0 device: for ifindex below
+ * XV_CLS_DIRECT at that index (nmacs 0: not counted), else in the hash.
+ * Written by the agent (follow); a device with no MACs is not counted. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, XV_CLS_MAX_DEVICES);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XV_CLS_DIRECT);
 	__type(key, __u32);
 	__type(value, struct xv_cls_config);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xv_config SEC(".maps");
 
-/* The counts, per CPU so that no frame waits for another CPU's. */
+/* Entries made as needed (NO_PREALLOC): memory follows the devices, not
+ * max_entries. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, XV_CLS_MAX_DEVICES);
+	__type(key, __u32);
+	__type(value, struct xv_cls_config);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xv_config_hi SEC(".maps");
+
+/* The counts, per CPU so that no frame waits for another CPU's: in the
+ * device's slot, */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XV_CLS_SLOTS);
+	__type(key, __u32);
+	__type(value, struct xv_cls_counts);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xv_slots SEC(".maps");
+
+/* or for a device without one, by ifindex.  A preallocated per-CPU hash
+ * would take max_entries x 64 bytes on every CPU (1 MB each);
+ * NO_PREALLOC makes an entry per device counted here (the agent makes
+ * it when it hooks the device: not in the datapath). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, XV_CLS_MAX_DEVICES);
 	__type(key, __u32);
 	__type(value, struct xv_cls_counts);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xv_counts SEC(".maps");
+
+/*
+ * Two lookups that must stay two: clang would sink them into one call
+ * with the map chosen by a branch, and the verifier inlines an array's
+ * lookup (a bounds check and an address) only where the call has one
+ * array map; with both, every frame paid a helper call and the hash's
+ * price.  The empty asm on one path's result keeps the paths apart.
+ */
+static __always_inline const struct xv_cls_config *config_of(__u32 ifindex)
+{
+	const struct xv_cls_config *cfg;
+
+	if (ifindex < XV_CLS_DIRECT)
+		return bpf_map_lookup_elem(&xv_config, &ifindex);
+	cfg = bpf_map_lookup_elem(&xv_config_hi, &ifindex);
+	barrier_var(cfg);
+	return cfg;
+}
 
 /* Six byte compares folded with OR: no early exit, no call; the MAC in
  * the map has no alignment to load it wider. */
@@ -55,57 +99,97 @@ static __always_inline int same_mac(const __u8 *a, const __u8 *b)
 		(a[4] ^ b[4]) | (a[5] ^ b[5])) == 0;
 }
 
-/* Is mac one of the VM's?  At most nmacs compares (usually one). */
+/*
+ * Is mac one of the VM's?  At most nmacs compares (usually one).  They
+ * are written out, each reading its entry at a fixed offset: a loop
+ * walking a pointer through the table could, on a path the CPU only
+ * speculates, read past its end, and the verifier refuses that to an
+ * agent without CAP_PERFMON (older kernels do; recent ones fence the
+ * speculation instead).  clang will not unroll the loop itself (it has
+ * two exits).
+ */
+#define XV_MAC_AT(i)                                                          \
+	do {                                                                  \
+		if (n <= (i))                                                 \
+			return 0;                                             \
+		if (same_mac(cfg->macs[i], mac))                              \
+			return 1;                                             \
+	} while (0)
+
+_Static_assert(XV_CLS_MACS == 8, "vm_mac compares eight MACs at most");
+
 static __always_inline int vm_mac(const struct xv_cls_config *cfg, const __u8 *mac)
 {
 	__u32 n = cfg->nmacs;
 
-	for (__u32 i = 0; i < XV_CLS_MACS; i++) {
-		if (i >= n)
-			break;
-		if (same_mac(cfg->macs[i], mac))
-			return 1;
-	}
+	XV_MAC_AT(0);
+	XV_MAC_AT(1);
+	XV_MAC_AT(2);
+	XV_MAC_AT(3);
+	XV_MAC_AT(4);
+	XV_MAC_AT(5);
+	XV_MAC_AT(6);
+	XV_MAC_AT(7);
 	return 0;
 }
 
-/* The device's counts, made on its first counted frame. */
-static __always_inline struct xv_cls_counts *counts_of(__u32 ifindex)
+/*
+ * The device's counts: its slot, or its entry in the hash (made here
+ * only if the agent's was deleted meanwhile).  As in config_of, the
+ * slot's lookup is kept a call of its own, so the verifier inlines it.
+ */
+static __always_inline struct xv_cls_counts *counts_of(const struct xv_cls_config *cfg,
+						       __u32 ifindex)
 {
-	struct xv_cls_counts *c = bpf_map_lookup_elem(&xv_counts, &ifindex);
+	struct xv_cls_counts *c;
+	__u32 slot = cfg->slot1 - 1; /* none: 0xffffffff */
 
+	if (slot < XV_CLS_SLOTS) {
+		c = bpf_map_lookup_elem(&xv_slots, &slot);
+		barrier_var(c);
+		return c;
+	}
+	c = bpf_map_lookup_elem(&xv_counts, &ifindex);
+	barrier_var(c);
 	if (c)
 		return c;
 	{
 		struct xv_cls_counts zero = {};
 
 		/* NOEXIST: another CPU may have made it meanwhile; either way
-		 * the lookup then finds this CPU's slot. */
+		 * the lookup then finds this CPU's part. */
 		bpf_map_update_elem(&xv_counts, &ifindex, &zero, BPF_NOEXIST);
 	}
 	return bpf_map_lookup_elem(&xv_counts, &ifindex);
 }
 
 /*
- * The Ethernet header's first 12 bytes (destination, source), from the
- * linear part where they always are for an Ethernet device; NULL if the
- * frame is shorter (then it is not classified).
+ * The Ethernet header's first 12 bytes (destination, source) are in the
+ * linear part, where they always are for an Ethernet device; a shorter
+ * frame is not classified.  The check is written out in each program:
+ * a helper returning NULL for "too short" would have the program compare
+ * a packet pointer with NULL, which the verifier refuses to an agent
+ * without CAP_PERFMON (CAP_BPF and CAP_NET_ADMIN are all it needs).
  */
-static __always_inline const __u8 *eth_addrs(struct __sk_buff *skb)
-{
-	const __u8 *data = (const __u8 *)(long)skb->data;
-	const __u8 *end = (const __u8 *)(long)skb->data_end;
-
-	if (data + 12 > end)
-		return 0;
-	return data;
-}
+#define ETH_ADDRS_OR_RETURN(eth, skb)                                        \
+	do {                                                                 \
+		eth = (const __u8 *)(long)(skb)->data;                       \
+		if (eth + 12 > (const __u8 *)(long)(skb)->data_end)          \
+			return TC_ACT_UNSPEC;                                \
+	} while (0)
 
 static __always_inline int is_bcast(const __u8 *m)
 {
 	return (m[0] & m[1] & m[2] & m[3] & m[4] & m[5]) == 0xff;
 }
 
+/*
+ * The counts are added to at fixed places, with 0 or 1 (and the length
+ * or 0), never at an index chosen by a branch: the verifier refuses a
+ * pointer moved by a value that differs between paths to an agent
+ * without CAP_PERFMON (its Spectre v1 rule), and the adds are on one
+ * cache line anyway.
+ */
 SEC("tc")
 int xv_egress(struct __sk_buff *skb)
 {
@@ -113,26 +197,24 @@ int xv_egress(struct __sk_buff *skb)
 	const struct xv_cls_config *cfg;
 	struct xv_cls_counts *c;
 	const __u8 *eth;
-	int which;
+	__u64 group, bcast;
 
-	cfg = bpf_map_lookup_elem(&xv_config, &ifindex);
+	cfg = config_of(ifindex);
 	if (!cfg || cfg->nmacs == 0)
 		return TC_ACT_UNSPEC;
-	eth = eth_addrs(skb);
-	if (!eth)
-		return TC_ACT_UNSPEC;
-	if (eth[0] & 1)
-		which = is_bcast(eth) ? XV_CLS_OUT_BCAST_PKTS : XV_CLS_OUT_MCAST_PKTS;
-	else if (vm_mac(cfg, eth))
+	ETH_ADDRS_OR_RETURN(eth, skb);
+	group = eth[0] & 1;
+	if (!group && vm_mac(cfg, eth))
 		return TC_ACT_UNSPEC; /* addressed to the VM: the common case */
-	else
-		which = XV_CLS_OUT_FOREIGN_PKTS;
-	c = counts_of(ifindex);
+	c = counts_of(cfg, ifindex);
 	if (!c)
 		return TC_ACT_UNSPEC;
-	c->v[which]++;
-	if (which == XV_CLS_OUT_FOREIGN_PKTS)
-		c->v[XV_CLS_OUT_FOREIGN_OCTETS] += skb->len;
+	bcast = group & is_bcast(eth);
+	/* Not a group address and none of the VM's: foreign (flooded). */
+	c->v[XV_CLS_OUT_FOREIGN_PKTS] += group ^ 1;
+	c->v[XV_CLS_OUT_FOREIGN_OCTETS] += skb->len & -(group ^ 1);
+	c->v[XV_CLS_OUT_BCAST_PKTS] += bcast;
+	c->v[XV_CLS_OUT_MCAST_PKTS] += group & (bcast ^ 1);
 	return TC_ACT_UNSPEC;
 }
 
@@ -143,27 +225,24 @@ int xv_ingress(struct __sk_buff *skb)
 	const struct xv_cls_config *cfg;
 	struct xv_cls_counts *c;
 	const __u8 *eth;
-	int forged, group;
+	__u64 forged, group, bcast;
 
-	cfg = bpf_map_lookup_elem(&xv_config, &ifindex);
+	cfg = config_of(ifindex);
 	if (!cfg || cfg->nmacs == 0)
 		return TC_ACT_UNSPEC;
-	eth = eth_addrs(skb);
-	if (!eth)
-		return TC_ACT_UNSPEC;
+	ETH_ADDRS_OR_RETURN(eth, skb);
 	forged = !vm_mac(cfg, eth + 6);
 	group = eth[0] & 1;
 	if (!forged && !group)
 		return TC_ACT_UNSPEC; /* the VM's own unicast: the common case */
-	c = counts_of(ifindex);
+	c = counts_of(cfg, ifindex);
 	if (!c)
 		return TC_ACT_UNSPEC;
-	if (forged) {
-		c->v[XV_CLS_IN_FOREIGN_SRC_PKTS]++;
-		c->v[XV_CLS_IN_FOREIGN_SRC_OCTETS] += skb->len;
-	}
-	if (group)
-		c->v[is_bcast(eth) ? XV_CLS_IN_BCAST_PKTS : XV_CLS_IN_MCAST_PKTS]++;
+	bcast = group & is_bcast(eth);
+	c->v[XV_CLS_IN_FOREIGN_SRC_PKTS] += forged;
+	c->v[XV_CLS_IN_FOREIGN_SRC_OCTETS] += skb->len & -forged;
+	c->v[XV_CLS_IN_BCAST_PKTS] += bcast;
+	c->v[XV_CLS_IN_MCAST_PKTS] += group & (bcast ^ 1);
 	return TC_ACT_UNSPEC;
 }
 

@@ -22,12 +22,12 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <linux/magic.h>
 #include <linux/netlink.h>
 #include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,17 +65,27 @@ _Static_assert(XV_CLS_OUT_FOREIGN_OCTETS == XV_OUT_FOREIGN_OCTETS - XV_NKERNEL_C
 
 #define XV_NO_PRIVILEGE "no privilege (CAP_BPF and CAP_NET_ADMIN, or root)"
 
-/* A device being followed. */
+/* A per-CPU value's room in what the kernel reads and writes: each
+ * CPU's rounded up to 8 bytes. */
+#define COUNTS_STRIDE ((sizeof(struct xv_cls_counts) + 7) & ~(size_t)7)
+
+/* A device being followed: counted once all three of configured,
+ * hooked and has_counts hold (and it has MACs). */
 struct cls_dev {
 	int ifindex;
-	struct xv_cls_config cfg;
-	bool hooked;    /* both filters are ours and in place */
-	bool failed;    /* a failure to hook it was said (and not its end) */
+	struct xv_cls_config cfg; /* cfg.slot1: its counts' slot (+1), or 0 */
+	bool configured; /* cfg is in the programs' maps */
+	bool hooked;     /* both filters are ours and in place */
+	bool has_counts; /* its entry in the counts map is made */
+	bool failed;     /* a failure was said (and not its end yet) */
 };
 
-/* One device's counts, summed over the CPUs. */
+/* One device's counts, summed over the CPUs (and over its slot and its
+ * hash entry, should it have both). */
 struct cls_reading {
 	__u32 ifindex;
+	__u32 slot1;  /* read from this slot (+1), or 0 */
+	bool in_hash; /* read from the hash */
 	__u64 v[XV_CLS_NCOUNTS];
 };
 
@@ -83,7 +93,11 @@ struct xv_classifier {
 	struct xv_classify_bpf *skel;
 	struct xv_log log;
 	char *pin_dir;
-	int config_fd, counts_fd;
+	int config_fd, config_hi_fd, slots_fd, counts_fd;
+	void *zero_counts;       /* a per-CPU value of zeros */
+	/* The ifindex whose counts each slot holds, or 0: a device's from
+	 * when it is first followed until read() forgets it. */
+	int slot_owner[XV_CLS_SLOTS];
 	int prog_fd[2];          /* [0] ingress, [1] egress */
 	int ncpus;
 	struct cls_dev *devs;    /* sorted by ifindex */
@@ -253,7 +267,7 @@ static int check_pinned_map(struct xv_classifier *c, struct bpf_map *map,
 		close(fd);
 	}
 	if (!why) {
-		xv_say(&c->log, XV_LOG_INFO, "eBPF classifier: counting on in %s "
+		xv_say(&c->log, XV_LOG_INFO, "eBPF classifier: counts go on from %s "
 		       "(left by an earlier run)", path);
 		if (map == c->skel->maps.xv_counts)
 			c->counts_reused = true;
@@ -286,7 +300,7 @@ int xv_classifier_open(struct xv_classifier **out, const char *pin_dir,
 		return -ENOMEM;
 	}
 	c->log = *log;
-	c->config_fd = c->counts_fd = -1;
+	c->config_fd = c->config_hi_fd = c->slots_fd = c->counts_fd = -1;
 	libbpf_log = &c->log;
 	libbpf_last_warning[0] = '\0';
 	libbpf_set_print(libbpf_say);
@@ -322,6 +336,8 @@ int xv_classifier_open(struct xv_classifier **out, const char *pin_dir,
 		goto fail;
 	}
 	c->config_fd = bpf_map__fd(c->skel->maps.xv_config);
+	c->config_hi_fd = bpf_map__fd(c->skel->maps.xv_config_hi);
+	c->slots_fd = bpf_map__fd(c->skel->maps.xv_slots);
 	c->counts_fd = bpf_map__fd(c->skel->maps.xv_counts);
 	c->prog_fd[0] = bpf_program__fd(c->skel->progs.xv_ingress);
 	c->prog_fd[1] = bpf_program__fd(c->skel->progs.xv_egress);
@@ -330,6 +346,12 @@ int xv_classifier_open(struct xv_classifier **out, const char *pin_dir,
 		r = c->ncpus < 0 ? c->ncpus : -EINVAL;
 		snprintf(err, errlen, "eBPF classifier: cannot tell the number of "
 			 "CPUs: %s", strerror(-r));
+		goto fail;
+	}
+	c->zero_counts = calloc((size_t)c->ncpus, COUNTS_STRIDE);
+	if (!c->zero_counts) {
+		r = -ENOMEM;
+		snprintf(err, errlen, "eBPF classifier: out of memory");
 		goto fail;
 	}
 	*out = c;
@@ -515,9 +537,94 @@ static int hook(struct xv_classifier *c, int ifindex, const char **what)
 	return 0;
 }
 
+/* A device's MACs and slot (a device without MACs is skipped by the
+ * programs), or nothing (cfg NULL: no longer followed); in the array or
+ * the hash, by its ifindex (xv_classify.h).  0 or -errno (the hash
+ * full, no memory). */
+static int set_config(struct xv_classifier *c, int ifindex,
+		      const struct xv_cls_config *cfg)
+{
+	static const struct xv_cls_config none;
+	__u32 key = (__u32)ifindex;
+	int r;
+
+	if (key < XV_CLS_DIRECT)
+		return bpf_map_update_elem(c->config_fd, &key, cfg ? cfg : &none, BPF_ANY);
+	if (cfg)
+		return bpf_map_update_elem(c->config_hi_fd, &key, cfg, BPF_ANY);
+	r = bpf_map_delete_elem(c->config_hi_fd, &key);
+	return r == -ENOENT ? 0 : r;
+}
+
+/* The slot whose counts are this device's (+1), or 0. */
+static __u32 slot_of(const struct xv_classifier *c, int ifindex)
+{
+	for (__u32 s = 0; s < XV_CLS_SLOTS; s++)
+		if (c->slot_owner[s] == ifindex)
+			return s + 1;
+	return 0;
+}
+
+/* A free slot for a device, its counts zero (+1); 0 if none is free:
+ * then its counts go to the hash. */
+static __u32 take_slot(struct xv_classifier *c, int ifindex)
+{
+	for (__u32 s = 0; s < XV_CLS_SLOTS; s++) {
+		if (c->slot_owner[s] != 0)
+			continue;
+		if (bpf_map_update_elem(c->slots_fd, &s, c->zero_counts, BPF_ANY) != 0)
+			return 0;
+		c->slot_owner[s] = ifindex;
+		return s + 1;
+	}
+	return 0;
+}
+
+/*
+ * What a listed device still lacks to be counted, done: its MACs (and
+ * slot) in the maps, our filters on its hooks, its counts made (here
+ * rather than by the first frame counted, in the datapath; those an
+ * earlier run left are kept).  0, or -errno with *what saying which
+ * step failed.
+ */
+static int bring_up(struct xv_classifier *c, struct cls_dev *d, const char **what)
+{
+	__u32 key = (__u32)d->ifindex;
+	int r;
+
+	if (!d->configured) {
+		r = set_config(c, d->ifindex, &d->cfg);
+		if (r < 0) {
+			*what = "cannot store its MACs for the programs";
+			return r;
+		}
+		d->configured = true;
+	}
+	if (!d->hooked) {
+		r = hook(c, d->ifindex, what);
+		if (r < 0)
+			return r;
+		d->hooked = true;
+	}
+	if (!d->has_counts) {
+		/* A slot's counts were zeroed when it was taken, or are an
+		 * earlier run's; without one, its entry in the hash. */
+		r = d->cfg.slot1 ? 0 : bpf_map_update_elem(c->counts_fd, &key,
+							    c->zero_counts, BPF_NOEXIST);
+		if (r < 0 && r != -EEXIST) {
+			*what = "cannot make its counts";
+			return r;
+		}
+		d->has_counts = true;
+	}
+	return 0;
+}
+
 /* Is the program of this id one of ours (by its name)?  Filters at our
  * place are ours by construction; the name guards against a stranger
- * who chose the same handle and priority. */
+ * who chose the same handle and priority.  Reaching a program by its id
+ * takes CAP_SYS_ADMIN: an agent with only CAP_BPF and CAP_NET_ADMIN
+ * goes by the place alone. */
 static bool prog_is_ours(__u32 id)
 {
 	struct bpf_prog_info info;
@@ -526,7 +633,7 @@ static bool prog_is_ours(__u32 id)
 	bool ours;
 
 	if (fd < 0)
-		return false;
+		return fd == -EPERM || fd == -EACCES;
 	memset(&info, 0, sizeof info);
 	ours = bpf_obj_get_info_by_fd(fd, &info, &len) == 0 &&
 	       (strcmp(info.name, "xv_ingress") == 0 ||
@@ -554,6 +661,13 @@ static bool listed(const struct xv_classified *devs, size_t n, int ifindex)
 			hi = mid;
 	}
 	return false;
+}
+
+/* A slot an earlier run gave a device is its own again. */
+static void inherit_slot(struct xv_classifier *c, int ifindex, __u32 slot1)
+{
+	if (slot1 >= 1 && slot1 <= XV_CLS_SLOTS && c->slot_owner[slot1 - 1] == 0)
+		c->slot_owner[slot1 - 1] = ifindex;
 }
 
 /*
@@ -595,12 +709,29 @@ static void clean_up_after_earlier_run(struct xv_classifier *c,
 	}
 	if (ifs)
 		if_freenameindex(ifs);
-	/* A deleted key is never the walk's cursor: get_next_key on a key
-	 * that is gone would start over from the first. */
-	while (bpf_map_get_next_key(c->config_fd, first ? NULL : &key, &next) == 0) {
+	/* The earlier run's configs: the slots they name stay their
+	 * devices' (listed devices count on in them; the others' counts
+	 * are read until forgotten); those of devices not listed go (in
+	 * the hash, a deleted key is never the walk's cursor: get_next_key
+	 * on a key that is gone would start over). */
+	for (__u32 k = 1; k < XV_CLS_DIRECT; k++) {
+		struct xv_cls_config cfg;
+
+		if (bpf_map_lookup_elem(c->config_fd, &k, &cfg) != 0 ||
+		    (cfg.nmacs == 0 && cfg.slot1 == 0))
+			continue;
+		inherit_slot(c, (int)k, cfg.slot1);
+		if (!listed(devs, n, (int)k))
+			set_config(c, (int)k, NULL);
+	}
+	while (bpf_map_get_next_key(c->config_hi_fd, first ? NULL : &key, &next) == 0) {
+		struct xv_cls_config cfg;
+
+		if (bpf_map_lookup_elem(c->config_hi_fd, &next, &cfg) == 0)
+			inherit_slot(c, (int)next, cfg.slot1);
 		if (!listed(devs, n, (int)next) &&
-		    bpf_map_delete_elem(c->config_fd, &next) == 0)
-			continue; /* the walk goes on from the last key kept */
+		    bpf_map_delete_elem(c->config_hi_fd, &next) == 0)
+			continue;
 		key = next;
 		first = false;
 	}
@@ -611,17 +742,6 @@ static int compare_classified(const void *a, const void *b)
 	const struct xv_classified *x = a, *y = b;
 
 	return (x->ifindex > y->ifindex) - (x->ifindex < y->ifindex);
-}
-
-static void set_config(struct xv_classifier *c, const struct cls_dev *d)
-{
-	__u32 key = (__u32)d->ifindex;
-
-	/* A device without MACs has no entry: the programs skip it. */
-	if (d->cfg.nmacs == 0)
-		bpf_map_delete_elem(c->config_fd, &key);
-	else
-		bpf_map_update_elem(c->config_fd, &key, &d->cfg, BPF_ANY);
 }
 
 int xv_classifier_follow(struct xv_classifier *c, const struct xv_classified *devs,
@@ -665,10 +785,8 @@ int xv_classifier_follow(struct xv_classifier *c, const struct xv_classified *de
 
 		if (old && (!now || old->ifindex < now->ifindex)) {
 			/* No longer listed. */
-			__u32 key = (__u32)old->ifindex;
-
 			unhook(c, old->ifindex);
-			bpf_map_delete_elem(c->config_fd, &key);
+			set_config(c, old->ifindex, NULL);
 			i++;
 			continue;
 		}
@@ -681,22 +799,28 @@ int xv_classifier_follow(struct xv_classifier *c, const struct xv_classified *de
 			*d = *old;
 			i++;
 		} else {
+			/* New: its config is written even if it has no MACs,
+			 * over what an earlier run may have left at its index.
+			 * Its slot: the one it had (followed before, by this
+			 * run or by one that crashed), else a free one. */
 			d->ifindex = now->ifindex;
+			d->cfg.slot1 = slot_of(c, d->ifindex);
+			if (!d->cfg.slot1)
+				d->cfg.slot1 = take_slot(c, d->ifindex);
 		}
 		j++;
 		nmacs = now->nmacs < XV_CLS_MACS ? now->nmacs : XV_CLS_MACS;
-		if (d->cfg.nmacs != nmacs || !old || old->ifindex != d->ifindex ||
+		if (d->cfg.nmacs != nmacs ||
 		    memcmp(d->cfg.macs, now->macs, nmacs * 6) != 0) {
-			memset(&d->cfg, 0, sizeof d->cfg);
+			memset(d->cfg.macs, 0, sizeof d->cfg.macs);
 			memcpy(d->cfg.macs, now->macs, nmacs * 6);
 			d->cfg.nmacs = nmacs;
-			set_config(c, d);
+			d->configured = false;
 		}
-		if (d->hooked)
+		if (d->configured && d->hooked && d->has_counts)
 			continue;
-		r = hook(c, d->ifindex, &what);
+		r = bring_up(c, d, &what);
 		if (r == 0) {
-			d->hooked = true;
 			if (d->failed)
 				xv_say(&c->log, XV_LOG_NOTICE, "eBPF classifier: %s is "
 				       "counted now", dev_name(d->ifindex, name));
@@ -704,8 +828,9 @@ int xv_classifier_follow(struct xv_classifier *c, const struct xv_classified *de
 		} else if (r != -ENODEV && !d->failed) {
 			/* Gone meanwhile (ENODEV) is no news: it leaves the list. */
 			xv_say(&c->log, XV_LOG_WARNING, "eBPF classifier: %s: %s: %s; "
-			       "its traffic is not split", dev_name(d->ifindex, name),
-			       what, strerror(-r));
+			       "its traffic is not split until it can be (tried again "
+			       "at each follow)", dev_name(d->ifindex, name), what,
+			       strerror(-r));
 			d->failed = true;
 		}
 	}
@@ -723,15 +848,17 @@ bool xv_classifier_counts(const struct xv_classifier *c, int ifindex)
 	if (!c || c->ndevs == 0)
 		return false;
 	d = xv_find_sorted(c->devs, c->ndevs, sizeof *d, &ifindex, order_dev);
-	return d && d->hooked && d->cfg.nmacs > 0;
+	return d && d->configured && d->hooked && d->has_counts && d->cfg.nmacs > 0;
 }
 
 /* ---- reading ------------------------------------------------------------ */
 
-/* Sums the per-CPU values of one entry into a reading. */
-static int add_reading(struct xv_classifier *c, __u32 ifindex, const void *percpu)
+/* Sums the per-CPU values of one entry into a reading: of a slot
+ * (slot1, its owner's) or of the hash (slot1 0, key ifindex). */
+static int add_reading(struct xv_classifier *c, __u32 ifindex, __u32 slot1,
+		       const void *percpu)
 {
-	const size_t stride = (sizeof(struct xv_cls_counts) + 7) & ~(size_t)7;
+	const size_t stride = COUNTS_STRIDE;
 	struct cls_reading *r;
 	struct cls_reading *grown = xv_grow(c->readings, &c->readings_cap,
 					    c->nreadings, sizeof *grown, 64);
@@ -742,6 +869,8 @@ static int add_reading(struct xv_classifier *c, __u32 ifindex, const void *percp
 	r = &c->readings[c->nreadings++];
 	memset(r, 0, sizeof *r);
 	r->ifindex = ifindex;
+	r->slot1 = slot1;
+	r->in_hash = slot1 == 0;
 	for (int cpu = 0; cpu < c->ncpus; cpu++) {
 		struct xv_cls_counts v;
 
@@ -752,10 +881,23 @@ static int add_reading(struct xv_classifier *c, __u32 ifindex, const void *percp
 	return 0;
 }
 
-/* Every entry, a batch of many at a time (kernel 5.6 and later). */
-static int read_batches(struct xv_classifier *c)
+/* One entry of either map, as read: the slots' only if owned. */
+static int take_entry(struct xv_classifier *c, int fd, __u32 key, const void *percpu)
 {
-	const size_t stride = (sizeof(struct xv_cls_counts) + 7) & ~(size_t)7;
+	if (fd == c->counts_fd)
+		return add_reading(c, key, 0, percpu);
+	if (key < XV_CLS_SLOTS && c->slot_owner[key] != 0)
+		return add_reading(c, (__u32)c->slot_owner[key], key + 1, percpu);
+	return 0;
+}
+
+/* Every entry of a map (the slots or the hash), a batch of many at a
+ * time (kernel 5.6 and later); of the slots, those up to the highest
+ * owned (slots are taken lowest first). */
+static int read_batches(struct xv_classifier *c, int fd)
+{
+	__u32 left = UINT32_MAX;
+	const size_t stride = COUNTS_STRIDE;
 	/* Batches of about a megabyte of values, whatever the CPUs. */
 	__u32 chunk = (__u32)(1048576 / ((size_t)c->ncpus * stride));
 	__u32 in_batch = 0, out_batch = 0, count;
@@ -766,7 +908,13 @@ static int read_batches(struct xv_classifier *c)
 
 	if (chunk < 16)
 		chunk = 16;
-	for (;;) {
+	if (fd == c->slots_fd) {
+		left = 0;
+		for (__u32 s = 0; s < XV_CLS_SLOTS; s++)
+			if (c->slot_owner[s])
+				left = s + 1;
+	}
+	while (left > 0) {
 		LIBBPF_OPTS(bpf_map_batch_opts, opts);
 
 		if (!keys) {
@@ -777,9 +925,9 @@ static int read_batches(struct xv_classifier *c)
 				break;
 			}
 		}
-		count = chunk;
-		r = bpf_map_lookup_batch(c->counts_fd, first ? NULL : &in_batch,
-					 &out_batch, keys, values, &count, &opts);
+		count = chunk < left ? chunk : left;
+		r = bpf_map_lookup_batch(fd, first ? NULL : &in_batch, &out_batch, keys,
+					 values, &count, &opts);
 		if (r < 0 && r != -ENOENT) {
 			if (r == -ENOSPC && count == 0) {
 				/* One hash bucket holds more than a batch. */
@@ -792,8 +940,8 @@ static int read_batches(struct xv_classifier *c)
 			break;
 		}
 		for (__u32 x = 0; x < count; x++) {
-			int e = add_reading(c, keys[x],
-					    (char *)values + (size_t)x * c->ncpus * stride);
+			int e = take_entry(c, fd, keys[x],
+					   (char *)values + (size_t)x * c->ncpus * stride);
 
 			if (e < 0) {
 				r = e;
@@ -804,6 +952,8 @@ static int read_batches(struct xv_classifier *c)
 			r = 0; /* the end */
 			break;
 		}
+		if (left != UINT32_MAX)
+			left -= count;
 		in_batch = out_batch;
 		first = false;
 	}
@@ -814,9 +964,9 @@ out:
 }
 
 /* The same one key at a time (older kernels). */
-static int read_keys(struct xv_classifier *c)
+static int read_keys(struct xv_classifier *c, int fd)
 {
-	const size_t stride = (sizeof(struct xv_cls_counts) + 7) & ~(size_t)7;
+	const size_t stride = COUNTS_STRIDE;
 	void *values = malloc((size_t)c->ncpus * stride);
 	__u32 key, next;
 	bool first = true;
@@ -824,12 +974,14 @@ static int read_keys(struct xv_classifier *c)
 
 	if (!values)
 		return -ENOMEM;
-	while (bpf_map_get_next_key(c->counts_fd, first ? NULL : &key, &next) == 0) {
+	while (bpf_map_get_next_key(fd, first ? NULL : &key, &next) == 0) {
 		first = false;
 		key = next;
-		if (bpf_map_lookup_elem(c->counts_fd, &key, values) != 0)
+		if (fd == c->slots_fd && (key >= XV_CLS_SLOTS || !c->slot_owner[key]))
+			continue;
+		if (bpf_map_lookup_elem(fd, &key, values) != 0)
 			continue; /* deleted meanwhile */
-		r = add_reading(c, key, values);
+		r = take_entry(c, fd, key, values);
 		if (r < 0)
 			break;
 	}
@@ -862,38 +1014,105 @@ static void put_split(struct xv_link *link, const struct cls_reading *r)
 	link->split_known = true;
 }
 
-int xv_classifier_read(struct xv_classifier *c, struct xv_linkset *links,
-		       struct xv_linkset *gone, char *err, size_t errlen)
+/* Reads both maps, with batches where the kernel can. */
+static int read_maps(struct xv_classifier *c)
 {
+	const int fds[2] = {c->slots_fd, c->counts_fd};
 	int r = 0;
 
 	c->nreadings = 0;
-	if (!c->no_batch) {
-		r = read_batches(c);
-		if (r == -EINVAL || r == -ENOTSUP || r == -EOPNOTSUPP) {
-			/* A kernel before 5.6: no batches for hash maps. */
-			c->no_batch = true;
-			c->nreadings = 0;
-			xv_say(&c->log, XV_LOG_INFO, "eBPF classifier: the kernel cannot "
-			       "read maps in batches; reading one device at a time");
+	for (int i = 0; i < 2 && r == 0; i++) {
+		if (!c->no_batch) {
+			r = read_batches(c, fds[i]);
+			if (r == -EINVAL || r == -ENOTSUP || r == -EOPNOTSUPP) {
+				/* A kernel before 5.6: no batches. */
+				c->no_batch = true;
+				c->nreadings = 0;
+				i = -1;
+				r = 0;
+				xv_say(&c->log, XV_LOG_INFO, "eBPF classifier: the kernel "
+				       "cannot read maps in batches; reading one device "
+				       "at a time");
+				continue;
+			}
+		} else {
+			r = read_keys(c, fds[i]);
 		}
 	}
-	if (c->no_batch)
-		r = read_keys(c);
+	return r;
+}
+
+/* The readings sorted by ifindex, a device's slot and hash entry (if it
+ * has both: all slots were taken when it was first followed, one was
+ * free later) summed into one. */
+static void merge_readings(struct xv_classifier *c)
+{
+	size_t k = 0;
+
+	if (c->nreadings > 1)
+		qsort(c->readings, c->nreadings, sizeof *c->readings, compare_readings);
+	for (size_t x = 0; x < c->nreadings; x++) {
+		struct cls_reading *r = &c->readings[x];
+
+		if (k > 0 && c->readings[k - 1].ifindex == r->ifindex) {
+			struct cls_reading *into = &c->readings[k - 1];
+
+			for (int v = 0; v < XV_CLS_NCOUNTS; v++)
+				into->v[v] += r->v[v];
+			into->slot1 = into->slot1 ? into->slot1 : r->slot1;
+			into->in_hash = into->in_hash || r->in_hash;
+			continue;
+		}
+		c->readings[k++] = *r;
+	}
+	c->nreadings = k;
+}
+
+/*
+ * A device in neither set: its counts are forgotten (the slot zeroed,
+ * and freed unless the device is still followed: the caller has not
+ * followed without it yet; the hash entry deleted, made again at its
+ * next follow), its config too if it is not followed.
+ */
+static void forget(struct xv_classifier *c, const struct cls_reading *r)
+{
+	int ifindex = (int)r->ifindex;
+	__u32 key = r->ifindex, slot = r->slot1 - 1;
+	struct cls_dev *d = c->ndevs ? xv_find_sorted(c->devs, c->ndevs, sizeof *c->devs,
+						      &ifindex, order_dev) : NULL;
+
+	if (r->in_hash) {
+		bpf_map_delete_elem(c->counts_fd, &key);
+		if (d && !d->cfg.slot1)
+			d->has_counts = false;
+	}
+	if (r->slot1) {
+		bpf_map_update_elem(c->slots_fd, &slot, c->zero_counts, BPF_ANY);
+		if (!d || d->cfg.slot1 != r->slot1)
+			c->slot_owner[slot] = 0;
+	}
+	if (!d)
+		set_config(c, ifindex, NULL);
+}
+
+int xv_classifier_read(struct xv_classifier *c, struct xv_linkset *links,
+		       struct xv_linkset *gone, char *err, size_t errlen)
+{
+	int r = read_maps(c);
+
 	if (r < 0) {
 		snprintf(err, errlen, "eBPF classifier: cannot read the counts: %s",
 			 strerror(-r));
 		return r;
 	}
-	if (c->nreadings > 1)
-		qsort(c->readings, c->nreadings, sizeof *c->readings, compare_readings);
+	merge_readings(c);
 
 	for (size_t x = 0; links && x < links->n; x++) {
 		struct xv_link *link = &links->links[x];
 		__u32 key = (__u32)link->ifindex;
 
 		if (xv_classifier_counts(c, link->ifindex)) {
-			/* No entry yet: nothing of the split was seen. */
+			/* No entry: nothing of the split was seen. */
 			put_split(link, c->nreadings ? xv_find_sorted(
 				c->readings, c->nreadings, sizeof *c->readings, &key,
 				order_reading) : NULL);
@@ -918,15 +1137,10 @@ int xv_classifier_read(struct xv_classifier *c, struct xv_linkset *links,
 	/* Counts of devices in neither are forgotten: their devices are
 	 * gone and their last counts were taken (or never will be). */
 	for (size_t x = 0; x < c->nreadings; x++) {
-		__u32 key = c->readings[x].ifindex;
-		int ifindex = (int)key;
+		int ifindex = (int)c->readings[x].ifindex;
 
-		if (find_link(links, ifindex) || find_link(gone, ifindex))
-			continue;
-		bpf_map_delete_elem(c->counts_fd, &key);
-		if (!xv_find_sorted(c->devs, c->ndevs, sizeof *c->devs, &ifindex,
-				    order_dev))
-			bpf_map_delete_elem(c->config_fd, &key);
+		if (!find_link(links, ifindex) && !find_link(gone, ifindex))
+			forget(c, &c->readings[x]);
 	}
 	return 0;
 }
@@ -953,6 +1167,7 @@ void xv_classifier_close(struct xv_classifier *c)
 		libbpf_log = NULL;
 	free(c->devs);
 	free(c->readings);
+	free(c->zero_counts);
 	free(c->pin_dir);
 	free(c);
 }
