@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: ISC
+/* SPDX-License-Identifier: ISC */
 /*
  * The classifier's eBPF programs (see include/xenvif/classifier.h), one
  * on each hook of a served device's clsact qdisc:
