@@ -879,13 +879,15 @@ const struct xv_config_token xv_config_tokens[] = {
 	{"accountingPeriod", "monthly DAY|weekly DAY-NAME|daily|hourly [TIMEZONE]",
 	 "when usage starts again from zero (default monthly 1 UTC)", set_period, XV_APPLIES},
 	{"quota", "VM AMOUNT [in|out|total] [warn PERCENT]",
-	 "a VM's (name, UUID or *) traffic allowance per period", add_quota, XV_APPLIES},
+	 "a VM's (name, UUID or *) traffic allowance per period", add_quota,
+	 XV_APPLIES, .adds_rule = true},
 	{"rateAlarm", "VM in|out RATE SECONDS",
-	 "alarm when a VM's rate (bits/s) stays above RATE for SECONDS", add_rate, XV_APPLIES},
+	 "alarm when a VM's rate (bits/s) stays above RATE for SECONDS", add_rate,
+	 XV_APPLIES, .adds_rule = true},
 	{"floodAlarm", "[VM] RATE SECONDS",
 	 "alarm when foreign unicast towards a VM (frames the bridge flooded "
 	 "to it, addressed to others) stays above RATE bits/s for SECONDS; "
-	 "VM defaults to *", add_flood, XV_APPLIES},
+	 "VM defaults to *", add_flood, XV_APPLIES, .adds_rule = true},
 	{"accountingOut", "addressed|all",
 	 "what a VM's Out usage and quotas count: only frames addressed to "
 	 "it (default, where the classifier runs) or all it received, floods "

@@ -122,6 +122,9 @@ struct xv_config_token {
 	int (*set)(struct xv_config *cfg, const char *value, char *err,
 		   size_t errlen);
 	enum xv_token_reload reload;
+	/* Each line adds a rule (quota, rateAlarm, floodAlarm): a second
+	 * line for the same VM is refused, not a new value. */
+	bool adds_rule;
 	/* Restart tokens: the setting's place in struct xv_config, and
 	 * whether it is a NUL-terminated text. */
 	size_t offset, size;

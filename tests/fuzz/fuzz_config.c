@@ -31,8 +31,7 @@ static bool is_rule(const char *token)
 {
 	const struct xv_config_token *t = xv_config_token(token);
 
-	return t && (t->set == xv_config_token("quota")->set ||
-		     t->set == xv_config_token("rateAlarm")->set);
+	return t && t->adds_rule;
 }
 
 static void check_bounds(const struct xv_config *cfg)

@@ -376,6 +376,12 @@ int main(void)
 			n++;
 	}
 	tap_is_u64(n, 22, "every token listed for -H is parsed");
+	char rules[128] = "";
+	for (const struct xv_config_token *t = xv_config_tokens; t->name; t++)
+		if (t->adds_rule)
+			snprintf(rules + strlen(rules), sizeof rules - strlen(rules), "%s%s",
+				 rules[0] ? " " : "", t->name);
+	tap_is_str(rules, "quota rateAlarm floodAlarm", "the tokens that add a rule a line");
 	xv_config_free(&cfg);
 	return tap_done();
 }
