@@ -4,11 +4,16 @@
  * directory given, follows the devices given (each with its VM's MAC),
  * says "ready" on stdout, and holds them until stdin closes; then prints
  * each device's counts ("IFNAME COUNT..." in the order of counters.h's
- * split) and closes it, taking the hooks off.
+ * split) and closes it, taking the hooks off.  Meanwhile a line "off" on
+ * stdin takes the hooks off (the agent's follow with no device), "on"
+ * puts them back (its follow with them all); each is answered with the
+ * same word once done, so that the cost can be measured with and without
+ * them in one stream of traffic.
  *
- * Usage: classifier_hold PIN_DIR IFNAME=MAC...
+ * Usage: classifier_hold [--hooks auto|tcx|tc] PIN_DIR IFNAME=MAC...
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,11 +43,26 @@ int main(int argc, char **argv)
 	struct xv_classifier *c;
 	struct xv_classified *devs;
 	struct xv_linkset links = {0};
-	char err[512], buf[64];
-	int n = argc - 2, r;
+	enum xv_classifier_hooks hooks = XV_HOOKS_AUTO;
+	char err[512], line[64];
+	int n, r;
 
+	if (argc > 2 && strcmp(argv[1], "--hooks") == 0) {
+		if (strcmp(argv[2], "tcx") == 0)
+			hooks = XV_HOOKS_TCX;
+		else if (strcmp(argv[2], "tc") == 0)
+			hooks = XV_HOOKS_TC;
+		else if (strcmp(argv[2], "auto") != 0) {
+			fprintf(stderr, "classifier_hold: --hooks auto, tcx or tc\n");
+			return 2;
+		}
+		argv += 2;
+		argc -= 2;
+	}
+	n = argc - 2;
 	if (argc < 3) {
-		fprintf(stderr, "usage: classifier_hold PIN_DIR IFNAME=MAC...\n");
+		fprintf(stderr, "usage: classifier_hold [--hooks auto|tcx|tc] PIN_DIR "
+			"IFNAME=MAC...\n");
 		return 2;
 	}
 	devs = calloc((size_t)n, sizeof *devs);
@@ -65,7 +85,7 @@ int main(int argc, char **argv)
 		}
 	}
 	qsort(devs, (size_t)n, sizeof *devs, by_ifindex);
-	r = xv_classifier_open(&c, argv[1], &log, err, sizeof err);
+	r = xv_classifier_open(&c, argv[1], hooks, &log, err, sizeof err);
 	if (r < 0) {
 		fprintf(stderr, "classifier_hold: %s\n", err);
 		return 1;
@@ -86,8 +106,21 @@ int main(int argc, char **argv)
 	}
 	printf("ready\n");
 	fflush(stdout);
-	while (read(0, buf, sizeof buf) > 0)
-		;
+	while (fgets(line, sizeof line, stdin)) {
+		bool on = strcmp(line, "on\n") == 0;
+
+		if (!on && strcmp(line, "off\n") != 0) {
+			fprintf(stderr, "classifier_hold: %s: expected on or off\n",
+				line);
+			return 2;
+		}
+		if (xv_classifier_follow(c, on ? devs : NULL, on ? (size_t)n : 0) < 0) {
+			fprintf(stderr, "classifier_hold: out of memory\n");
+			return 1;
+		}
+		printf("%s", line);
+		fflush(stdout);
+	}
 	r = xv_classifier_read(c, &links, NULL, err, sizeof err);
 	if (r < 0)
 		fprintf(stderr, "classifier_hold: %s\n", err);

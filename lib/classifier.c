@@ -1,53 +1,37 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * The classifier (classifier.h) with libbpf: the programs of
- * bpf/xv_classify.bpf.c, embedded by bpftool gen skeleton, attached as
- * tc filters to the clsact hooks of each served device.
- *
- * Our filters have one fixed place on every hook, handle XV_TC_HANDLE at
- * priority XV_TC_PRIORITY, and are attached with BPF_TC_F_REPLACE: an
- * agent started again after a crash replaces the filters it left (whose
- * programs it can no longer reach) instead of adding a second, and
- * anyone can tell them from others (tc filter show dev vif1.0 egress).
- * The priority is below tc's default for filters added without one
- * (49152 and down), so we see the frames before a filter an operator
- * added can drop or redirect them; "XV" in ASCII.
+ * bpf/xv_classify.bpf.c, embedded by bpftool gen skeleton, on the
+ * ingress and egress hooks of each served device, as tcx links or tc
+ * filters (classifier_hooks.h: where they sit is that seam's business;
+ * what they count and where, this file's).
  *
  * The maps are pinned by name under the pin directory, so the counts
  * outlive the agent's process: a restart, or a crash and a restart,
- * goes on counting from them.  The programs are not pinned: the tc
- * filters hold them.
+ * goes on counting from them.
  */
 #include "xenvif/classifier.h"
 
 #include <errno.h>
 #include <limits.h>
 #include <linux/magic.h>
-#include <linux/netlink.h>
-#include <linux/pkt_sched.h>
-#include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "classifier_hooks.h"
 #include "xenvif/growth.h"
-#include "xenvif/netlink.h"
 #include "xenvif/search.h"
 #include "xv_classify.h"
 #include "xv_classify.skel.h"
-
-#define XV_TC_HANDLE 0x58564946u  /* "XVIF" */
-#define XV_TC_PRIORITY 0x5856u    /* "XV": tc's pref 22614 */
 
 _Static_assert(XV_CLS_MACS == XV_CLASSIFIER_MACS,
 	       "the programs' MAC table is classifier.h's");
@@ -98,7 +82,10 @@ struct xv_classifier {
 	/* The ifindex whose counts each slot holds, or 0: a device's from
 	 * when it is first followed until read() forgets it. */
 	int slot_owner[XV_CLS_SLOTS];
-	int prog_fd[2];          /* [0] ingress, [1] egress */
+	const struct cls_hooks *hooks;       /* where the programs sit */
+	const struct cls_hooks *other_hooks; /* the other kind, if the kernel
+					      * has it: an earlier run's leftovers */
+	struct cls_hook_ctx hook_ctx;
 	int ncpus;
 	struct cls_dev *devs;    /* sorted by ifindex */
 	size_t ndevs;
@@ -108,9 +95,6 @@ struct xv_classifier {
 	struct cls_reading *readings;
 	size_t nreadings, readings_cap;
 };
-
-static const enum bpf_tc_attach_point hook_points[2] = {BPF_TC_INGRESS, BPF_TC_EGRESS};
-static const char *const hook_names[2] = {"ingress", "egress"};
 
 /* ---- libbpf's messages --------------------------------------------------- */
 
@@ -285,9 +269,18 @@ static int check_pinned_map(struct xv_classifier *c, struct bpf_map *map,
 	return 0;
 }
 
-int xv_classifier_open(struct xv_classifier **out, const char *pin_dir,
-		       const struct xv_log *log, char *err, size_t errlen)
+enum xv_classifier_hooks xv_classifier_hooks(const struct xv_classifier *c)
 {
+	return c->hooks == &xv_cls_tcx_hooks ? XV_HOOKS_TCX : XV_HOOKS_TC;
+}
+
+int xv_classifier_open(struct xv_classifier **out, const char *pin_dir,
+		       enum xv_classifier_hooks hooks, const struct xv_log *log,
+		       char *err, size_t errlen)
+{
+	bool tcx;
+	int tcx_here;
+
 	struct xv_classifier *c;
 	struct bpf_map *map;
 	int r;
@@ -301,6 +294,25 @@ int xv_classifier_open(struct xv_classifier **out, const char *pin_dir,
 	}
 	c->log = *log;
 	c->config_fd = c->config_hi_fd = c->slots_fd = c->counts_fd = -1;
+	/* tcx where asked for or where it can be: the hook calls the
+	 * program directly, where tc walks a filter chain to it.  Where it
+	 * cannot be told (no CAP_NET_ADMIN), tc's hooks, which say plainly
+	 * why they cannot be used, unless tcx was asked for. */
+	tcx_here = hooks == XV_HOOKS_TC ? 0 : xv_cls_tcx_supported();
+	if (hooks == XV_HOOKS_TCX && tcx_here == 0) {
+		snprintf(err, errlen, "eBPF classifier: this kernel has no tcx hooks "
+			 "(Linux 6.6 and later); classifierHooks tc or auto uses tc's");
+		free(c->pin_dir);
+		free(c);
+		return -EOPNOTSUPP;
+	}
+	tcx = tcx_here == 1 || (tcx_here < 0 && hooks == XV_HOOKS_TCX);
+	c->hooks = tcx ? &xv_cls_tcx_hooks : &xv_cls_tc_hooks;
+	/* The other kind, if this kernel has it: an earlier run's leftovers
+	 * (hooks of an agent configured otherwise) are looked for there too. */
+	c->other_hooks = tcx ? &xv_cls_tc_hooks
+		       : (hooks == XV_HOOKS_TC ? xv_cls_tcx_supported() : tcx_here) == 1
+			 ? &xv_cls_tcx_hooks : NULL;
 	libbpf_log = &c->log;
 	libbpf_last_warning[0] = '\0';
 	libbpf_set_print(libbpf_say);
@@ -339,8 +351,10 @@ int xv_classifier_open(struct xv_classifier **out, const char *pin_dir,
 	c->config_hi_fd = bpf_map__fd(c->skel->maps.xv_config_hi);
 	c->slots_fd = bpf_map__fd(c->skel->maps.xv_slots);
 	c->counts_fd = bpf_map__fd(c->skel->maps.xv_counts);
-	c->prog_fd[0] = bpf_program__fd(c->skel->progs.xv_ingress);
-	c->prog_fd[1] = bpf_program__fd(c->skel->progs.xv_egress);
+	c->hook_ctx.log = &c->log;
+	c->hook_ctx.pin_dir = c->pin_dir;
+	c->hook_ctx.prog_fd[0] = bpf_program__fd(c->skel->progs.xv_ingress);
+	c->hook_ctx.prog_fd[1] = bpf_program__fd(c->skel->progs.xv_egress);
 	c->ncpus = libbpf_num_possible_cpus();
 	if (c->ncpus < 1) {
 		r = c->ncpus < 0 ? c->ncpus : -EINVAL;
@@ -364,177 +378,6 @@ fail:
 	free(c->pin_dir);
 	free(c);
 	return r;
-}
-
-/* ---- tc filters ------------------------------------------------------------- */
-
-static const char *dev_name(int ifindex, char buf[IF_NAMESIZE + 16])
-{
-	char name[IF_NAMESIZE];
-
-	if (if_indextoname((unsigned int)ifindex, name))
-		snprintf(buf, IF_NAMESIZE + 16, "%s", name);
-	else
-		snprintf(buf, IF_NAMESIZE + 16, "ifindex %d", ifindex);
-	return buf;
-}
-
-/* One message of a filter dump: 1 at its end, -errno on a refusal. */
-struct filter_count {
-	__u32 seq;
-	int n;
-};
-
-static int count_filter_msg(void *ctx, const struct nlmsghdr *nh)
-{
-	struct filter_count *fc = ctx;
-
-	if (nh->nlmsg_seq != fc->seq)
-		return 0;
-	if (nh->nlmsg_type == NLMSG_DONE)
-		return 1;
-	if (nh->nlmsg_type == NLMSG_ERROR) {
-		const struct nlmsgerr *e = NLMSG_DATA(nh);
-
-		if (nh->nlmsg_len < NLMSG_LENGTH(sizeof *e) || e->error >= 0)
-			return -EPROTO;
-		return e->error;
-	}
-	if (nh->nlmsg_type == RTM_NEWTFILTER)
-		fc->n++;
-	return 0;
-}
-
-/*
- * How many filters a hook of the device holds (any kind, any chain),
- * from an RTM_GETTFILTER dump; -errno if it cannot tell.  A dump gives
- * a message per priority and one per filter: any message means the
- * hook is in use.
- */
-static int count_filters(int ifindex, __u32 parent)
-{
-	struct {
-		struct nlmsghdr nh;
-		struct tcmsg tc;
-	} req = {
-		.nh = {
-			.nlmsg_len = NLMSG_LENGTH(sizeof(struct tcmsg)),
-			.nlmsg_type = RTM_GETTFILTER,
-			.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
-			.nlmsg_seq = 1,
-		},
-		.tc = {
-			.tcm_family = AF_UNSPEC,
-			.tcm_ifindex = ifindex,
-			.tcm_parent = parent,
-		},
-	};
-	struct filter_count fc = {.seq = 1};
-	struct timeval tv = {.tv_sec = 5};
-	char buf[16384] __attribute__((aligned(NLMSG_ALIGNTO)));
-	int fd, r = 0;
-
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (fd < 0)
-		return -errno;
-	/* The kernel answers at once; a bound on the wait all the same. */
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-	if (send(fd, &req, req.nh.nlmsg_len, 0) < 0)
-		r = -errno;
-	while (r == 0) {
-		ssize_t got = recv(fd, buf, sizeof buf, 0);
-
-		if (got < 0)
-			r = -errno;
-		else if (got == 0)
-			r = -EPROTO;
-		else
-			r = xv_netlink_walk(buf, (size_t)got, count_filter_msg, &fc);
-	}
-	close(fd);
-	return r < 0 ? r : fc.n;
-}
-
-/*
- * Once our filters are off a device, its clsact qdisc goes too if
- * nothing else uses it, so that a stopped agent leaves the device as
- * it found it (if it had no clsact).  One that holds other filters
- * stays, whoever made it.  (Between the dump and the delete someone
- * could add a filter; tc's own tools have the same window.)
- */
-static void remove_clsact_if_empty(int ifindex)
-{
-	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
-		    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
-
-	if (count_filters(ifindex, TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS)) != 0 ||
-	    count_filters(ifindex, TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_EGRESS)) != 0)
-		return;
-	bpf_tc_hook_destroy(&hook);
-}
-
-/* Takes our filter off one hook; 0, or -errno (none there: 0). */
-static int detach_one(int ifindex, int dir)
-{
-	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
-		    .attach_point = hook_points[dir]);
-	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = XV_TC_HANDLE,
-		    .priority = XV_TC_PRIORITY);
-	int r = bpf_tc_detach(&hook, &opts);
-
-	/* No such filter, no clsact, no device: nothing of ours there. */
-	if (r == -ENOENT || r == -EINVAL || r == -ENODEV)
-		return 0;
-	return r;
-}
-
-/* Takes our filters off a device, and its clsact if it is then empty.
- * A device gone meanwhile took them with it. */
-static void unhook(struct xv_classifier *c, int ifindex)
-{
-	char name[IF_NAMESIZE + 16];
-	int r;
-
-	for (int dir = 0; dir < 2; dir++) {
-		r = detach_one(ifindex, dir);
-		if (r < 0)
-			xv_say(&c->log, XV_LOG_WARNING, "eBPF classifier: cannot take "
-			       "the %s filter off %s: %s", hook_names[dir],
-			       dev_name(ifindex, name), strerror(-r));
-	}
-	remove_clsact_if_empty(ifindex);
-}
-
-/* Puts our filters on a device's hooks (replacing ours of an earlier
- * run); 0 or -errno, with nothing of ours left on failure. */
-static int hook(struct xv_classifier *c, int ifindex, const char **what)
-{
-	LIBBPF_OPTS(bpf_tc_hook, qdisc, .ifindex = ifindex,
-		    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
-	int r;
-
-	*what = "cannot add a clsact qdisc";
-	r = bpf_tc_hook_create(&qdisc);
-	if (r < 0 && r != -EEXIST)
-		return r;
-	for (int dir = 0; dir < 2; dir++) {
-		LIBBPF_OPTS(bpf_tc_hook, h, .ifindex = ifindex,
-			    .attach_point = hook_points[dir]);
-		LIBBPF_OPTS(bpf_tc_opts, opts, .handle = XV_TC_HANDLE,
-			    .priority = XV_TC_PRIORITY, .prog_fd = c->prog_fd[dir],
-			    .flags = BPF_TC_F_REPLACE);
-
-		r = bpf_tc_attach(&h, &opts);
-		if (r < 0) {
-			*what = dir == 0 ? "cannot attach the ingress filter"
-					 : "cannot attach the egress filter";
-			if (dir == 1)
-				detach_one(ifindex, 0);
-			remove_clsact_if_empty(ifindex);
-			return r;
-		}
-	}
-	return 0;
 }
 
 /* A device's MACs and slot (a device without MACs is skipped by the
@@ -601,7 +444,7 @@ static int bring_up(struct xv_classifier *c, struct cls_dev *d, const char **wha
 		d->configured = true;
 	}
 	if (!d->hooked) {
-		r = hook(c, d->ifindex, what);
+		r = c->hooks->attach(&c->hook_ctx, d->ifindex, what);
 		if (r < 0)
 			return r;
 		d->hooked = true;
@@ -618,28 +461,6 @@ static int bring_up(struct xv_classifier *c, struct cls_dev *d, const char **wha
 		d->has_counts = true;
 	}
 	return 0;
-}
-
-/* Is the program of this id one of ours (by its name)?  Filters at our
- * place are ours by construction; the name guards against a stranger
- * who chose the same handle and priority.  Reaching a program by its id
- * takes CAP_SYS_ADMIN: an agent with only CAP_BPF and CAP_NET_ADMIN
- * goes by the place alone. */
-static bool prog_is_ours(__u32 id)
-{
-	struct bpf_prog_info info;
-	__u32 len = sizeof info;
-	int fd = bpf_prog_get_fd_by_id(id);
-	bool ours;
-
-	if (fd < 0)
-		return fd == -EPERM || fd == -EACCES;
-	memset(&info, 0, sizeof info);
-	ours = bpf_obj_get_info_by_fd(fd, &info, &len) == 0 &&
-	       (strcmp(info.name, "xv_ingress") == 0 ||
-		strcmp(info.name, "xv_egress") == 0);
-	close(fd);
-	return ours;
 }
 
 static int order_dev(const void *key, const void *item)
@@ -671,44 +492,35 @@ static void inherit_slot(struct xv_classifier *c, int ifindex, __u32 slot1)
 }
 
 /*
- * The first follow of a run: an earlier run that crashed left its
- * filters on devices and its MACs in the (pinned) config map.  Devices
- * listed now get theirs replaced by hook(); here every other device of
- * the namespace (if_nameindex: the kernel's list, whatever the agent's
- * collector serves) loses ours, and the config map keeps only the
- * listed devices.  Counts stay: read() forgets those of devices gone.
+ * The first follow of a run: an earlier run that crashed left its hooks
+ * on devices and its MACs in the (pinned) config map.  Devices listed
+ * now get theirs replaced when hooked; every other device loses ours,
+ * and the config map keeps only the listed devices.  (Should the
+ * earlier run have used the other kind of hook, all of those go.)
+ * Counts stay: read() forgets those of devices gone.
  */
+struct listing {
+	const struct xv_classified *devs;
+	size_t n;
+};
+
+static bool is_listed(void *ctx, int ifindex)
+{
+	const struct listing *l = ctx;
+
+	return listed(l->devs, l->n, ifindex);
+}
+
 static void clean_up_after_earlier_run(struct xv_classifier *c,
 				       const struct xv_classified *devs, size_t n)
 {
-	struct if_nameindex *ifs = if_nameindex();
+	struct listing now = {devs, n};
 	__u32 key, next;
 	bool first = true;
 
-	for (struct if_nameindex *i = ifs; i && i->if_index; i++) {
-		int ifindex = (int)i->if_index;
-		bool found = false;
-
-		if (listed(devs, n, ifindex))
-			continue;
-		for (int dir = 0; dir < 2; dir++) {
-			LIBBPF_OPTS(bpf_tc_hook, h, .ifindex = ifindex,
-				    .attach_point = hook_points[dir]);
-			LIBBPF_OPTS(bpf_tc_opts, opts, .handle = XV_TC_HANDLE,
-				    .priority = XV_TC_PRIORITY);
-
-			if (bpf_tc_query(&h, &opts) == 0 && prog_is_ours(opts.prog_id) &&
-			    detach_one(ifindex, dir) == 0)
-				found = true;
-		}
-		if (found) {
-			remove_clsact_if_empty(ifindex);
-			xv_say(&c->log, XV_LOG_NOTICE, "eBPF classifier: took the filters "
-			       "an earlier run left off %s", i->if_name);
-		}
-	}
-	if (ifs)
-		if_freenameindex(ifs);
+	c->hooks->clean_earlier(&c->hook_ctx, is_listed, &now);
+	if (c->other_hooks)
+		c->other_hooks->clean_earlier(&c->hook_ctx, NULL, NULL);
 	/* The earlier run's configs: the slots they name stay their
 	 * devices' (listed devices count on in them; the others' counts
 	 * are read until forgotten); those of devices not listed go (in
@@ -785,7 +597,7 @@ int xv_classifier_follow(struct xv_classifier *c, const struct xv_classified *de
 
 		if (old && (!now || old->ifindex < now->ifindex)) {
 			/* No longer listed. */
-			unhook(c, old->ifindex);
+			c->hooks->detach(&c->hook_ctx, old->ifindex);
 			set_config(c, old->ifindex, NULL);
 			i++;
 			continue;
@@ -823,13 +635,13 @@ int xv_classifier_follow(struct xv_classifier *c, const struct xv_classified *de
 		if (r == 0) {
 			if (d->failed)
 				xv_say(&c->log, XV_LOG_NOTICE, "eBPF classifier: %s is "
-				       "counted now", dev_name(d->ifindex, name));
+				       "counted now", xv_cls_dev_name(d->ifindex, name));
 			d->failed = false;
 		} else if (r != -ENODEV && !d->failed) {
 			/* Gone meanwhile (ENODEV) is no news: it leaves the list. */
 			xv_say(&c->log, XV_LOG_WARNING, "eBPF classifier: %s: %s: %s; "
 			       "its traffic is not split until it can be (tried again "
-			       "at each follow)", dev_name(d->ifindex, name), what,
+			       "at each follow)", xv_cls_dev_name(d->ifindex, name), what,
 			       strerror(-r));
 			d->failed = true;
 		}
@@ -1154,7 +966,7 @@ void xv_classifier_close(struct xv_classifier *c)
 	if (!c)
 		return;
 	for (size_t i = 0; i < c->ndevs; i++)
-		unhook(c, c->devs[i].ifindex);
+		c->hooks->detach(&c->hook_ctx, c->devs[i].ifindex);
 	if (c->skel) {
 		bpf_object__for_each_map(map, c->skel->obj)
 			bpf_map__unpin(map, NULL);

@@ -11,14 +11,22 @@
 #include <stdio.h>
 
 int xv_classifier_open(struct xv_classifier **out, const char *pin_dir,
-		       const struct xv_log *log, char *err, size_t errlen)
+		       enum xv_classifier_hooks hooks, const struct xv_log *log,
+		       char *err, size_t errlen)
 {
 	(void)pin_dir;
+	(void)hooks;
 	(void)log;
 	*out = NULL;
 	snprintf(err, errlen, "built without the eBPF classifier "
 		 "(configure --enable-classifier)");
 	return -ENOTSUP;
+}
+
+enum xv_classifier_hooks xv_classifier_hooks(const struct xv_classifier *c)
+{
+	(void)c;
+	return XV_HOOKS_TC;
 }
 
 int xv_classifier_follow(struct xv_classifier *c, const struct xv_classified *devs,

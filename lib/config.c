@@ -795,6 +795,25 @@ static int set_classifier(struct xv_config *cfg, const char *value, char *err,
 	return set_yes_no(value, &cfg->classifier, err, errlen);
 }
 
+static int set_classifier_hooks(struct xv_config *cfg, const char *value,
+				char *err, size_t errlen)
+{
+	static const enum xv_classifier_hooks all[] = {XV_HOOKS_AUTO, XV_HOOKS_TCX,
+						       XV_HOOKS_TC};
+	struct words w;
+
+	if (split(value, &w, err, errlen) < 0 || want_words(&w, 1, 1, err, errlen) < 0)
+		return -1;
+	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+		if (strcasecmp(w.w[0], xv_classifier_hooks_name(all[i])) == 0) {
+			cfg->classifier_hooks = all[i];
+			return 0;
+		}
+	}
+	snprintf(err, errlen, "'%s': expected auto, tcx or tc", w.w[0]);
+	return -1;
+}
+
 static int set_classifier_pins(struct xv_config *cfg, const char *value,
 			       char *err, size_t errlen)
 {
@@ -896,6 +915,11 @@ const struct xv_config_token xv_config_tokens[] = {
 	 "count, with an eBPF program on each vif's tc hooks, what was "
 	 "addressed to the VM and what was flooded to it (default yes)",
 	 set_classifier, XV_FIXED(classifier, false)},
+	{"classifierHooks", "auto|tcx|tc",
+	 "where the classifier's programs sit: tcx links (Linux 6.6, the "
+	 "cheaper), tc filters on a clsact qdisc, or tcx where the kernel has "
+	 "it (default auto)", set_classifier_hooks,
+	 XV_FIXED(classifier_hooks, false)},
 	{"classifierPins", "PATH",
 	 "where the classifier's maps are pinned, in a bpf filesystem "
 	 "(default /sys/fs/bpf/xen-vif-agent)", set_classifier_pins,

@@ -312,8 +312,8 @@ static void open_classifier(struct xv_engine *e)
 		    "apart; Out is accounted as all");
 		return;
 	}
-	rc = xv_classifier_open(&e->cls, e->cfg.classifier_pins, &e->log, err,
-				sizeof err);
+	rc = xv_classifier_open(&e->cls, e->cfg.classifier_pins,
+				e->cfg.classifier_hooks, &e->log, err, sizeof err);
 	if (rc < 0) {
 		e->cls = NULL;
 		say(e, XV_LOG_WARNING, "cannot classify traffic: %s; Out is accounted "
@@ -321,7 +321,9 @@ static void open_classifier(struct xv_engine *e)
 		    "instance", err);
 		return;
 	}
-	say(e, XV_LOG_INFO, "classifier running, its maps in %s", e->cfg.classifier_pins);
+	say(e, XV_LOG_INFO, "classifier running on %s hooks, its maps in %s",
+	    xv_classifier_hooks_name(xv_classifier_hooks(e->cls)),
+	    e->cfg.classifier_pins);
 	/* New maps count from zero: what the state file read of the old
 	 * ones must go now, and be saved so, before anything is counted. */
 	if (!xv_classifier_counts_continue(e->cls)) {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * The classifier: an eBPF program on each served device's tc clsact
- * hooks that counts, per device, what was addressed to the VM and what
+ * The classifier: an eBPF program on each served device's ingress and
+ * egress hooks (tcx, or tc's clsact) that counts, per device, what was addressed to the VM and what
  * was not.  A bridge floods a frame whose destination it has not
  * learned out of every port, so a vif's Out counters also hold other
  * VMs' traffic; the classifier tells it apart:
@@ -43,15 +43,32 @@ struct xv_classified {
 
 struct xv_classifier;
 
+/* Where the programs sit on a device's hooks. */
+enum xv_classifier_hooks {
+	XV_HOOKS_AUTO, /* tcx where the kernel has it (Linux 6.6), else tc */
+	XV_HOOKS_TCX,  /* tcx links, pinned beside the maps: the cheaper */
+	XV_HOOKS_TC,   /* tc filters on a clsact qdisc (Linux 4.5) */
+};
+
 /*
  * Loads the program and its maps, pinned under pin_dir (made if need
  * be), reusing what an earlier run of the agent left there.  0, or
  * -errno with err saying why the agent cannot classify (no eBPF, no
- * privilege, no bpf filesystem, a kernel without clsact): the caller
- * says so once and accounts without the split.
+ * privilege, no bpf filesystem, no tcx when it was asked for): the
+ * caller says so once and accounts without the split.
  */
 int xv_classifier_open(struct xv_classifier **out, const char *pin_dir,
-		       const struct xv_log *log, char *err, size_t errlen);
+		       enum xv_classifier_hooks hooks, const struct xv_log *log,
+		       char *err, size_t errlen);
+
+/* The hooks it uses: XV_HOOKS_TCX or XV_HOOKS_TC. */
+enum xv_classifier_hooks xv_classifier_hooks(const struct xv_classifier *c);
+
+/* "tcx", "tc" (and "auto"): as the configuration names them. */
+static inline const char *xv_classifier_hooks_name(enum xv_classifier_hooks hooks)
+{
+	return hooks == XV_HOOKS_TCX ? "tcx" : hooks == XV_HOOKS_TC ? "tc" : "auto";
+}
 
 /*
  * The devices to classify now, sorted by ifindex: hooks are attached to

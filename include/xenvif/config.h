@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "xenvif/classifier.h"
+
 /* Which traffic: values as XEN-VIF-MIB's XenVifQuotaDirection. */
 enum xv_direction { XV_DIR_IN = 1, XV_DIR_OUT = 2, XV_DIR_TOTAL = 3 };
 
@@ -105,6 +107,7 @@ struct xv_config {
 	enum xv_out_accounting out_accounting;
 	bool classifier;                    /* try the eBPF classifier */
 	char classifier_pins[PATH_MAX];     /* its maps, in a bpf filesystem */
+	enum xv_classifier_hooks classifier_hooks; /* where its programs sit */
 
 	struct xv_switch_config sw;
 };

@@ -1,13 +1,15 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: ISC
 """Traffic addressed to a VM told apart from traffic a bridge floods to
-it: the classifier on the vifs' tc hooks, through a real snmpd, with the
+it: the classifier on the vifs' hooks (tcx links where the kernel has
+them, else tc filters), through a real snmpd, with the
 bridge flooding unknown unicast as every Linux bridge does.  Exact frames
 from the guests' namespaces; the classifier's columns, the VMs' addressed
 Out usage, the switch view's broadcast and multicast counters; a restart
 and a kill -9 (counters go on, hooks never twice); a vif re-created; the
 classifier refused for lack of privilege."""
 
+import json
 import os
 
 from common import (FAST, NO_SUCH_INSTANCE, Dom0, Vif, index_of, port, row,
@@ -23,7 +25,30 @@ UNKNOWN = "02:00:00:99:99:99"      # no port has it: flooded
 BROADCAST = "ff:ff:ff:ff:ff:ff"
 MULTICAST = "01:00:5e:00:00:fb"
 FORGED = "02:00:00:de:ad:01"
-TC_HANDLE = "0x58564946"           # lib/classifier.c: "XVIF"
+TC_HANDLE = "0x58564946"           # lib/classifier_tc.c: "XVIF"
+# The programs of each hook of a device as tcx links (Linux 6.6): the
+# kernel's list (BPF_PROG_QUERY of BPF_TCX_INGRESS and _EGRESS, by the
+# ifindex in the namespace this runs in), a line each: "tcx" and the
+# programs' ids, or "none" where the kernel has no tcx.
+TCX_QUERY = r"""
+import ctypes, platform, socket, sys
+nr = {"x86_64": 321, "aarch64": 280}[platform.machine()]
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+index = socket.if_nametoindex(sys.argv[1])
+for attach_type in (46, 47):
+    ids = (ctypes.c_uint32 * 64)()
+    attr = ctypes.create_string_buffer(128)
+    ctypes.memmove(attr, (ctypes.c_uint32 * 2)(index, attach_type), 8)
+    ctypes.memmove(ctypes.addressof(attr) + 16,
+                   (ctypes.c_uint64 * 1)(ctypes.addressof(ids)), 8)
+    ctypes.memmove(ctypes.addressof(attr) + 24, (ctypes.c_uint32 * 1)(64), 4)
+    if libc.syscall(nr, 16, attr, 128) != 0:
+        print("none")
+        continue
+    count = ctypes.c_uint32.from_buffer(attr, 24).value
+    print(" ".join(["tcx"] + [str(ids[i]) for i in range(count)]))
+"""
 SPLIT = ("xenVifHCOutOctets", "xenVifHCOutForeignOctets",
          "xenVifHCOutForeignPkts", "xenVifHCOutBroadcastPkts",
          "xenVifHCOutMulticastPkts", "xenVifHCInForeignSourceOctets",
@@ -59,13 +84,27 @@ def wait_values(dom0, read, vm, want, what, timeout=10):
         return read(dom0, vm)
 
 
+def tcx_query(dom0, ifname):
+    out = run(in_ns(dom0.ns, ["python3", "-c", TCX_QUERY, ifname])).stdout
+    return [line.split() for line in out.splitlines()]
+
+
+def kernel_has_tcx(dom0):
+    return tcx_query(dom0, "lo")[0][0] == "tcx"
+
+
 def hooks(dom0, ifname):
-    """How many of our filters sit on the device, per direction."""
+    """How many of our programs sit on the device, per direction, as tc
+    filters and as tcx links together: one is right, two never."""
     counts = []
-    for direction in ("ingress", "egress"):
+    for n, direction in enumerate(("ingress", "egress")):
         out = run(in_ns(dom0.ns, ["tc", "filter", "show", "dev", ifname,
                                   direction])).stdout
-        counts.append(out.count("handle %s " % TC_HANDLE))
+        names = [json.loads(run(["bpftool", "-j", "prog", "show", "id",
+                                 pid]).stdout).get("name")
+                 for pid in tcx_query(dom0, ifname)[n][1:]]
+        counts.append(out.count("handle %s " % TC_HANDLE) +
+                      names.count("xv_" + direction))
     return counts
 
 
@@ -89,7 +128,11 @@ def main(t):
         except TimeoutError:
             t.fail("the classifier counts every vif", dom0.agent.log())
             return
-        t.is_(hooks(dom0, a.ifname(0)), [1, 1], "one filter per hook of a served vif")
+        kind = "tcx" if kernel_has_tcx(dom0) else "tc"
+        t.ok("classifier running on %s hooks" % kind in dom0.agent.log(),
+             "the classifier runs on %s hooks (this kernel's best)" % kind,
+             diag=dom0.agent.log())
+        t.is_(hooks(dom0, a.ifname(0)), [1, 1], "one of ours per hook of a served vif")
         base = {vm.name: split(dom0, vm) for vm in (a, b, c)}
         usage = {vm.name: vm_out(dom0, vm) for vm in (a, b, c)}
         t.is_(usage["guest-b"]["xenVifVmOutAccounting"], ADDRESSED,
@@ -156,7 +199,7 @@ def main(t):
         # A clean restart: hooks and pins gone, counts go on.
         pins = dom0.work.classifier_pins
         t.is_(dom0.agent.stop(), 0, "the agent stops cleanly")
-        t.is_(hooks(dom0, b.ifname(0)), [0, 0], "its filters are gone")
+        t.is_(hooks(dom0, b.ifname(0)), [0, 0], "its hooks are gone")
         t.ok(not os.path.exists(pins), "and its pinned maps", diag=pins)
         dom0.start_agent(config)
         base_b = wait_until(lambda: split(dom0, b)["xenVifHCOutForeignOctets"]
@@ -172,7 +215,7 @@ def main(t):
         # takes them over, never hooking twice.
         base_b = split(dom0, b)
         dom0.agent.kill()
-        t.is_(hooks(dom0, b.ifname(0)), [1, 1], "killed: the filters stay")
+        t.is_(hooks(dom0, b.ifname(0)), [1, 1], "killed: the hooks stay")
         send(dom0, a, 3, 100, UNKNOWN)
         dom0.start_agent(config)
         want = plus(base_b, xenVifHCOutOctets=300, xenVifHCOutForeignOctets=300,
@@ -182,7 +225,7 @@ def main(t):
         wait_until(lambda: hooks(dom0, c.ifname(0)) == [1, 1], 10,
                    "C hooked again")
         t.is_([hooks(dom0, vm.ifname(0)) for vm in (a, b, c)], [[1, 1]] * 3,
-              "and every vif has one filter per hook, not two")
+              "and every vif has one of ours per hook, not two")
 
         # A vif re-created (a reboot): the new device is hooked.
         c = dom0.reboot_vm(c, 23)

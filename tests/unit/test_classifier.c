@@ -13,6 +13,10 @@
  * is left behind however the test ends: the namespaces go with their
  * processes.
  *
+ * Everything runs twice where the kernel has tcx hooks (Linux 6.6):
+ * with the programs as tc filters, then as tcx links; and an earlier
+ * run's hooks of one kind are taken over by a run on the other.
+ *
  * Exact frames go out of a guest through an AF_PACKET socket; every
  * phase says what each vif's counters (the kernel's rx/tx, and the
  * classifier's split) must have moved by, waits (with a deadline) until
@@ -41,6 +45,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
+
 #include "tap.h"
 #include "xenvif/classifier.h"
 #include "xenvif/netlink.h"
@@ -50,6 +56,10 @@
 #define PIN_DIR BPFFS "/xen-vif-agent"
 #define OUR_HANDLE "handle 0x58564946"
 #define DEADLINE_MS 5000
+#define TCX_INGRESS 46 /* Linux 6.6's BPF_TCX_INGRESS; egress is 47 */
+
+/* The kind of hooks the classifier is opened with (each run of the suite). */
+static enum xv_classifier_hooks hooks_under_test = XV_HOOKS_TC;
 
 static const char *const vif_names[NGUESTS] = {"vifA", "vifB", "vifC"};
 static const uint8_t guest_mac[NGUESTS][6] = {
@@ -469,34 +479,81 @@ static int follow(struct xv_classifier *c, unsigned int mask)
 	return xv_classifier_follow(c, listed, n);
 }
 
-/* Exactly one filter of ours on each hook of vif g, nothing else. */
+/* Our programs on hook h (0 ingress, 1 egress) of vif g as tcx links
+ * (by their names, from the kernel's list of the hook's programs); the
+ * id of the last in *id. */
+static int tcx_ours(int g, int h, int *id)
+{
+	__u32 ids[64], count = 64;
+	int n = 0;
+
+	if (bpf_prog_query(vif_ifindex[g], (enum bpf_attach_type)(TCX_INGRESS + h), 0,
+			   NULL, ids, &count) != 0)
+		return 0;
+	for (__u32 i = 0; i < count; i++) {
+		struct bpf_prog_info info;
+		__u32 len = sizeof info;
+		int fd = bpf_prog_get_fd_by_id(ids[i]);
+
+		memset(&info, 0, sizeof info);
+		if (fd >= 0 && bpf_obj_get_info_by_fd(fd, &info, &len) == 0 &&
+		    strcmp(info.name, h ? "xv_egress" : "xv_ingress") == 0) {
+			n++;
+			*id = (int)ids[i];
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	return n;
+}
+
+/* Ours on hook h of vif g: [0] as tc filters, [1] as tcx links; the
+ * program's id in *id. */
+static void ours_on(int g, int h, int n[2], int *id, char *text, size_t textsz)
+{
+	const char *at;
+
+	*id = 0;
+	n[0] = filter_lines(g, h ? "egress" : "ingress", OUR_HANDLE, text, textsz);
+	at = strstr(text, " id ");
+	if (n[0] && at)
+		*id = atoi(at + 4);
+	n[1] = tcx_ours(g, h, id);
+}
+
+/* Exactly one of ours on each hook of vif g, of the kind under test,
+ * nothing of the other kind. */
 static void check_hooked(int g, const char *when)
 {
 	char text[4096];
+	int k = hooks_under_test == XV_HOOKS_TCX, id;
 
 	for (int h = 0; h < 2; h++) {
 		const char *hook = h ? "egress" : "ingress";
-		int ours = filter_lines(g, hook, OUR_HANDLE, text, sizeof text);
+		int n[2];
 
-		tap_ok(ours == 1, "%s: one filter of ours on %s %s", when,
-		       vif_names[g], hook);
-		if (ours != 1)
-			tap_diag("%s", text);
+		ours_on(g, h, n, &id, text, sizeof text);
+		tap_ok(n[k] == 1 && n[!k] == 0, "%s: one %s of ours on %s %s", when,
+		       k ? "tcx link" : "filter", vif_names[g], hook);
+		if (n[k] != 1 || n[!k] != 0)
+			tap_diag("filters %d, tcx links %d: %s", n[0], n[1], text);
 	}
 }
 
 static void check_unhooked(int g, const char *when, bool clsact_stays)
 {
 	char text[4096];
+	int id;
 
 	for (int h = 0; h < 2; h++) {
 		const char *hook = h ? "egress" : "ingress";
-		int ours = filter_lines(g, hook, "handle 0x58564946", text, sizeof text);
+		int n[2];
 
-		tap_ok(ours == 0, "%s: no filter of ours on %s %s", when, vif_names[g],
-		       hook);
-		if (ours != 0)
-			tap_diag("%s", text);
+		ours_on(g, h, n, &id, text, sizeof text);
+		tap_ok(n[0] == 0 && n[1] == 0, "%s: nothing of ours on %s %s", when,
+		       vif_names[g], hook);
+		if (n[0] != 0 || n[1] != 0)
+			tap_diag("filters %d, tcx links %d: %s", n[0], n[1], text);
 	}
 	tap_ok(has_qdisc(g, "clsact") == clsact_stays, "%s: %s's clsact qdisc %s",
 	       when, vif_names[g], clsact_stays ? "stays (other filters on it)"
@@ -635,9 +692,11 @@ static struct xv_classifier *open_ok(const char *when)
 {
 	struct xv_classifier *c = NULL;
 	char err[512] = "";
-	int r = xv_classifier_open(&c, PIN_DIR, &test_log, err, sizeof err);
+	int r = xv_classifier_open(&c, PIN_DIR, hooks_under_test, &test_log, err,
+				   sizeof err);
 
-	tap_ok(r == 0 && c, "%s: open", when);
+	tap_ok(r == 0 && c && xv_classifier_hooks(c) == hooks_under_test,
+	       "%s: open (on %s hooks)", when, xv_classifier_hooks_name(hooks_under_test));
 	if (r != 0)
 		tap_diag("%s", err);
 	return c;
@@ -652,9 +711,9 @@ static uint64_t b_foreign(struct xv_classifier *c)
 					       : UINT64_MAX;
 }
 
-/* An agent that dies without closing: open and follow in a child that
- * then _exits. */
-static bool crash_after_follow(unsigned int mask)
+/* An agent that dies without closing: open (with the hooks given) and
+ * follow in a child that then _exits. */
+static bool crash_after_follow(unsigned int mask, enum xv_classifier_hooks hooks)
 {
 	pid_t pid;
 	int status;
@@ -665,7 +724,7 @@ static bool crash_after_follow(unsigned int mask)
 		struct xv_classifier *c;
 		char err[512];
 
-		if (xv_classifier_open(&c, PIN_DIR, &test_log, err, sizeof err) != 0 ||
+		if (xv_classifier_open(&c, PIN_DIR, hooks, &test_log, err, sizeof err) != 0 ||
 		    follow(c, mask) != 0)
 			_exit(1);
 		_exit(0);
@@ -682,6 +741,12 @@ static int compare_classified(const void *a, const void *b)
 }
 
 #define NIFBS 1024 /* as many as the programs' slots */
+
+/* The ifb devices' names, a set each run (they go with the namespace). */
+static const char *ifb_prefix(void)
+{
+	return hooks_under_test == XV_HOOKS_TCX ? "xt" : "xd";
+}
 
 /* follow the ifb devices (but the one of index skip, or none: -1) and the vifs
  * of mask, sorted. */
@@ -729,7 +794,7 @@ static void many_devices(void)
 	uint64_t before;
 
 	for (int i = 0; f && i < NIFBS; i++)
-		fprintf(f, "link add xd%d type ifb\n", i);
+		fprintf(f, "link add %s%d type ifb\n", ifb_prefix(), i);
 	if (f)
 		fclose(f);
 	tap_ok(f && sh(0, NULL, 0, "ip -batch %s", path) == 0,
@@ -738,7 +803,7 @@ static void many_devices(void)
 	for (int i = 0; i < NIFBS; i++) {
 		char name[IF_NAMESIZE];
 
-		snprintf(name, sizeof name, "xd%d", i);
+		snprintf(name, sizeof name, "%s%d", ifb_prefix(), i);
 		ifbs[i] = (int)if_nametoindex(name);
 		made += ifbs[i] != 0;
 	}
@@ -759,7 +824,7 @@ static void many_devices(void)
 	flood(c, "no slot left", 5, 300);
 
 	/* A slot freed: xd0 deleted, followed without, forgotten. */
-	tap_ok(sh(0, NULL, 0, "ip link del xd0") == 0 &&
+	tap_ok(sh(0, NULL, 0, "ip link del %s0", ifb_prefix()) == 0 &&
 	       follow_many(c, ifbs, 0, 0x7) == 0, "xd0 deleted and left out");
 	snapshot(c); /* forgets it */
 	/* B left out and listed again: it takes the free slot. */
@@ -776,7 +841,7 @@ static void many_devices(void)
 	{
 		char text[4096];
 
-		sh(0, text, sizeof text, "tc qdisc show dev xd%d", NIFBS - 1);
+		sh(0, text, sizeof text, "tc qdisc show dev %s%d", ifb_prefix(), NIFBS - 1);
 		tap_ok(!strstr(text, "clsact"), "the last ifb device's clsact is gone");
 	}
 }
@@ -812,7 +877,8 @@ static void open_with_caps(uint64_t caps, const char *pin_dir, unsigned int mask
 				prctl(PR_CAPBSET_DROP, cap, 0, 0, 0);
 		if (syscall(SYS_capset, &h, d) != 0) {
 			snprintf(e, sizeof e, "capset: %s", strerror(errno));
-		} else if (xv_classifier_open(&c, pin_dir, &test_log, e, sizeof e) == 0) {
+		} else if (xv_classifier_open(&c, pin_dir, hooks_under_test, &test_log, e,
+					      sizeof e) == 0) {
 			bool all = follow(c, mask) == 0;
 
 			for (int g = 0; g < NGUESTS; g++)
@@ -833,45 +899,18 @@ static void open_with_caps(uint64_t caps, const char *pin_dir, unsigned int mask
 		waitpid(pid, NULL, 0);
 }
 
-int main(void)
+/* Every phase, on the hooks under test. */
+static void run_suite(void)
 {
 	struct xv_classifier *c;
 	struct xv_classified devs[NGUESTS];
-	char err[512], why[256], text[4096];
-	const char *reason;
+	char err[512], text[4096];
 	int r;
 
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (geteuid() != 0) {
-		printf("1..0 # SKIP needs root (network namespaces, eBPF, tc)\n");
-		return 0;
-	}
-	if (unshare(CLONE_NEWNET | CLONE_NEWNS) != 0) {
-		printf("1..0 # SKIP cannot make namespaces: %s\n", strerror(errno));
-		return 0;
-	}
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
-	    mount("bpf", BPFFS, "bpf", 0, "mode=0700") != 0) {
-		printf("1..0 # SKIP cannot mount a bpf filesystem on %s: %s\n", BPFFS,
-		       strerror(errno));
-		return 0;
-	}
-	reason = make_network(why, sizeof why);
-	if (!reason && xv_netlink_open(&nl, err, sizeof err) != 0)
-		reason = err;
-	if (reason) {
-		printf("1..0 # SKIP %s\n", reason);
-		kill_guests();
-		return 0;
-	}
-	r = xv_classifier_open(&c, PIN_DIR, &test_log, err, sizeof err);
-	if (r != 0) {
-		printf("1..0 # SKIP the eBPF classifier cannot load here: %s\n", err);
-		kill_guests();
-		return 0;
-	}
-
 	/* ---- the three vifs followed ---- */
+	c = open_ok("first");
+	if (!c)
+		return;
 	tap_ok(vif_ifindex[0] < 16384 && vif_ifindex[2] == 20000,
 	       "A's MACs go to the programs' array, C's (ifindex %d) to their hash",
 	       vif_ifindex[2]);
@@ -887,12 +926,10 @@ int main(void)
 	 * call, no call of the array's lookup. */
 	for (int h = 0; h < 2; h++) {
 		char xlated[16384];
-		const char *id;
+		int n[2], id;
 
-		filter_lines(0, h ? "egress" : "ingress", OUR_HANDLE, text, sizeof text);
-		id = strstr(text, " id ");
-		sh(0, xlated, sizeof xlated, "bpftool prog dump xlated id %d",
-		   id ? atoi(id + 4) : 0);
+		ours_on(0, h, n, &id, text, sizeof text);
+		sh(0, xlated, sizeof xlated, "bpftool prog dump xlated id %d", id);
 		tap_ok(strstr(xlated, "call") &&
 		       !strstr(xlated, "call bpf_map_lookup_elem") &&
 		       !strstr(xlated, "call array_map_lookup_elem"),
@@ -923,6 +960,7 @@ int main(void)
 
 	/* ---- beside tc's shaping and other filters ---- */
 	tap_ok(sh(0, NULL, 0, "tc qdisc add dev vifB root handle 1: htb default 10 && "
+		  "tc qdisc replace dev vifB clsact && "
 		  "tc class add dev vifB parent 1: classid 1:10 htb rate 1gbit && "
 		  "tc qdisc add dev vifC root tbf rate 1gbit burst 256kb latency 50ms && "
 		  "tc filter add dev vifB egress pref 30000 protocol all u32 "
@@ -946,7 +984,7 @@ int main(void)
 	/* ---- open again: nothing of the last run ---- */
 	c = open_ok("after close");
 	if (!c)
-		goto out;
+		return;
 	tap_ok(follow(c, 0x7) == 0, "follow again");
 	check_zero(c, "after close and open");
 	for (int g = 0; g < NGUESTS; g++)
@@ -957,14 +995,15 @@ int main(void)
 	/* ---- a crash: the hooks and the pins stay, the next run takes
 	 * them over, without a second filter ---- */
 	logbuf[0] = '\0';
-	tap_ok(crash_after_follow(0x7), "an agent dies after follow (no close)");
+	tap_ok(crash_after_follow(0x7, hooks_under_test),
+	       "an agent dies after follow (no close)");
 	tap_ok(dir_exists(PIN_DIR), "its pins stay");
 	for (int g = 0; g < NGUESTS; g++)
 		check_hooked(g, "after the crash");
 	flood(NULL, "counted with no agent", 4, 250);
 	c = open_ok("after the crash");
 	if (!c)
-		goto out;
+		return;
 	tap_ok(strstr(logbuf, "counts go on from " PIN_DIR "/xv_counts") != NULL,
 	       "open says the counts go on from the pinned map");
 	/* C is not listed now: the filters left on it go. */
@@ -972,8 +1011,12 @@ int main(void)
 	check_hooked(0, "restarted");
 	check_hooked(1, "restarted");
 	check_unhooked(2, "restarted, C not listed", false);
-	tap_ok(strstr(logbuf, "took the filters an earlier run left off vifC") != NULL,
+	tap_ok(strstr(logbuf, hooks_under_test == XV_HOOKS_TCX
+			      ? "took the links an earlier run left on vifC"
+			      : "took the filters an earlier run left off vifC") != NULL,
 	       "and says so");
+	if (!strstr(logbuf, "took the"))
+		tap_diag("log: %s", logbuf);
 	tap_is_u64(b_foreign(c), 4, "B's foreign count goes on from the crashed run's");
 	tap_ok(follow(c, 0x7) == 0, "follow C again");
 	check_hooked(2, "C again");
@@ -1050,7 +1093,8 @@ int main(void)
 
 	/* ---- where it cannot open ---- */
 	c = NULL;
-	r = xv_classifier_open(&c, "/proc/xv-no-bpffs/pins", &test_log, err, sizeof err);
+	r = xv_classifier_open(&c, "/proc/xv-no-bpffs/pins", hooks_under_test, &test_log,
+			       err, sizeof err);
 	tap_ok(r == -ENOENT && !c, "no bpf filesystem: -ENOENT");
 	tap_is_str(err, "eBPF classifier: /proc is not on a bpf filesystem (mount -t "
 		   "bpf bpf /sys/fs/bpf), so its maps cannot be pinned under "
@@ -1068,7 +1112,7 @@ int main(void)
 	 * left on A and B, an agent with CAP_BPF and CAP_NET_ADMIN only
 	 * counts A and takes B's off (without CAP_SYS_ADMIN it cannot see
 	 * the programs' names: it goes by their place). */
-	tap_ok(crash_after_follow(0x3), "a run dies with A and B hooked");
+	tap_ok(crash_after_follow(0x3, hooks_under_test), "a run dies with A and B hooked");
 	open_with_caps(1ull << CAP_BPF | 1ull << CAP_NET_ADMIN, PIN_DIR, 0x1, err,
 		       sizeof err);
 	tap_is_str(err, "counted", "CAP_BPF and CAP_NET_ADMIN: A counted");
@@ -1080,7 +1124,115 @@ int main(void)
 	 * test's namespace, faster than one by one) ---- */
 	many_devices();
 
-out:
+	/* What this run put on the vifs, off: the next starts as this did. */
+	sh(0, NULL, 0, "tc qdisc del dev vifB root; tc qdisc del dev vifB clsact; "
+	   "tc qdisc del dev vifC root");
+
+}
+
+/*
+ * An earlier run's hooks of one kind, taken over by a run on the other
+ * (an agent configured otherwise, or a kernel upgraded to tcx): the old
+ * ones go, the new ones come, never both, and the counts go on.
+ */
+static void change_of_hooks(void)
+{
+	static const enum xv_classifier_hooks kinds[] = {XV_HOOKS_TC, XV_HOOKS_TCX};
+
+	for (int i = 0; i < 2; i++) {
+		const char *from = xv_classifier_hooks_name(kinds[i]);
+		struct xv_classifier *c;
+
+		logbuf[0] = '\0';
+		tap_ok(crash_after_follow(0x7, kinds[i]), "a run on %s hooks dies", from);
+		flood(NULL, "counted with no agent", 2, 100);
+		hooks_under_test = kinds[!i];
+		c = open_ok("the next run, on the other hooks");
+		if (!c)
+			return;
+		tap_ok(follow(c, 0x7) == 0, "follows the three vifs");
+		for (int g = 0; g < NGUESTS; g++)
+			check_hooked(g, "hooks changed");
+		tap_ok(strstr(logbuf, kinds[i] == XV_HOOKS_TC
+				      ? "took the filters an earlier run left off vifA"
+				      : "took the links an earlier run left on vifA") != NULL,
+		       "says it took the %s hooks off", from);
+		tap_is_u64(b_foreign(c), 2, "B's foreign count goes on");
+		xv_classifier_close(c);
+		for (int g = 0; g < NGUESTS; g++)
+			check_unhooked(g, "closed", false);
+		tap_ok(!dir_exists(PIN_DIR), "and the pins are gone");
+	}
+}
+
+int main(void)
+{
+	struct xv_classifier *c;
+	char err[512], why[256];
+	const char *reason;
+	bool tcx;
+	int r;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (geteuid() != 0) {
+		printf("1..0 # SKIP needs root (network namespaces, eBPF, tc)\n");
+		return 0;
+	}
+	if (unshare(CLONE_NEWNET | CLONE_NEWNS) != 0) {
+		printf("1..0 # SKIP cannot make namespaces: %s\n", strerror(errno));
+		return 0;
+	}
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+	    mount("bpf", BPFFS, "bpf", 0, "mode=0700") != 0) {
+		printf("1..0 # SKIP cannot mount a bpf filesystem on %s: %s\n", BPFFS,
+		       strerror(errno));
+		return 0;
+	}
+	reason = make_network(why, sizeof why);
+	if (!reason && xv_netlink_open(&nl, err, sizeof err) != 0)
+		reason = err;
+	if (reason) {
+		printf("1..0 # SKIP %s\n", reason);
+		kill_guests();
+		return 0;
+	}
+	r = xv_classifier_open(&c, PIN_DIR, XV_HOOKS_AUTO, &test_log, err, sizeof err);
+	if (r != 0) {
+		printf("1..0 # SKIP the eBPF classifier cannot load here: %s\n", err);
+		kill_guests();
+		return 0;
+	}
+	/* This kernel's tcx, told apart from the library's probe. */
+	{
+		__u32 count = 0;
+
+		tcx = bpf_prog_query(1, (enum bpf_attach_type)TCX_INGRESS, 0, NULL, NULL,
+				     &count) == 0;
+	}
+	tap_ok(xv_classifier_hooks(c) == (tcx ? XV_HOOKS_TCX : XV_HOOKS_TC),
+	       "auto: %s hooks on this kernel", tcx ? "tcx" : "tc");
+	xv_classifier_close(c);
+	if (!tcx) {
+		c = NULL;
+		r = xv_classifier_open(&c, PIN_DIR, XV_HOOKS_TCX, &test_log, err,
+				       sizeof err);
+		tap_ok(r == -EOPNOTSUPP && !c, "tcx asked for: -EOPNOTSUPP");
+		tap_is_str(err, "eBPF classifier: this kernel has no tcx hooks (Linux "
+			   "6.6 and later); classifierHooks tc or auto uses tc's",
+			   "and says so");
+	}
+
+	tap_diag("the programs as tc filters");
+	hooks_under_test = XV_HOOKS_TC;
+	run_suite();
+	if (tcx) {
+		tap_diag("the programs as tcx links");
+		hooks_under_test = XV_HOOKS_TCX;
+		run_suite();
+		change_of_hooks();
+	} else {
+		tap_diag("this kernel has no tcx hooks: those runs are not made");
+	}
 	xv_netlink_close(&nl);
 	kill_guests();
 	return tap_done();

@@ -362,6 +362,14 @@ int main(void)
 	tap_ok(cfg.classifier && strcmp(cfg.classifier_pins, "/sys/fs/bpf/xen-vif-agent") == 0,
 	       "the classifier on by default, pinned in /sys/fs/bpf/xen-vif-agent");
 	tap_ok(set(&cfg, "classifier", "no") == 0 && !cfg.classifier, "classifier no");
+	tap_ok(cfg.classifier_hooks == XV_HOOKS_AUTO, "classifierHooks auto by default");
+	tap_ok(set(&cfg, "classifierHooks", "TCX") == 0 && cfg.classifier_hooks == XV_HOOKS_TCX,
+	       "classifierHooks tcx, in any case");
+	tap_ok(set(&cfg, "classifierHooks", "tc") == 0 && cfg.classifier_hooks == XV_HOOKS_TC,
+	       "classifierHooks tc");
+	tap_ok(set(&cfg, "classifierHooks", "xdp") < 0, "another kind of hooks refused");
+	tap_is_str(err, "'xdp': expected auto, tcx or tc", "and said why");
+	tap_ok(set(&cfg, "classifierHooks", "tc tcx") < 0, "trailing words refused");
 	tap_ok(set(&cfg, "classifierPins", "bpf") < 0, "a relative pin path refused");
 	tap_is_str(err, "'bpf' is not an absolute path", "and said why");
 	tap_ok(set(&cfg, "refreshIntervall", "5") < 0, "misspelt token refused");
@@ -375,7 +383,7 @@ int main(void)
 		    strstr(e, "unknown token") == NULL)
 			n++;
 	}
-	tap_is_u64(n, 22, "every token listed for -H is parsed");
+	tap_is_u64(n, 23, "every token listed for -H is parsed");
 	char rules[128] = "";
 	for (const struct xv_config_token *t = xv_config_tokens; t->name; t++)
 		if (t->adds_rule)
