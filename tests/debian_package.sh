@@ -32,26 +32,7 @@ srcdir=${XVA_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
 state=/var/lib/snmp/xen-vif-agent.state
 plan=11
 echo "1..$plan"
-n=0
-failed=0
-result() { # 0|1 DESCRIPTION [DETAILS]
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=1
-		[ -n "${3:-}" ] && printf '%s\n' "$3" | sed 's/^/# /'
-	fi
-}
-bail() { # DESCRIPTION DETAILS: this check failed, the rest cannot run
-	result 1 "$1" "$2"
-	while [ "$n" -lt "$plan" ]; do
-		n=$((n + 1))
-		echo "not ok $n # SKIP an earlier step failed"
-	done
-	exit 1
-}
+. "$srcdir/tests/package_tap.sh"
 
 missing=""
 for tool in dpkg-buildpackage:dpkg-dev dh:debhelper lintian:lintian; do

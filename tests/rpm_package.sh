@@ -26,26 +26,7 @@ fi
 srcdir=${XVA_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
 plan=9
 echo "1..$plan"
-n=0
-failed=0
-result() { # 0|1 DESCRIPTION [DETAILS]
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=1
-		[ -n "${3:-}" ] && printf '%s\n' "$3" | sed 's/^/# /'
-	fi
-}
-bail() { # DESCRIPTION DETAILS: this check failed, the rest cannot run
-	result 1 "$1" "$2"
-	while [ "$n" -lt "$plan" ]; do
-		n=$((n + 1))
-		echo "not ok $n # SKIP an earlier step failed"
-	done
-	exit 1
-}
+. "$srcdir/tests/package_tap.sh"
 # 0 and nothing, or 1 and the difference: expected (a file) against got.
 same() { # EXPECTED-FILE GOT-FILE
 	diff -u "$1" "$2" >"$tmp/diff" 2>&1 && return 0
