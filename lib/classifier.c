@@ -59,7 +59,7 @@ struct cls_dev {
 	int ifindex;
 	struct xv_cls_config cfg; /* cfg.slot1: its counts' slot (+1), or 0 */
 	bool configured; /* cfg is in the programs' maps */
-	bool hooked;     /* both filters are ours and in place */
+	bool hooked;     /* ours are on both its hooks */
 	bool has_counts; /* its entry in the counts map is made */
 	bool failed;     /* a failure was said (and not its end yet) */
 };
@@ -425,7 +425,7 @@ static __u32 take_slot(struct xv_classifier *c, int ifindex)
 
 /*
  * What a listed device still lacks to be counted, done: its MACs (and
- * slot) in the maps, our filters on its hooks, its counts made (here
+ * slot) in the maps, our programs on its hooks, its counts made (here
  * rather than by the first frame counted, in the datapath; those an
  * earlier run left are kept).  0, or -errno with *what saying which
  * step failed.
