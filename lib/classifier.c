@@ -278,12 +278,10 @@ int xv_classifier_open(struct xv_classifier **out, const char *pin_dir,
 		       enum xv_classifier_hooks hooks, const struct xv_log *log,
 		       char *err, size_t errlen)
 {
-	bool tcx;
-	int tcx_here;
-
 	struct xv_classifier *c;
 	struct bpf_map *map;
-	int r;
+	int tcx_here, r;
+	bool tcx;
 
 	*out = NULL;
 	c = calloc(1, sizeof *c);
@@ -296,9 +294,9 @@ int xv_classifier_open(struct xv_classifier **out, const char *pin_dir,
 	c->config_fd = c->config_hi_fd = c->slots_fd = c->counts_fd = -1;
 	/* tcx where asked for or where it can be: the hook calls the
 	 * program directly, where tc walks a filter chain to it.  Where it
-	 * cannot be told (no CAP_NET_ADMIN), tc's hooks, which say plainly
-	 * why they cannot be used, unless tcx was asked for. */
-	tcx_here = hooks == XV_HOOKS_TC ? 0 : xv_cls_tcx_supported();
+	 * cannot be told (no CAP_NET_ADMIN), auto takes tc's hooks, which
+	 * say plainly why they cannot be used. */
+	tcx_here = xv_cls_tcx_supported();
 	if (hooks == XV_HOOKS_TCX && tcx_here == 0) {
 		snprintf(err, errlen, "eBPF classifier: this kernel has no tcx hooks "
 			 "(Linux 6.6 and later); classifierHooks tc or auto uses tc's");
@@ -306,13 +304,12 @@ int xv_classifier_open(struct xv_classifier **out, const char *pin_dir,
 		free(c);
 		return -EOPNOTSUPP;
 	}
-	tcx = tcx_here == 1 || (tcx_here < 0 && hooks == XV_HOOKS_TCX);
+	tcx = hooks == XV_HOOKS_TCX || (hooks == XV_HOOKS_AUTO && tcx_here == 1);
 	c->hooks = tcx ? &xv_cls_tcx_hooks : &xv_cls_tc_hooks;
-	/* The other kind, if this kernel has it: an earlier run's leftovers
-	 * (hooks of an agent configured otherwise) are looked for there too. */
+	/* The other kind, where the kernel has it: an earlier run's
+	 * leftovers (an agent configured otherwise) are looked for there. */
 	c->other_hooks = tcx ? &xv_cls_tc_hooks
-		       : (hooks == XV_HOOKS_TC ? xv_cls_tcx_supported() : tcx_here) == 1
-			 ? &xv_cls_tcx_hooks : NULL;
+		       : tcx_here == 1 ? &xv_cls_tcx_hooks : NULL;
 	libbpf_log = &c->log;
 	libbpf_last_warning[0] = '\0';
 	libbpf_set_print(libbpf_say);

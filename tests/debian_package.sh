@@ -32,7 +32,7 @@ srcdir=${XVA_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
 state=/var/lib/snmp/xen-vif-agent.state
 plan=11
 echo "1..$plan"
-. "$srcdir/tests/package_tap.sh"
+. "$srcdir/tests/tap.sh"
 
 missing=""
 for tool in dpkg-buildpackage:dpkg-dev dh:debhelper lintian:lintian; do

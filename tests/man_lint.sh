@@ -8,21 +8,9 @@ srcdir=${XVA_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
 builddir=${XVA_BUILDDIR:-$srcdir}
 agent=$builddir/agentx/xen-vif-agent
 pages="xen-vif-agent.8 xen-vif-agent.conf.5 xen-vif-shape.8 xen-vif-cutoff.8"
-n=0
-failed=0
 count=$(set -- $pages; echo $(($# * 2 + 3)))
 echo "1..$count"
-
-result() { # OK? DESCRIPTION [DETAILS]
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=1
-		[ -n "${3:-}" ] && printf '%s\n' "$3" | sed 's/^/# /'
-	fi
-}
+. "$srcdir/tests/tap.sh"
 
 missing=""
 command -v groff >/dev/null 2>&1 || missing="$missing groff"

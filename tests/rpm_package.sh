@@ -26,7 +26,7 @@ fi
 srcdir=${XVA_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
 plan=9
 echo "1..$plan"
-. "$srcdir/tests/package_tap.sh"
+. "$srcdir/tests/tap.sh"
 # 0 and nothing, or 1 and the difference: expected (a file) against got.
 same() { # EXPECTED-FILE GOT-FILE
 	diff -u "$1" "$2" >"$tmp/diff" 2>&1 && return 0

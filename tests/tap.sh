@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: ISC
-# TAP for the package tests (tests/debian_package.sh, tests/rpm_package.sh),
-# sourced once the script has set plan (how many checks) and said
-# "1..$plan".  result counts and prints a check; bail prints a failed
-# check whose failure stops the script, and the rest as skipped.
+# TAP for the shell tests (tests/*.sh), sourced once the script has said
+# its plan ("1..N"; plan=N where it bails).  result counts and prints a
+# check; bail prints a failed check whose failure stops the script, and
+# the rest of the plan as skipped.
 n=0
 failed=0
 result() { # 0|1 DESCRIPTION [DETAILS]
