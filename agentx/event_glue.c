@@ -10,7 +10,7 @@
 
 static struct xv_engine *engine;
 static int xenstore_fd = -1, netlink_fd = -1;
-static unsigned int refresh_alarm, boundary_alarm, resource_alarm;
+static unsigned int refresh_alarm, boundary_alarm, resource_alarm, hooking_alarm;
 static unsigned int alarm_interval, resource_interval;
 static time_t alarm_boundary;
 
@@ -19,6 +19,7 @@ static void on_netlink(int fd, void *data);
 static void on_refresh(unsigned int reg, void *data);
 static void on_boundary(unsigned int reg, void *data);
 static void on_resources(unsigned int reg, void *data);
+static void on_hooking(unsigned int reg, void *data);
 
 /* The engine may have closed or reopened a descriptor; select() must
  * never see a closed one, so this runs after every engine call. */
@@ -61,6 +62,13 @@ static void follow_alarms(void)
 			/* and at once, not an interval from now */
 			xv_engine_read_resources(engine);
 		}
+	}
+	/* Devices wait for the classifier's hooks: a few more soon, after
+	 * the requests that came meanwhile. */
+	if (when.hooking && !hooking_alarm) {
+		struct timeval pause = {0, XV_HOOKING_PAUSE_MS * 1000};
+
+		hooking_alarm = snmp_alarm_register_hr(pause, 0, on_hooking, NULL);
 	}
 	/* A period that should have ended already (counters could not be
 	 * read) is left to the refresh, not re-armed every 50 ms. */
@@ -129,6 +137,14 @@ static void on_resources(unsigned int reg, void *data)
 	after_engine();
 }
 
+static void on_hooking(unsigned int reg, void *data)
+{
+	(void)reg, (void)data;
+	hooking_alarm = 0;
+	xv_engine_hook_more(engine);
+	after_engine();
+}
+
 static void on_boundary(unsigned int reg, void *data)
 {
 	(void)reg, (void)data;
@@ -166,7 +182,9 @@ void xv_glue_stop(void)
 		snmp_alarm_unregister(boundary_alarm);
 	if (resource_alarm)
 		snmp_alarm_unregister(resource_alarm);
-	refresh_alarm = boundary_alarm = resource_alarm = 0;
+	if (hooking_alarm)
+		snmp_alarm_unregister(hooking_alarm);
+	refresh_alarm = boundary_alarm = resource_alarm = hooking_alarm = 0;
 	alarm_interval = resource_interval = 0;
 	alarm_boundary = 0;
 	if (xenstore_fd >= 0)

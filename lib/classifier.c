@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -92,6 +93,10 @@ struct xv_classifier {
 	bool followed;           /* the first follow (leftovers) was done */
 	bool no_batch;           /* the kernel cannot read hash maps in batches */
 	bool counts_reused;      /* the counts map is an earlier run's */
+	unsigned int budget_ms;  /* a follow's time for hooking devices */
+	size_t waiting;          /* devices the last follow left unhooked */
+	struct timespec backlog_since; /* when devices began to wait */
+	size_t backlog_hooked;   /* devices hooked since */
 	struct cls_reading *readings;
 	size_t nreadings, readings_cap;
 };
@@ -291,6 +296,7 @@ int xv_classifier_open(struct xv_classifier **out, const char *pin_dir,
 		return -ENOMEM;
 	}
 	c->log = *log;
+	c->budget_ms = UINT_MAX;
 	c->config_fd = c->config_hi_fd = c->slots_fd = c->counts_fd = -1;
 	/* tcx where asked for or where it can be: the hook calls the
 	 * program directly, where tc walks a filter chain to it.  Where it
@@ -546,6 +552,49 @@ static void clean_up_after_earlier_run(struct xv_classifier *c,
 	}
 }
 
+/* Has this follow spent its time for hooking? */
+static bool budget_spent(const struct xv_classifier *c, const struct timespec *start)
+{
+	struct timespec now;
+	double ms;
+
+	if (c->budget_ms == UINT_MAX)
+		return false;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (double)(now.tv_sec - start->tv_sec) * 1e3 +
+	     (double)(now.tv_nsec - start->tv_nsec) / 1e6;
+	return ms >= (double)c->budget_ms;
+}
+
+/* Devices waiting to be hooked are said when they begin to wait, and
+ * when the last of them is hooked, with how long that took: an agent
+ * serving a thousand vifs on tcx takes about half a minute. */
+static void say_backlog(struct xv_classifier *c, size_t waiting, size_t hooked,
+			const struct timespec *start)
+{
+	struct timespec end;
+
+	if (!c->waiting && !waiting)
+		return;
+	if (!c->waiting) {
+		c->backlog_since = *start;
+		c->backlog_hooked = 0;
+		xv_say(&c->log, XV_LOG_INFO, "eBPF classifier: %zu devices wait for "
+		       "their %s (each takes the kernel a while): hooked a few at a "
+		       "time, the agent answering between; a device's traffic is "
+		       "split once it is hooked", waiting, c->hooks->what);
+	}
+	c->backlog_hooked += hooked;
+	c->waiting = waiting;
+	if (waiting)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	xv_say(&c->log, XV_LOG_NOTICE, "eBPF classifier: every device is hooked "
+	       "now, %zu of them in %.1f s", c->backlog_hooked,
+	       (double)(end.tv_sec - c->backlog_since.tv_sec) +
+		       (double)(end.tv_nsec - c->backlog_since.tv_nsec) / 1e9);
+}
+
 static int compare_classified(const void *a, const void *b)
 {
 	const struct xv_classified *x = a, *y = b;
@@ -558,7 +607,9 @@ int xv_classifier_follow(struct xv_classifier *c, const struct xv_classified *de
 {
 	struct xv_classified *sorted = NULL;
 	struct cls_dev *next;
-	size_t i = 0, j = 0, k = 0;
+	struct timespec start;
+	size_t i = 0, j = 0, k = 0, waiting = 0, hooked = 0;
+	bool tried = false;
 
 	/* The contract says sorted; a caller's slip costs a copy, not a
 	 * device hooked twice. */
@@ -578,6 +629,7 @@ int xv_classifier_follow(struct xv_classifier *c, const struct xv_classified *de
 		free(sorted);
 		return -ENOMEM;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &start);
 	if (!c->followed) {
 		clean_up_after_earlier_run(c, devs, n);
 		c->followed = true;
@@ -590,6 +642,7 @@ int xv_classifier_follow(struct xv_classifier *c, const struct xv_classified *de
 		const char *what;
 		char name[IF_NAMESIZE + 16];
 		unsigned int nmacs;
+		bool was_hooked;
 		int r;
 
 		if (old && (!now || old->ifindex < now->ifindex)) {
@@ -628,7 +681,18 @@ int xv_classifier_follow(struct xv_classifier *c, const struct xv_classified *de
 		}
 		if (d->configured && d->hooked && d->has_counts)
 			continue;
+		if (!d->hooked) {
+			/* Hooking is what takes time; at least one device a
+			 * follow, whatever the budget, so that all get there. */
+			if (tried && budget_spent(c, &start)) {
+				waiting++;
+				continue;
+			}
+			tried = true;
+		}
+		was_hooked = d->hooked;
 		r = bring_up(c, d, &what);
+		hooked += !was_hooked && d->hooked;
 		if (r == 0) {
 			if (d->failed)
 				xv_say(&c->log, XV_LOG_NOTICE, "eBPF classifier: %s is "
@@ -647,7 +711,18 @@ int xv_classifier_follow(struct xv_classifier *c, const struct xv_classified *de
 	c->devs = next;
 	c->ndevs = k;
 	free(sorted);
+	say_backlog(c, waiting, hooked, &start);
 	return 0;
+}
+
+void xv_classifier_set_budget(struct xv_classifier *c, unsigned int ms)
+{
+	c->budget_ms = ms;
+}
+
+size_t xv_classifier_waiting(const struct xv_classifier *c)
+{
+	return c->waiting;
 }
 
 bool xv_classifier_counts(const struct xv_classifier *c, int ifindex)

@@ -321,6 +321,7 @@ static void open_classifier(struct xv_engine *e)
 		    "instance", err);
 		return;
 	}
+	xv_classifier_set_budget(e->cls, XV_HOOKING_SLICE_MS);
 	say(e, XV_LOG_INFO, "classifier running on %s hooks, its maps in %s",
 	    xv_classifier_hooks_name(xv_classifier_hooks(e->cls)),
 	    e->cfg.classifier_pins);
@@ -360,6 +361,11 @@ static void follow_classifier(struct xv_engine *e)
 	    xv_classifier_follow(e->cls, e->classified.v, e->classified.n) < 0)
 		say(e, XV_LOG_ERR, "out of memory while following the classifier's "
 		    "devices; trying again at the next refresh");
+}
+
+void xv_engine_hook_more(struct xv_engine *e)
+{
+	follow_classifier(e);
 }
 
 /* Reads the kernel and folds it and the metadata into the table. */
@@ -551,9 +557,9 @@ const struct xv_config *xv_engine_config(const struct xv_engine *e)
 
 struct xv_engine_schedule xv_engine_schedule(const struct xv_engine *e)
 {
-	return (struct xv_engine_schedule){e->cfg.refresh_interval,
-					   e->cfg.resource_interval,
-					   e->vms.period_next};
+	return (struct xv_engine_schedule){
+		e->cfg.refresh_interval, e->cfg.resource_interval, e->vms.period_next,
+		e->cls && xv_classifier_waiting(e->cls) > 0};
 }
 
 int xv_engine_save_pending(struct xv_engine *e)

@@ -81,6 +81,22 @@ int xv_classifier_follow(struct xv_classifier *c, const struct xv_classified *de
 			 size_t n);
 
 /*
+ * How long one follow may spend putting hooks on devices, in
+ * milliseconds (from open: no limit).  A tcx link waits for an RCU
+ * grace period to go on, about 12 ms here (README, "Its cost"): a
+ * thousand new devices would hold one follow, and the agent, for 25 s.
+ * With a budget, a follow hooks devices (at least one) until the time
+ * is spent and leaves the rest, uncounted meanwhile, to the next:
+ * xv_classifier_waiting() says how many.  Changed MACs, and taking
+ * devices off, never wait.
+ */
+void xv_classifier_set_budget(struct xv_classifier *c, unsigned int ms);
+
+/* Listed devices that the last follow left unhooked for the next (its
+ * budget spent); 0 once every device is hooked (or failed, said). */
+size_t xv_classifier_waiting(const struct xv_classifier *c);
+
+/*
  * Reads the counts of every hooked device in one batch, into the split
  * counters of the links with its ifindex (in links and in gone: final
  * counts of deleted devices), which are then marked split_known.  Counts

@@ -72,8 +72,23 @@ struct xv_engine_schedule {
 	unsigned int resources; /* seconds between resource reads; 0: none */
 	time_t period_end;      /* the accounting period's end (epoch
 				 * seconds): a refresh is due just after */
+	bool hooking;           /* devices wait for the classifier's hooks:
+				 * xv_engine_hook_more() is due soon */
 };
 struct xv_engine_schedule xv_engine_schedule(const struct xv_engine *e);
+
+/*
+ * How long one call may spend hooking the classifier's devices (a tcx
+ * link waits for an RCU grace period, about 12 ms): the rest is left to
+ * xv_engine_hook_more(), called XV_HOOKING_PAUSE_MS later, requests
+ * answered between.
+ */
+#define XV_HOOKING_SLICE_MS 20
+#define XV_HOOKING_PAUSE_MS 5
+
+/* Hooks the next few of the devices that wait for them (schedule's
+ * hooking). */
+void xv_engine_hook_more(struct xv_engine *e);
 
 /* The refresh alarm: counters, and xenstore's health. */
 void xv_engine_refresh(struct xv_engine *e);

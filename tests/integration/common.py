@@ -346,3 +346,40 @@ def bridge_address():
     for byte in seed.encode():
         h = ((h ^ byte) * 1099511628211) & 0xffffffffffffffff
     return bytes([2] + [(h >> (8 * i)) & 0xff for i in range(5)])
+
+
+# ---- the classifier's hooks ------------------------------------------
+
+# The programs of each hook of a device as tcx links (Linux 6.6): the
+# kernel's list (BPF_PROG_QUERY of BPF_TCX_INGRESS and _EGRESS, by the
+# ifindex in the namespace this runs in), a line each: "tcx" and the
+# programs' ids, or "none" where the kernel has no tcx.
+TCX_QUERY = r"""
+import ctypes, platform, socket, sys
+nr = {"x86_64": 321, "aarch64": 280}[platform.machine()]
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+index = socket.if_nametoindex(sys.argv[1])
+for attach_type in (46, 47):
+    ids = (ctypes.c_uint32 * 64)()
+    attr = ctypes.create_string_buffer(128)
+    ctypes.memmove(attr, (ctypes.c_uint32 * 2)(index, attach_type), 8)
+    ctypes.memmove(ctypes.addressof(attr) + 16,
+                   (ctypes.c_uint64 * 1)(ctypes.addressof(ids)), 8)
+    ctypes.memmove(ctypes.addressof(attr) + 24, (ctypes.c_uint32 * 1)(64), 4)
+    if libc.syscall(nr, 16, attr, 128) != 0:
+        print("none")
+        continue
+    count = ctypes.c_uint32.from_buffer(attr, 24).value
+    print(" ".join(["tcx"] + [str(ids[i]) for i in range(count)]))
+"""
+
+
+def tcx_query(dom0, ifname):
+    from dom0 import in_ns, run
+    out = run(in_ns(dom0.ns, ["python3", "-c", TCX_QUERY, ifname])).stdout
+    return [line.split() for line in out.splitlines()]
+
+
+def kernel_has_tcx(dom0):
+    return tcx_query(dom0, "lo")[0][0] == "tcx"

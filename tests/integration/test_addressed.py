@@ -12,8 +12,9 @@ classifier refused for lack of privilege."""
 import json
 import os
 
-from common import (FAST, NO_SUCH_INSTANCE, Dom0, Vif, index_of, port, row,
-                    tap, vm_index, vm_row, wait_until)
+from common import (FAST, NO_SUCH_INSTANCE, Dom0, Vif, index_of,
+                    kernel_has_tcx, port, row, tap, tcx_query, vm_index, vm_row,
+                    wait_until)
 from dom0 import in_ns, run
 
 A_UUID = "a1a1a1a1-0d3b-4c8e-9a51-3b2f7d0e4a11"
@@ -26,29 +27,6 @@ BROADCAST = "ff:ff:ff:ff:ff:ff"
 MULTICAST = "01:00:5e:00:00:fb"
 FORGED = "02:00:00:de:ad:01"
 TC_HANDLE = "0x58564946"           # lib/classifier_tc.c: "XVIF"
-# The programs of each hook of a device as tcx links (Linux 6.6): the
-# kernel's list (BPF_PROG_QUERY of BPF_TCX_INGRESS and _EGRESS, by the
-# ifindex in the namespace this runs in), a line each: "tcx" and the
-# programs' ids, or "none" where the kernel has no tcx.
-TCX_QUERY = r"""
-import ctypes, platform, socket, sys
-nr = {"x86_64": 321, "aarch64": 280}[platform.machine()]
-libc = ctypes.CDLL(None, use_errno=True)
-libc.syscall.restype = ctypes.c_long
-index = socket.if_nametoindex(sys.argv[1])
-for attach_type in (46, 47):
-    ids = (ctypes.c_uint32 * 64)()
-    attr = ctypes.create_string_buffer(128)
-    ctypes.memmove(attr, (ctypes.c_uint32 * 2)(index, attach_type), 8)
-    ctypes.memmove(ctypes.addressof(attr) + 16,
-                   (ctypes.c_uint64 * 1)(ctypes.addressof(ids)), 8)
-    ctypes.memmove(ctypes.addressof(attr) + 24, (ctypes.c_uint32 * 1)(64), 4)
-    if libc.syscall(nr, 16, attr, 128) != 0:
-        print("none")
-        continue
-    count = ctypes.c_uint32.from_buffer(attr, 24).value
-    print(" ".join(["tcx"] + [str(ids[i]) for i in range(count)]))
-"""
 SPLIT = ("xenVifHCOutOctets", "xenVifHCOutForeignOctets",
          "xenVifHCOutForeignPkts", "xenVifHCOutBroadcastPkts",
          "xenVifHCOutMulticastPkts", "xenVifHCInForeignSourceOctets",
@@ -82,15 +60,6 @@ def wait_values(dom0, read, vm, want, what, timeout=10):
         return wait_until(lambda: read(dom0, vm) == want and want, timeout, what)
     except TimeoutError:
         return read(dom0, vm)
-
-
-def tcx_query(dom0, ifname):
-    out = run(in_ns(dom0.ns, ["python3", "-c", TCX_QUERY, ifname])).stdout
-    return [line.split() for line in out.splitlines()]
-
-
-def kernel_has_tcx(dom0):
-    return tcx_query(dom0, "lo")[0][0] == "tcx"
 
 
 def hooks(dom0, ifname):

@@ -35,6 +35,7 @@ int main(void)
 #else
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/capability.h>
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
@@ -798,8 +799,9 @@ static void many_devices(void)
 	static int ifbs[NIFBS];
 	struct xv_classifier *c;
 	char path[] = "/tmp/xv-test-classifier-XXXXXX";
-	int fd = mkstemp(path), made = 0;
+	int fd = mkstemp(path), made = 0, follows = 0, r = 0;
 	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	const char *p;
 	bool all = true;
 	uint64_t before;
 
@@ -822,7 +824,18 @@ static void many_devices(void)
 	c = open_ok("many devices");
 	if (!c)
 		return;
-	tap_ok(follow_many(c, ifbs, -1, 0) == 0, "follow the ifb devices");
+	/* As the agent does: a follow spends at most 100 ms hooking, the
+	 * next goes on (on tcx, 2048 links take about 25 s). */
+	xv_classifier_set_budget(c, 100);
+	logbuf[0] = '\0';
+	do {
+		r = follow_many(c, ifbs, -1, 0);
+	} while (r == 0 && xv_classifier_waiting(c) > 0 && ++follows < NIFBS);
+	tap_ok(r == 0 && xv_classifier_waiting(c) == 0, "follow the ifb devices: "
+	       "%d follows", follows + 1);
+	if ((p = strstr(logbuf, "every device is hooked now")) != NULL)
+		tap_diag("%.*s", (int)strcspn(p, "\n"), p);
+	xv_classifier_set_budget(c, UINT_MAX);
 	for (int i = 0; i < NIFBS; i++)
 		all = all && xv_classifier_counts(c, ifbs[i]);
 	tap_ok(all, "every ifb device is counted (every slot taken)");
@@ -1147,6 +1160,63 @@ static void run_suite(void)
 	check_unhooked(0, "and closed", false);
 	check_unhooked(1, "and closed", true); /* the u32 filter is still on B */
 	tap_ok(!dir_exists(PIN_DIR), "and the pins are gone");
+
+	/* ---- a follow's budget for hooking spent: the devices it did
+	 * not reach wait, uncounted, for the next follows; changed MACs
+	 * never wait ---- */
+	c = open_ok("with a budget");
+	if (c) {
+		struct snap s;
+
+		xv_classifier_set_budget(c, 0);
+		logbuf[0] = '\0';
+		tap_ok(follow(c, 0x7) == 0 && xv_classifier_waiting(c) == 2,
+		       "budget 0: one device hooked a follow, two wait");
+		s = snapshot(c);
+		tap_ok(xv_classifier_counts(c, vif_ifindex[0]) &&
+		       !xv_classifier_counts(c, vif_ifindex[1]) &&
+		       !xv_classifier_counts(c, vif_ifindex[2]) && s.ok &&
+		       s.link[0].split_known && !s.link[1].split_known &&
+		       !s.link[2].split_known, "A is counted; B and C, waiting, not yet");
+		check_hooked(0, "first of three");
+		for (int h = 0; h < 2; h++) {
+			int n[2], id;
+
+			ours_on(1, h, n, &id, text, sizeof text);
+			tap_ok(n[0] == 0 && n[1] == 0, "waiting: nothing of ours on "
+			       "vifB %s", h ? "egress" : "ingress");
+		}
+		snprintf(text, sizeof text, "eBPF classifier: 2 devices wait for their %s "
+			 "(each takes the kernel a while): hooked a few at a time, the "
+			 "agent answering between; a device's traffic is split once it "
+			 "is hooked", hooks_under_test == XV_HOOKS_TCX ? "tcx links"
+								: "tc filters");
+		tap_ok(strstr(logbuf, text) != NULL, "says two devices wait");
+		if (!strstr(logbuf, text))
+			tap_diag("log: %s", logbuf);
+		classified(devs, 0x7);
+		devs[0].macs[1][0] = 0x02;
+		devs[0].nmacs = 2;
+		tap_ok(xv_classifier_follow(c, devs, NGUESTS) == 0 &&
+		       xv_classifier_waiting(c) == 1 &&
+		       xv_classifier_counts(c, vif_ifindex[0]) &&
+		       xv_classifier_counts(c, vif_ifindex[1]) &&
+		       !xv_classifier_counts(c, vif_ifindex[2]),
+		       "the next follow: A's new MACs stored (no wait), B hooked, C waits");
+		tap_ok(!strstr(logbuf, "every device is hooked"), "not all hooked yet");
+		tap_ok(follow(c, 0x7) == 0 && xv_classifier_waiting(c) == 0 &&
+		       xv_classifier_counts(c, vif_ifindex[2]), "and the third hooks C");
+		tap_ok(strstr(logbuf, "eBPF classifier: every device is hooked now, 3 of "
+			      "them in ") != NULL, "says every device is hooked");
+		for (int g = 0; g < NGUESTS; g++)
+			check_hooked(g, "hooked over three follows");
+		flood(c, "hooked over three follows", 2, 100);
+		tap_ok(follow(c, 0x7) == 0 && xv_classifier_waiting(c) == 0,
+		       "a follow with nothing to hook: nothing waits");
+		xv_classifier_close(c);
+		for (int g = 0; g < NGUESTS; g++) /* B: the u32 filter's clsact */
+			check_unhooked(g, "closed", g == 1);
+	}
 
 	/* ---- more devices than slots (last: their 1024 devices go with the
 	 * test's namespace, faster than one by one) ---- */
