@@ -160,6 +160,9 @@ int xv_module_start(enum xv_module_host host, struct xv_config *cfg, char *err,
 		return -1;
 	}
 	xv_engine_save_pending(engine);
+	/* Serving: the classifier's hooks can go on, the sooner the better
+	 * (what the vifs carry before is not split). */
+	xv_engine_start_classifier(engine);
 	xv_master_on_connect(on_master_connected, engine);
 	xv_notify_route(host == XV_HOST_SNMPD ? XV_NOTIFY_LOCAL : XV_NOTIFY_AGENTX);
 	xv_glue_start(engine, nswitch_objects ? &switch_ctx : NULL);

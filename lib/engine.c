@@ -46,9 +46,10 @@ struct xv_engine {
 	/* Report a failing resource once, and its recovery once. */
 	bool nl_failed, save_failed, overrun_logged;
 
-	/* The eBPF classifier, opened at the first refresh (not at start:
-	 * an engine that finds another instance serving is discarded, and
-	 * must leave that instance's hooks alone); NULL if it cannot run. */
+	/* The eBPF classifier, opened once the engine serves (not at
+	 * start: an engine that finds another instance serving is
+	 * discarded, and must leave that instance's hooks alone); NULL if
+	 * it cannot run. */
 	struct xv_classifier *cls;
 	bool cls_tried, cls_read_failed;
 	struct xv_classified_list classified;
@@ -567,10 +568,17 @@ int xv_engine_save_pending(struct xv_engine *e)
 	return e->unsaved ? xv_engine_save(e) : 0;
 }
 
+void xv_engine_start_classifier(struct xv_engine *e)
+{
+	if (e->cls_tried)
+		return;
+	open_classifier(e);
+	follow_classifier(e);
+}
+
 void xv_engine_refresh(struct xv_engine *e)
 {
-	if (!e->cls_tried)
-		open_classifier(e);
+	xv_engine_start_classifier(e);
 	if (xv_xs_follow_check(&e->xs))
 		xenstore_lost(e);
 	follow_xenstore(e);

@@ -86,6 +86,16 @@ struct xv_engine_schedule xv_engine_schedule(const struct xv_engine *e);
 #define XV_HOOKING_SLICE_MS 20
 #define XV_HOOKING_PAUSE_MS 5
 
+/*
+ * Opens the classifier (once) and begins hooking the served rows'
+ * devices: to be called as soon as the engine's objects are
+ * registered (not before: an engine that finds another instance
+ * serving is discarded, and must leave that instance's hooks alone).
+ * The sooner the hooks go on, the less of the first interval's traffic
+ * goes unclassified; the first refresh does it if nothing did before.
+ */
+void xv_engine_start_classifier(struct xv_engine *e);
+
 /* Hooks the next few of the devices that wait for them (schedule's
  * hooking). */
 void xv_engine_hook_more(struct xv_engine *e);

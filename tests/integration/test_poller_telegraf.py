@@ -8,7 +8,7 @@ answers on the rig with the value the agent serves under its MIB name."""
 import os
 import tomllib
 
-from common import FAST, Dom0, Vif, index_of, tap, vm_index
+from common import FAST, Dom0, Vif, index_of, tap, vm_index, wait_until
 from dom0 import SRCDIR
 
 CONF = os.path.join(SRCDIR, "pollers", "telegraf", "xen-vif.conf")
@@ -23,7 +23,15 @@ EXPECTED = {
         "in_discards": "xenVifInDiscards", "in_errors": "xenVifInErrors",
         "out_octets": "xenVifHCOutOctets", "out_packets": "xenVifHCOutPkts",
         "out_discards": "xenVifOutDiscards", "out_errors": "xenVifOutErrors",
-        "counter_discontinuity": "xenVifCounterDiscontinuityTime"},
+        "counter_discontinuity": "xenVifCounterDiscontinuityTime",
+        "out_foreign_octets": "xenVifHCOutForeignOctets",
+        "out_foreign_packets": "xenVifHCOutForeignPkts",
+        "out_broadcast_packets": "xenVifHCOutBroadcastPkts",
+        "out_multicast_packets": "xenVifHCOutMulticastPkts",
+        "in_foreign_source_octets": "xenVifHCInForeignSourceOctets",
+        "in_foreign_source_packets": "xenVifHCInForeignSourcePkts",
+        "in_broadcast_packets": "xenVifHCInBroadcastPkts",
+        "in_multicast_packets": "xenVifHCInMulticastPkts"},
     "xen_vif_vm": {
         "vm_name": "xenVifVmName", "uuid": "xenVifVmUuid",
         "domain_id": "xenVifVmDomainId",
@@ -38,9 +46,16 @@ EXPECTED = {
         "out_rate_alarm": "xenVifVmOutRateAlarm",
         "state": "xenVifVmState", "vcpus": "xenVifVmVcpus",
         "memory_kbytes": "xenVifVmMemoryKBytes",
-        "cpu_time_ns": "xenVifVmCpuTime"},
+        "cpu_time_ns": "xenVifVmCpuTime",
+        "out_accounting": "xenVifVmOutAccounting",
+        "period_out_foreign_octets": "xenVifVmPeriodOutForeignOctets",
+        "flood_bit_rate": "xenVifVmFloodBitRate",
+        "flood_alarm": "xenVifVmFloodAlarm"},
 }
 TAGS = {"domain_name", "uuid", "device", "bridge", "vm_name"}
+# One of the classifier's columns: no instance until it counts the row's
+# vifs.
+SPLIT_OBJECT = "XEN-VIF-MIB::xenVifHCOutForeignOctets"
 
 
 def main(t):
@@ -66,6 +81,14 @@ def main(t):
         dom0.start_snmpd()
         dom0.start_agent(FAST + ("quota web1 1G",))
         dom0.send_from_guest(web, 0, count=2, size=500)
+        split = "%s.%d" % (SPLIT_OBJECT, index_of(web))
+        try:
+            wait_until(lambda: not dom0.snmpget(split)[0].is_exception, 10,
+                       "the classifier to count web1's vif")
+        except TimeoutError:
+            pass
+        t.ok(not dom0.snmpget(split)[0].is_exception,
+             "the classifier counts web1's vif", diag=dom0.agent.log())
 
         def translate(oid):
             return dom0.snmptranslate(oid).strip()

@@ -5,11 +5,13 @@ pollers/zabbix/xen-vif-agent.yaml: imported through the frontend's API
 (configuration.import), linked to a host at the rig's snmpd, it
 discovers every VM (xenVifVmTable) and every vif (xenVifTable), keyed by
 their indexes; the vif counters, each VM's period usage, quota, quota
-used percent and status, rate alarm settings, state, vcpus and memory
-are exactly what the rig produced; the bit rate is the change of the
+used percent and status, rate alarm settings, what its usage counts
+(addressed) and what was flooded to it, state, vcpus and memory are
+exactly what the rig produced; the bit rate is the change of the
 counter over Zabbix's own timestamps; the quota warning trigger fires at
 the warning level and gives way to the quota exceeded trigger, and the
-rate alarm and crashed VM triggers fire.  A second host reads the same
+rate alarm, flood alarm and crashed VM triggers fire, the flooded
+octets counted apart from the VM's usage.  A second host reads the same
 template with the switch's community, in the context "xen"; a third,
 with Debian's stock template Network Generic Device by SNMP, finds
 every VM port of the switch (by ifDescr; that template reads the 32-bit
@@ -78,10 +80,13 @@ TRAFFIC = {("web1", 0): ((6, 1000), (3, 300)),
 AGENT_CONFIG = FAST + ("resourceInterval 1",
                        "quota web1 20K in warn 50",
                        "quota db1 1M",
-                       "rateAlarm db1 out 8K 2")
+                       "rateAlarm db1 out 8K 2",
+                       "floodAlarm db1 8K 2")
 WEB_RESOURCES = {"vcpus": 2, "mem_kb": 1048576, "max_mem_kb": 2097152}
 QUOTA_NONE, QUOTA_OK, QUOTA_WARNING, QUOTA_EXCEEDED = 1, 2, 3, 4
 ALARM_NONE, ALARM_OK, ALARM_ALARM = 1, 2, 3
+ADDRESSED = 2                      # xenVifVmOutAccounting
+UNKNOWN_MAC = "02:00:00:99:99:99"  # no port has it: what a bridge floods
 IN, TOTAL = 1, 3
 RUNNING, CRASHED = 1, 5
 PROBLEM = "1"
@@ -509,16 +514,21 @@ def vm_values(web, db):
               "quota.used": web_in * 100 // 20000,
               "quota.status": QUOTA_OK,
               "rate.in.threshold": 0, "rate.out.threshold": 0,
-              "rate.in.alarm": ALARM_NONE, "rate.out.alarm": ALARM_NONE}),
+              "rate.in.alarm": ALARM_NONE, "rate.out.alarm": ALARM_NONE,
+              "flood.threshold": 0, "flood.alarm": ALARM_NONE}),
         (db, {"domid": db.domid, "devices": "vif4.0 vif4.1",
              "period.in": db_in, "period.out": db_out,
              "quota": 1000000, "quota.direction": TOTAL,
              "quota.used": (db_in + db_out) * 100 // 1000000,
              "quota.status": QUOTA_OK,
              "rate.in.threshold": 0, "rate.out.threshold": 8000,
-             "rate.in.alarm": ALARM_NONE, "rate.out.alarm": ALARM_OK})]
+             "rate.in.alarm": ALARM_NONE, "rate.out.alarm": ALARM_OK,
+             "flood.threshold": 8000, "flood.alarm": ALARM_OK})]
     want = {}
     for vm, row in rows:
+        # Nothing was flooded: what the VMs received was theirs.
+        row.update({"out.accounting": ADDRESSED, "period.out.foreign": 0,
+                    "flood.rate": 0})
         row.update({"state": RUNNING, "vcpus": vm.resources["vcpus"],
                     "memory": vm.resources["mem_kb"] * 1024,
                     "memory.max": vm.resources["max_mem_kb"] * 1024})
@@ -540,6 +550,11 @@ def served_vm_values(dom0, web, db):
                "xenVifVmOutRateThreshold": "rate.out.threshold",
                "xenVifVmInRateAlarm": "rate.in.alarm",
                "xenVifVmOutRateAlarm": "rate.out.alarm",
+               "xenVifVmOutAccounting": "out.accounting",
+               "xenVifVmPeriodOutForeignOctets": "period.out.foreign",
+               "xenVifVmFloodBitRate": "flood.rate",
+               "xenVifVmFloodRateThreshold": "flood.threshold",
+               "xenVifVmFloodAlarm": "flood.alarm",
                "xenVifVmState": "state", "xenVifVmVcpus": "vcpus",
                "xenVifVmMemoryKBytes": "memory",
                "xenVifVmMaxMemoryKBytes": "memory.max"}
@@ -766,7 +781,9 @@ def main(t):
                 "quota.direction", "quota.used", "quota.status", "rate.in",
                 "rate.out", "rate.in.threshold", "rate.out.threshold",
                 "rate.in.alarm", "rate.out.alarm", "state", "vcpus",
-                "memory", "memory.max", "cpu.util")} | {
+                "memory", "memory.max", "cpu.util", "out.accounting",
+                "period.out.foreign", "flood.rate", "flood.threshold",
+                "flood.alarm")} | {
             "xenvif.vif." + k for k in (
                 "status", "in.octets", "out.octets", "in.bits", "out.bits",
                 "in.pkts", "out.pkts", "in.discards", "in.errors",
@@ -797,7 +814,7 @@ def main(t):
             "VM %s: %s" % (vm.name, what): "0" for vm in (web, db)
             for what in ("Traffic quota warning", "Traffic quota exceeded",
                          "Sending rate alarm", "Receiving rate alarm",
-                         "Crashed")} | {
+                         "Flooded", "Crashed")} | {
             "Vif %s.%d: Link down" % (vm.name, devid): "0"
             for vm, devid in ports(web, db)}, "triggers per VM and vif, OK")
 
@@ -861,6 +878,36 @@ def main(t):
               "the receiving rate alarm trigger fires")
         t.ok(wait_trigger(zbx, host, alarm, "0"),
              "and resolves once the traffic stops")
+
+        # Frames addressed to others reaching db1 above 8 kbit/s for 2 s,
+        # out of its vif as a bridge floods them: its flood alarm.  They
+        # are counted apart, not in its usage (accounting addressed).
+        flooded = "VM db1: Flooded"
+        didx = vm_index(db)
+        foreign = [0]
+        usage = str(int(vm_row(dom0, didx, ("xenVifVmPeriodOutOctets",))[
+            "xenVifVmPeriodOutOctets"]))
+
+        def flooding():
+            dom0.network.send(dom0.ns, db.ifname(0), 4, 1000, UNKNOWN_MAC)
+            foreign[0] += 4000
+            return host_triggers(zbx, host)[flooded]["value"] == PROBLEM
+        try:
+            wait_until(flooding, VALUE_TIMEOUT, flooded, interval=0.2)
+        except TimeoutError:
+            pass
+        t.is_(host_triggers(zbx, host)[flooded]["value"], PROBLEM,
+              "the flood alarm trigger fires")
+        t.ok(wait_trigger(zbx, host, flooded, "0"),
+             "and resolves once the flood stops")
+        wait_trigger(zbx, host, alarm, "0")  # the flood was received too
+        want = {"xenvif.vm.period.out.foreign[%d]" % didx: str(foreign[0]),
+                "xenvif.vm.period.out[%d]" % didx: usage,
+                "xenvif.vm.out.accounting[%d]" % didx: str(ADDRESSED),
+                "xenvif.vm.flood.alarm[%d]" % didx: str(ALARM_OK)}
+        t.is_(wait_values(zbx, host, want, "db1's flood"), want,
+              "db1: %d octets flooded to it, counted apart; its usage "
+              "did not move" % foreign[0])
 
         # A crash.
         dom0.set_resources(db, state="crashed")
