@@ -15,6 +15,8 @@ int tap_is_mem(const void *got, size_t got_len, const void *expected,
 	       size_t expected_len, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 void tap_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A check not run here, and why. */
+void tap_skip(const char *desc, const char *why);
 /* Prints the plan; returns the exit status (non-zero if any failed). */
 int tap_done(void);
 
