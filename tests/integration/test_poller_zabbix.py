@@ -468,6 +468,20 @@ def wait_trigger(zbx, hostid, description, value, timeout=VALUE_TIMEOUT):
         return False
 
 
+def drive_trigger(t, zbx, hostid, description, send, fires, resolves):
+    """send() again and again until the trigger fires, which it must
+    (checks fires), then stop and wait for it to resolve (resolves)."""
+    def fired():
+        send()
+        return host_triggers(zbx, hostid)[description]["value"] == PROBLEM
+    try:
+        wait_until(fired, VALUE_TIMEOUT, description, interval=0.2)
+    except TimeoutError:
+        pass
+    t.is_(host_triggers(zbx, hostid)[description]["value"], PROBLEM, fires)
+    t.ok(wait_trigger(zbx, hostid, description, "0"), resolves)
+
+
 def problems(zbx, hostid):
     return sorted(p["name"] for p in zbx.call("problem.get", {
         "hostids": [hostid], "output": ["name", "severity"]}))
@@ -867,17 +881,10 @@ def main(t):
         # A receiving rate above 8 kbit/s for 2 s: db1's rate alarm.
         alarm = "VM db1: Receiving rate alarm"
 
-        def alarmed():
-            dom0.send_to_guest(db, 0, count=4, size=1000)
-            return host_triggers(zbx, host)[alarm]["value"] == PROBLEM
-        try:
-            wait_until(alarmed, VALUE_TIMEOUT, alarm, interval=0.2)
-        except TimeoutError:
-            pass
-        t.is_(host_triggers(zbx, host)[alarm]["value"], PROBLEM,
-              "the receiving rate alarm trigger fires")
-        t.ok(wait_trigger(zbx, host, alarm, "0"),
-             "and resolves once the traffic stops")
+        drive_trigger(t, zbx, host, alarm,
+                      lambda: dom0.send_to_guest(db, 0, count=4, size=1000),
+                      "the receiving rate alarm trigger fires",
+                      "and resolves once the traffic stops")
 
         # Frames addressed to others reaching db1 above 8 kbit/s for 2 s,
         # out of its vif as a bridge floods them: its flood alarm.  They
@@ -888,18 +895,12 @@ def main(t):
         usage = str(int(vm_row(dom0, didx, ("xenVifVmPeriodOutOctets",))[
             "xenVifVmPeriodOutOctets"]))
 
-        def flooding():
+        def flood():
             dom0.network.send(dom0.ns, db.ifname(0), 4, 1000, UNKNOWN_MAC)
             foreign[0] += 4000
-            return host_triggers(zbx, host)[flooded]["value"] == PROBLEM
-        try:
-            wait_until(flooding, VALUE_TIMEOUT, flooded, interval=0.2)
-        except TimeoutError:
-            pass
-        t.is_(host_triggers(zbx, host)[flooded]["value"], PROBLEM,
-              "the flood alarm trigger fires")
-        t.ok(wait_trigger(zbx, host, flooded, "0"),
-             "and resolves once the flood stops")
+        drive_trigger(t, zbx, host, flooded, flood,
+                      "the flood alarm trigger fires",
+                      "and resolves once the flood stops")
         wait_trigger(zbx, host, alarm, "0")  # the flood was received too
         want = {"xenvif.vm.period.out.foreign[%d]" % didx: str(foreign[0]),
                 "xenvif.vm.period.out[%d]" % didx: usage,
