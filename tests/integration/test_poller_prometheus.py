@@ -9,9 +9,10 @@ packages:
     upstream files parse as that layout with the same modules;
   * prometheus-snmp-exporter --dry-run accepts snmp.yml, snmp-switch.yml
     and the two together, which is what gets installed;
-  * a live scrape of a simulated dom0 (two VMs, quotas, traffic): the vif
-    counters are the kernel's, labelled with the VM's name and UUID; the
-    VM table's usage, quotas and resources exact, enumerations as state
+  * a live scrape of a simulated dom0 (two VMs, quotas, traffic, frames
+    flooded to one): the vif counters are the kernel's, labelled with the
+    VM's name and UUID; the VM table's usage, what was flooded, quotas
+    and resources exact, enumerations as state
     sets, XenVifGauge64 as gauges; the switch's ports through IF-MIB in
     the context "xen";
   * a real Prometheus run with prometheus.yml's jobs and relabelling and
@@ -76,6 +77,13 @@ CONFIG = FAST + ("quota web1 10K in warn 50", "quota db1 1K total")
 # (60 % of its quota: warning), db1 3500 both ways (350 %: exceeded).
 FROM_GUEST = {("web1", 0): (6, 1000), ("db1", 1): (2, 1000)}
 TO_GUEST = {("db1", 0): (3, 500)}
+# And out of db1's first vif, as a bridge floods them, 800 bytes for a
+# MAC no port has: counted apart, not in db1's usage (addressed).
+FLOODED = {("db1", 0): (2, 400)}
+UNKNOWN_MAC = "02:00:00:99:99:99"
+# One of the classifier's columns: no instance until it counts the
+# row's vif.
+SPLIT_OBJECT = "XEN-VIF-MIB::xenVifHCOutForeignOctets"
 
 # The layout of snmp_exporter 0.23 and later: an auth's fields in the
 # order its generator writes them, with the defaults it fills in.
@@ -498,6 +506,18 @@ def check_vm_scrape(t, dom0, web, db, kernel):
               % (metric, web_value, db_value))
     per_vm("xenVifVmPeriodInOctets", 6000, 2000)
     per_vm("xenVifVmPeriodOutOctets", 0, 1500)
+    per_vm("xenVifVmPeriodOutForeignOctets", 0, 800)
+    t.is_(series.get("xenVifHCOutForeignOctets"),
+          {vif_labels(vm, d): float(800 if (vm, d) == (db, 0) else 0)
+           for vm, d in vifs(web, db)},
+          "xenVifHCOutForeignOctets: db1's first vif the 800 flooded "
+          "octets, the others none")
+    t.is_(series.get("xenVifVmOutAccounting"),
+          {**state_set(web, "xenVifVmOutAccounting",
+                       ("all", "addressed", "mixed"), "addressed"),
+           **state_set(db, "xenVifVmOutAccounting",
+                       ("all", "addressed", "mixed"), "addressed")},
+          "xenVifVmOutAccounting: a state set, addressed")
     per_vm("xenVifVmQuotaOctets", 10000, 1000)
     per_vm("xenVifVmQuotaUsedPercent", 60, 350)
     per_vm("xenVifVmQuotaWarnPercent", 50, 80)
@@ -648,7 +668,8 @@ def alert_expr(name):
 DASHBOARD_SHOWS = {
     ("VMs", "A"): {"": 2}, ("Vifs", "A"): {"": 3},
     ("Sent by all VMs", "A"): {"": 0}, ("Received by all VMs", "A"): {"": 0},
-    ("VMs past a quota level", "A"): {"": 2}, ("Rate alarms", "A"): {"": 0},
+    ("VMs past a quota level", "A"): {"": 2},
+    ("Rate and flood alarms", "A"): {"": 0},
     ("Sent by VM", "A"): {"web1": 0, "db1": 0},
     ("Received by VM", "A"): {"web1": 0, "db1": 0},
     ("Quota used this period", "A"): {"web1": 60, "db1": 350},
@@ -660,6 +681,9 @@ DASHBOARD_SHOWS = {
     ("Usage this period", "B"): {"web1": 0, "db1": 1500},
     ("Usage this period", "C"): {"web1": 10000, "db1": 1000},
     ("Usage this period", "D"): {"web1": 60, "db1": 350},
+    ("Usage this period", "E"): {"web1": 0, "db1": 800},
+    ("Flooded to VM", "A"): {"web1": 0, "db1": 0},
+    ("Forged source frames per vif", "A"): {},
     ("Drops and errors per vif", "A"): {},
 }
 
@@ -809,12 +833,26 @@ def check_live(t):
         web, db = add_switch_vms(dom0)
         dom0.start_snmpd()
         dom0.start_agent(CONFIG)
+        # Traffic once the classifier counts every vif: all of it split.
+        split = ["%s.%d" % (SPLIT_OBJECT, index_of(vm, d))
+                 for vm, d in vifs(web, db)]
+        try:
+            wait_until(lambda: not any(v.is_exception
+                                       for v in dom0.snmpget(*split)), 10,
+                       "the classifier to count the vifs")
+        except TimeoutError:
+            pass
+        t.ok(not any(v.is_exception for v in dom0.snmpget(*split)),
+             "the classifier counts the three vifs", diag=dom0.agent.log())
         for (name, devid), (count, size) in FROM_GUEST.items():
             dom0.send_from_guest({"web1": web, "db1": db}[name], devid,
                                  count=count, size=size)
         for (name, devid), (count, size) in TO_GUEST.items():
             dom0.send_to_guest({"web1": web, "db1": db}[name], devid,
                                count=count, size=size)
+        for (name, devid), (count, size) in FLOODED.items():
+            dom0.network.send(dom0.ns, {"web1": web, "db1": db}[name].ifname(
+                devid), count, size, UNKNOWN_MAC)
         kernel = {(vm.name, d): dom0.vif_stats(vm, d)
                   for vm, d in vifs(web, db)}
 
@@ -831,22 +869,26 @@ def check_live(t):
             for vm in (web, db):
                 got = vm_row(dom0, vm_index(vm), (
                     "xenVifVmPeriodInOctets", "xenVifVmInBitRate",
-                    "xenVifVmOutBitRate", "xenVifVmVcpus"))
+                    "xenVifVmOutBitRate", "xenVifVmVcpus",
+                    "xenVifVmPeriodOutForeignOctets"))
                 seen[vm.name] = {k: v.value for k, v in got.items()}
             return seen == dict(
                 {(vm.name, d): (kernel[(vm.name, d)]["rx_bytes"],
                                 kernel[(vm.name, d)]["tx_bytes"])
                  for vm, d in vifs(web, db)},
                 web1={"xenVifVmPeriodInOctets": 6000, "xenVifVmInBitRate": 0,
-                      "xenVifVmOutBitRate": 0, "xenVifVmVcpus": 1},
+                      "xenVifVmOutBitRate": 0, "xenVifVmVcpus": 1,
+                      "xenVifVmPeriodOutForeignOctets": 0},
                 db1={"xenVifVmPeriodInOctets": 2000, "xenVifVmInBitRate": 0,
-                     "xenVifVmOutBitRate": 0, "xenVifVmVcpus": 1})
+                     "xenVifVmOutBitRate": 0, "xenVifVmVcpus": 1,
+                     "xenVifVmPeriodOutForeignOctets": 800})
         try:
             ready = wait_until(settled, 30, "the agent to count the traffic")
         except TimeoutError:
             ready = False
         t.ok(ready, "the agent serves the kernel's counts, the period's "
-             "usage, rates of 0 and the VMs' resources",
+             "usage and what was flooded, rates of 0 and the VMs' "
+             "resources",
              diag=lambda: "kernel: %r\nagent: %r" % (kernel, seen))
 
         config = dom0.path("snmp.yml")
