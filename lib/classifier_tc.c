@@ -63,6 +63,39 @@ static int count_filter_msg(void *ctx, const struct nlmsghdr *nh)
 }
 
 /*
+ * Sends one rtnetlink request and walks what the kernel answers with
+ * fn (xv_netlink_walk) until fn says it is done: fn's non-zero value,
+ * or -errno.
+ */
+static int ask_kernel(const struct nlmsghdr *req,
+		      int (*fn)(void *ctx, const struct nlmsghdr *nh), void *ctx)
+{
+	struct timeval tv = {.tv_sec = 5};
+	char buf[16384] __attribute__((aligned(NLMSG_ALIGNTO)));
+	int fd, r = 0;
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0)
+		return -errno;
+	/* The kernel answers at once; a bound on the wait all the same. */
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	if (send(fd, req, req->nlmsg_len, 0) < 0)
+		r = -errno;
+	while (r == 0) {
+		ssize_t got = recv(fd, buf, sizeof buf, 0);
+
+		if (got < 0)
+			r = -errno;
+		else if (got == 0)
+			r = -EPROTO;
+		else
+			r = xv_netlink_walk(buf, (size_t)got, fn, ctx);
+	}
+	close(fd);
+	return r;
+}
+
+/*
  * How many filters a hook of the device holds (any kind, any chain),
  * from an RTM_GETTFILTER dump; -errno if it cannot tell.  A dump gives
  * a message per priority and one per filter: any message means the
@@ -87,29 +120,78 @@ static int count_filters(int ifindex, __u32 parent)
 		},
 	};
 	struct filter_count fc = {.seq = 1};
-	struct timeval tv = {.tv_sec = 5};
-	char buf[16384] __attribute__((aligned(NLMSG_ALIGNTO)));
-	int fd, r = 0;
+	int r = ask_kernel(&req.nh, count_filter_msg, &fc);
 
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (fd < 0)
-		return -errno;
-	/* The kernel answers at once; a bound on the wait all the same. */
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-	if (send(fd, &req, req.nh.nlmsg_len, 0) < 0)
-		r = -errno;
-	while (r == 0) {
-		ssize_t got = recv(fd, buf, sizeof buf, 0);
-
-		if (got < 0)
-			r = -errno;
-		else if (got == 0)
-			r = -EPROTO;
-		else
-			r = xv_netlink_walk(buf, (size_t)got, count_filter_msg, &fc);
-	}
-	close(fd);
 	return r < 0 ? r : fc.n;
+}
+
+/* The answer to a qdisc's get: 1 for the qdisc (or the kernel's ack
+ * of the get, which it gives only for a qdisc found), -errno on a
+ * refusal. */
+static int qdisc_answer_msg(void *ctx, const struct nlmsghdr *nh)
+{
+	const __u32 *seq = ctx;
+
+	if (nh->nlmsg_seq != *seq)
+		return 0;
+	if (nh->nlmsg_type == RTM_NEWQDISC)
+		return 1;
+	if (nh->nlmsg_type == NLMSG_ERROR) {
+		const struct nlmsgerr *e = NLMSG_DATA(nh);
+
+		if (nh->nlmsg_len < NLMSG_LENGTH(sizeof *e) || e->error > 0)
+			return -EPROTO;
+		return e->error == 0 ? 1 : e->error;
+	}
+	return 0;
+}
+
+/*
+ * Is the qdisc on the device's ingress side, where clsact goes, a
+ * clsact (1) or another (0: the older "ingress" qdisc an operator's
+ * policing may use, or none)?  -errno if the kernel cannot tell.  An
+ * RTM_GETQDISC for that place naming the kind "clsact": the kernel
+ * answers with the qdisc if it is of that kind, refuses with EINVAL
+ * if it is of another, with ENOENT if there is none.
+ */
+static int clsact_there(int ifindex)
+{
+	static const char kind[] = "clsact";
+	struct {
+		struct nlmsghdr nh;
+		struct tcmsg tc;
+		struct rtattr kind_attr;
+		char kind[8];
+	} req = {
+		.nh = {
+			.nlmsg_len = sizeof req,
+			.nlmsg_type = RTM_GETQDISC,
+			/* Echo: kernels before 6.10 send the qdisc to
+			 * the asker only so; ack: the end of the answer. */
+			.nlmsg_flags = NLM_F_REQUEST | NLM_F_ECHO | NLM_F_ACK,
+			.nlmsg_seq = 1,
+		},
+		.tc = {
+			.tcm_family = AF_UNSPEC,
+			.tcm_ifindex = ifindex,
+			.tcm_parent = TC_H_CLSACT,
+		},
+		.kind_attr = {
+			.rta_len = RTA_LENGTH(sizeof kind),
+			.rta_type = TCA_KIND,
+		},
+	};
+	__u32 seq = 1;
+	int r;
+
+	_Static_assert(sizeof req == NLMSG_LENGTH(sizeof(struct tcmsg)) +
+		       RTA_SPACE(sizeof kind), "the request is one tcmsg and "
+		       "one attribute");
+	memcpy(req.kind, kind, sizeof kind);
+	r = ask_kernel(&req.nh, qdisc_answer_msg, &seq);
+	if (r == 1)
+		return 1;
+	return r == -EINVAL || r == -ENOENT ? 0 : r;
 }
 
 /*
@@ -172,8 +254,27 @@ static int tc_attach(const struct cls_hook_ctx *h, int ifindex, const char **wha
 
 	*what = "cannot add a clsact qdisc";
 	r = bpf_tc_hook_create(&qdisc);
-	if (r < 0 && r != -EEXIST)
+	if (r == -EEXIST) {
+		/* A qdisc is there already: a clsact (ours of an earlier
+		 * run, or someone's) takes our filters beside its own.  The
+		 * older "ingress" qdisc must not: it has one filter block,
+		 * which both our places would name, so the egress program
+		 * would replace the ingress one and count what the guest
+		 * sends as sent to it. */
+		r = clsact_there(ifindex);
+		if (r == 0) {
+			*what = "its ingress side holds an ingress qdisc, not "
+				"clsact (an operator's policing?), and tc filters "
+				"need clsact (tcx links, Linux 6.6, do not)";
+			return -EBUSY;
+		}
+		if (r < 0) {
+			*what = "cannot tell its ingress side's qdisc";
+			return r;
+		}
+	} else if (r < 0) {
 		return r;
+	}
 	for (int dir = 0; dir < 2; dir++) {
 		LIBBPF_OPTS(bpf_tc_hook, point, .ifindex = ifindex,
 			    .attach_point = hook_points[dir]);

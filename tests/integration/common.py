@@ -140,6 +140,41 @@ def plus(base, **delta):
     return out
 
 
+# ---- the notification handlers --------------------------------------------
+
+_HANDLER_KINDS = {"warning": 1, "exceeded": 2, "cleared": 3, "rate": 4,
+                  "ratecleared": 5}
+
+
+def notification(kind, devices, name="web1", in_alarm=1, out_alarm=1):
+    """A XEN-VIF-MIB notification of a VM (row 7) as snmptrapd hands it
+    to a traphandle: kind "exceeded", "rate", ...; devices, the VM's
+    xenVifVmDevices."""
+    root = ".1.3.6.1.4.1.8072.9999.98"
+    return "\n".join([
+        "localhost", "UDP: [127.0.0.1]:40000->[127.0.0.1]:1162",
+        ".1.3.6.1.2.1.1.3.0 0:0:01:00.00",
+        ".1.3.6.1.6.3.1.1.4.1.0 %s.0.%d" % (root, _HANDLER_KINDS[kind]),
+        '%s.1.5.1.3.7 "%s"' % (root, name),
+        "%s.1.5.1.17.7 %d" % (root, in_alarm),
+        "%s.1.5.1.18.7 %d" % (root, out_alarm),
+        '%s.1.5.1.19.7 "%s"' % (root, devices)]) + "\n"
+
+
+def run_handler(dom0, script, text, *args):
+    """traphandle/SCRIPT fed text, in dom0's namespace, with its state
+    (xen-vif-shape) and log in the test's directory: the
+    CompletedProcess."""
+    import subprocess
+    from dom0 import SRCDIR
+    cmd = ["ip", "netns", "exec", dom0.ns,
+           os.path.join(SRCDIR, "traphandle", script)] + list(args)
+    if script == "xen-vif-shape":
+        cmd += ["--state-dir", dom0.path("handler-state")]
+    return subprocess.run(cmd + ["--log", dom0.path("handler.log")],
+                          input=text, text=True, capture_output=True)
+
+
 # ---- the VM table and notifications -------------------------------------
 
 VM_ENTRY = ".1.3.6.1.4.1.8072.9999.98.1.5.1"

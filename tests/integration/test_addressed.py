@@ -6,15 +6,17 @@ them, else tc filters), through a real snmpd, with the
 bridge flooding unknown unicast as every Linux bridge does.  Exact frames
 from the guests' namespaces; the classifier's columns, the VMs' addressed
 Out usage, the switch view's broadcast and multicast counters; a restart
-and a kill -9 (counters go on, hooks never twice); a vif re-created; the
-classifier refused for lack of privilege."""
+and a kill -9 (counters go on, hooks never twice); a vif re-created; on
+tc filters beside the shaping handler, and refusing a vif an older
+handler's "ingress" qdisc holds; the classifier refused for lack of
+privilege."""
 
 import json
 import os
 
 from common import (FAST, NO_SUCH_INSTANCE, Dom0, Vif, index_of,
-                    kernel_has_tcx, port, row, tap, tcx_query, vm_index, vm_row,
-                    wait_until)
+                    kernel_has_tcx, notification, port, row, run_handler, tap,
+                    tcx_query, vm_index, vm_row, wait_until)
 from dom0 import in_ns, run
 
 A_UUID = "a1a1a1a1-0d3b-4c8e-9a51-3b2f7d0e4a11"
@@ -208,6 +210,77 @@ def main(t):
                     xenVifHCOutForeignOctets=1000, xenVifHCOutForeignPkts=1)
         t.is_(wait_values(dom0, split, c, want, "C after its reboot"), want,
               "the rebooted VM's row goes on counting floods")
+
+        # Beside the shaping handler on tc filters (kernels before 6.6).
+        # An older handler's "ingress" qdisc on C: the classifier refuses
+        # C, saying why, until the handler takes it off.  The policer
+        # then shares the vifs' clsact with the classifier's filters.
+        t.is_(dom0.agent.stop(), 0, "stopped, to start again on tc filters")
+        bdev, cdev = b.ifname(0), c.ifname(0)
+        run(in_ns(dom0.ns, ["tc", "qdisc", "add", "dev", cdev, "ingress"]))
+        dom0.start_agent(config + ("classifierHooks tc",))
+        refused = ("eBPF classifier: %s: its ingress side holds an ingress "
+                   "qdisc, not clsact" % cdev)
+        try:
+            wait_until(lambda: hooks(dom0, bdev) == [1, 1] and
+                       refused in dom0.agent.log(), 10,
+                       "the classifier on tc filters")
+        except TimeoutError:
+            pass
+        t.ok(hooks(dom0, bdev) == [1, 1] and hooks(dom0, cdev) == [0, 0] and
+             dom0.agent.log().count(refused) == 1,
+             "on tc filters: B is hooked; C, with an ingress qdisc, is not, "
+             "and the log says why, once", diag=dom0.agent.log())
+        t.is_(split(dom0, c)["xenVifHCOutForeignOctets"], None,
+              "C's split has no instance")
+
+        def qdiscs(dev):
+            return run(in_ns(dom0.ns, ["tc", "qdisc", "show", "dev",
+                                       dev])).stdout
+
+        for vm in (b, c):
+            res = run_handler(dom0, "xen-vif-shape", notification(
+                "exceeded", vm.ifname(0), name=vm.name), "--rate", "3mbit")
+            t.is_(res.returncode, 0, "xen-vif-shape limits %s" % vm.name)
+        t.ok("tbf" in qdiscs(bdev) and "tbf" in qdiscs(cdev) and
+             "qdisc ingress" not in qdiscs(cdev),
+             "B and C have the token bucket; C's ingress qdisc is gone",
+             diag=qdiscs(bdev) + qdiscs(cdev))
+        with open(dom0.path("handler.log")) as f:
+            handler_log = f.read()
+        police = run(in_ns(dom0.ns, ["tc", "filter", "show", "dev", bdev,
+                                     "ingress"])).stdout
+        t.ok("pref 40000 u32" in police or
+             "%s: the kernel cannot police ingress" % bdev in handler_log,
+             "B's policer is on its clsact after the classifier's filter, "
+             "or the handler says the kernel cannot police",
+             diag=police + handler_log)
+        t.is_(hooks(dom0, bdev), [1, 1], "B keeps the classifier's filters")
+        try:
+            wait_until(lambda: hooks(dom0, cdev) == [1, 1] and
+                       split(dom0, c)["xenVifHCOutForeignOctets"] is not None,
+                       10, "C hooked")
+        except TimeoutError:
+            pass
+        t.ok(hooks(dom0, cdev) == [1, 1] and
+             "eBPF classifier: %s is counted now" % cdev in dom0.agent.log(),
+             "a follow later C is hooked, and the log says it is counted",
+             diag=dom0.agent.log())
+        base = {vm.name: split(dom0, vm) for vm in (b, c)}
+        send(dom0, a, 2, 400, UNKNOWN)
+        for vm in (b, c):
+            want = plus(base[vm.name], xenVifHCOutOctets=800,
+                        xenVifHCOutForeignOctets=800, xenVifHCOutForeignPkts=2)
+            t.is_(wait_values(dom0, split, vm, want, "the flood, shaped"),
+                  want, "%s shaped: the flood counted exactly" % vm.name)
+        for vm in (b, c):
+            run_handler(dom0, "xen-vif-shape", notification(
+                "cleared", vm.ifname(0), name=vm.name))
+        t.ok("tbf" not in qdiscs(bdev) + qdiscs(cdev) and
+             hooks(dom0, bdev) == [1, 1] and hooks(dom0, cdev) == [1, 1] and
+             "clsact" in qdiscs(bdev),
+             "cleared: the limits go, the classifier's filters and their "
+             "clsact stay", diag=qdiscs(bdev) + qdiscs(cdev))
 
         # No privilege: the agent says why, serves no split, bills all.
         t.is_(dom0.agent.stop(), 0, "stopped again")

@@ -8,38 +8,17 @@ cut-off drops the guest's traffic until the quota clears."""
 import os
 import subprocess
 
-from common import Dom0, Vif, tap, wait_until
-from dom0 import SRCDIR
-
-ROOT = ".1.3.6.1.4.1.8072.9999.98"
-KINDS = {"warning": 1, "exceeded": 2, "cleared": 3, "rate": 4, "ratecleared": 5}
-
-
-def notification(kind, devices, name="web1", in_alarm=1, out_alarm=1):
-    return "\n".join([
-        "localhost", "UDP: [127.0.0.1]:40000->[127.0.0.1]:1162",
-        ".1.3.6.1.2.1.1.3.0 0:0:01:00.00",
-        ".1.3.6.1.6.3.1.1.4.1.0 %s.0.%d" % (ROOT, KINDS[kind]),
-        '%s.1.5.1.3.7 "%s"' % (ROOT, name),
-        "%s.1.5.1.17.7 %d" % (ROOT, in_alarm),
-        "%s.1.5.1.18.7 %d" % (ROOT, out_alarm),
-        '%s.1.5.1.19.7 "%s"' % (ROOT, devices)]) + "\n"
+from common import Dom0, Vif, notification, run_handler, tap, wait_until
 
 
 def main(t):
     tap.require_root(t)
     with Dom0() as dom0:
         web = dom0.add_vm("web1", 3, vifs=[Vif(0, emu=True)])
-        state = dom0.path("handler-state")
         log = dom0.path("handler.log")
 
         def run(script, text, *args):
-            cmd = ["ip", "netns", "exec", dom0.ns,
-                   os.path.join(SRCDIR, "traphandle", script)] + list(args)
-            if script == "xen-vif-shape":
-                cmd += ["--state-dir", state]
-            return subprocess.run(cmd + ["--log", log], input=text, text=True,
-                                  capture_output=True)
+            return run_handler(dom0, script, text, *args)
 
         def tc(dev):
             return subprocess.run(["ip", "netns", "exec", dom0.ns, "tc", "qdisc",

@@ -994,6 +994,61 @@ static void run_suite(void)
 	tap_ok(filter_lines(1, "egress", "u32", text, sizeof text) > 0,
 	       "the u32 filter stays");
 
+	/* ---- beside an operator's ingress qdisc (policing) ---- */
+	tap_ok(follow(c, 0x3) == 0 && !has_qdisc(2, "clsact"),
+	       "follow A and B only: C has no clsact");
+	tap_ok(sh(0, NULL, 0, "tc qdisc add dev vifC ingress && tc filter add dev "
+		  "vifC parent ffff: pref 40000 protocol all u32 match u32 0 0") == 0,
+	       "an ingress qdisc on C, with a filter of the operator's");
+	logbuf[0] = '\0';
+	tap_ok(follow(c, 0x7) == 0 && xv_classifier_counts(c, vif_ifindex[0]) &&
+	       xv_classifier_counts(c, vif_ifindex[1]),
+	       "follow the three again: A and B are counted");
+	if (hooks_under_test == XV_HOOKS_TC) {
+		/* Its one block would take both our filters: refused. */
+		static const char why[] = "eBPF classifier: vifC: its ingress side "
+			"holds an ingress qdisc, not clsact (an operator's policing?), "
+			"and tc filters need clsact (tcx links, Linux 6.6, do not): "
+			"Device or resource busy; its traffic is not split until it "
+			"can be (tried again at each follow)";
+
+		tap_ok(!xv_classifier_counts(c, vif_ifindex[2]),
+		       "on tc filters C is not counted");
+		tap_is_u64((uint64_t)count_lines(logbuf, why), 1,
+			   "the log says why, once");
+		if (count_lines(logbuf, why) != 1)
+			tap_diag("log: %s", logbuf);
+		for (int h = 0; h < 2; h++) {
+			int n[2], id;
+
+			ours_on(2, h, n, &id, text, sizeof text);
+			tap_ok(n[0] == 0 && n[1] == 0, "nothing of ours on C's %s",
+			       h ? "egress" : "ingress");
+		}
+		tap_ok(follow(c, 0x7) == 0 && !xv_classifier_counts(c, vif_ifindex[2]) &&
+		       count_lines(logbuf, why) == 1,
+		       "a follow later: tried again, not counted, nothing more said");
+		tap_ok(sh(0, NULL, 0, "tc qdisc del dev vifC ingress") == 0,
+		       "the operator takes the ingress qdisc off");
+		tap_ok(follow(c, 0x7) == 0 && xv_classifier_counts(c, vif_ifindex[2]),
+		       "the next follow counts C");
+		tap_is_u64((uint64_t)count_lines(logbuf, "eBPF classifier: vifC is "
+						 "counted now"), 1, "and says so");
+		check_hooked(2, "C, the ingress qdisc gone");
+	} else {
+		tap_ok(xv_classifier_counts(c, vif_ifindex[2]),
+		       "on tcx links C is counted beside it");
+		tap_ok(strstr(logbuf, "vifC") == NULL, "nothing is said of C");
+		check_hooked(2, "C beside an ingress qdisc");
+	}
+	flood(c, "C counted again", 3, 300);
+	if (hooks_under_test == XV_HOOKS_TCX) {
+		tap_ok(has_qdisc(2, "ingress") &&
+		       filter_lines(2, "ingress", "pref 40000 u32", text, sizeof text) > 0,
+		       "the operator's ingress qdisc and filter stay");
+		sh(0, NULL, 0, "tc qdisc del dev vifC ingress");
+	}
+
 	/* ---- a clean stop ---- */
 	xv_classifier_close(c);
 	tap_ok(!dir_exists(PIN_DIR), "close removes the pins and their directory");
