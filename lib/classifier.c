@@ -97,6 +97,7 @@ struct xv_classifier {
 	size_t waiting;          /* devices the last follow left unhooked */
 	struct timespec backlog_since; /* when devices began to wait */
 	size_t backlog_hooked;   /* devices hooked since */
+	struct timespec lost_checked; /* when hooks were last looked for */
 	struct cls_reading *readings;
 	size_t nreadings, readings_cap;
 };
@@ -595,6 +596,52 @@ static void say_backlog(struct xv_classifier *c, size_t waiting, size_t hooked,
 		       (double)(end.tv_nsec - c->backlog_since.tv_nsec) / 1e9);
 }
 
+/*
+ * Devices someone else took our programs off (tc filters go with a
+ * clsact qdisc an operator deletes) are hooked again by this follow and
+ * said: what they sent and received meanwhile went uncounted, so was
+ * taken as addressed.  Looked for at most once a second, the hooks'
+ * own way (a dump of every device's qdiscs for tc filters); tcx links,
+ * which only we take off, are not looked for.
+ */
+static void notice_lost_hooks(struct xv_classifier *c, const struct timespec *now)
+{
+	char name[IF_NAMESIZE + 16];
+	int *ifindexes = NULL;
+	bool *on = NULL;
+	size_t n = 0, k = 0;
+
+	if (!c->hooks->still_on || !c->ndevs ||
+	    (now->tv_sec - c->lost_checked.tv_sec) * 1000000000L +
+			    (now->tv_nsec - c->lost_checked.tv_nsec) < 1000000000L)
+		return;
+	c->lost_checked = *now;
+	ifindexes = malloc(c->ndevs * sizeof *ifindexes);
+	on = malloc(c->ndevs * sizeof *on);
+	if (!ifindexes || !on)
+		goto out; /* looked for at the next follow */
+	for (size_t i = 0; i < c->ndevs; i++)
+		if (c->devs[i].hooked)
+			ifindexes[n++] = c->devs[i].ifindex;
+	if (!n || c->hooks->still_on(ifindexes, n, on) < 0)
+		goto out;
+	for (size_t i = 0; i < c->ndevs; i++) {
+		struct cls_dev *d = &c->devs[i];
+
+		if (!d->hooked || on[k++])
+			continue;
+		d->hooked = false;
+		xv_say(&c->log, XV_LOG_WARNING, "eBPF classifier: %s: our %s were "
+		       "taken off (its clsact qdisc deleted?); putting them back. "
+		       "What it sent and received meanwhile was not split: it "
+		       "counts as addressed", xv_cls_dev_name(d->ifindex, name),
+		       c->hooks->what);
+	}
+out:
+	free(ifindexes);
+	free(on);
+}
+
 static int compare_classified(const void *a, const void *b)
 {
 	const struct xv_classified *x = a, *y = b;
@@ -634,6 +681,7 @@ int xv_classifier_follow(struct xv_classifier *c, const struct xv_classified *de
 		clean_up_after_earlier_run(c, devs, n);
 		c->followed = true;
 	}
+	notice_lost_hooks(c, &start);
 	/* Merge the devices followed with those listed now. */
 	while (i < c->ndevs || j < n) {
 		struct cls_dev *old = i < c->ndevs ? &c->devs[i] : NULL;

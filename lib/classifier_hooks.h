@@ -21,6 +21,7 @@
 
 #include <net/if.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 
 struct xv_log;
@@ -44,6 +45,11 @@ struct cls_hooks {
 	 * each device said once. */
 	void (*clean_earlier)(const struct cls_hook_ctx *h,
 			      bool (*keep)(void *ctx, int ifindex), void *keep_ctx);
+	/* Which of the devices (ifindexes, ascending) may still hold our
+	 * programs: on[i] false where they are surely gone, taken off by
+	 * someone else; 0, or -errno if that cannot be told (nothing is
+	 * then known gone).  NULL where nobody else takes them off. */
+	int (*still_on)(const int *ifindexes, size_t n, bool *on);
 };
 
 extern const struct cls_hooks xv_cls_tc_hooks;

@@ -16,6 +16,7 @@
 #include "classifier_hooks.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <linux/netlink.h>
 #include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
@@ -212,6 +213,95 @@ static void remove_clsact_if_empty(int ifindex)
 	bpf_tc_hook_destroy(&hook);
 }
 
+/* A dump of the qdiscs: which of the devices listed have a clsact. */
+struct clsact_scan {
+	__u32 seq;
+	const int *ifindexes; /* ascending */
+	size_t n;
+	bool *on;
+};
+
+static int compare_ifindex(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
+static int clsact_scan_msg(void *ctx, const struct nlmsghdr *nh)
+{
+	static const char kind[] = "clsact";
+	struct clsact_scan *scan = ctx;
+	const struct tcmsg *tc = NLMSG_DATA(nh);
+	const int *at;
+	size_t off;
+
+	if (nh->nlmsg_seq != scan->seq)
+		return 0;
+	if (nh->nlmsg_type == NLMSG_DONE)
+		return 1;
+	if (nh->nlmsg_type == NLMSG_ERROR) {
+		const struct nlmsgerr *e = NLMSG_DATA(nh);
+
+		if (nh->nlmsg_len < NLMSG_LENGTH(sizeof *e) || e->error >= 0)
+			return -EPROTO;
+		return e->error;
+	}
+	if (nh->nlmsg_type != RTM_NEWQDISC || nh->nlmsg_len < NLMSG_LENGTH(sizeof *tc) ||
+	    tc->tcm_parent != TC_H_CLSACT)
+		return 0;
+	at = bsearch(&tc->tcm_ifindex, scan->ifindexes, scan->n, sizeof *at,
+		     compare_ifindex);
+	if (!at)
+		return 0;
+	/* Its kind, from the attributes after the tcmsg. */
+	for (off = NLMSG_LENGTH(NLMSG_ALIGN(sizeof *tc)); off + sizeof(struct rtattr) <= nh->nlmsg_len;) {
+		const struct rtattr *a = (const void *)((const char *)nh + off);
+
+		if (a->rta_len < sizeof *a || off + a->rta_len > nh->nlmsg_len)
+			break;
+		if (a->rta_type == TCA_KIND && RTA_PAYLOAD(a) >= sizeof kind &&
+		    memcmp(RTA_DATA(a), kind, sizeof kind) == 0)
+			scan->on[at - scan->ifindexes] = true;
+		off += RTA_ALIGN(a->rta_len);
+	}
+	return 0;
+}
+
+/*
+ * Our filters go with the device's clsact qdisc when someone deletes it
+ * (tc qdisc del dev vif1.0 clsact, a shaping script starting afresh):
+ * the devices listed without one have surely lost them.  One dump of
+ * every device's qdiscs a follow.
+ */
+static int tc_still_on(const int *ifindexes, size_t n, bool *on)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct tcmsg tc;
+	} req = {
+		.nh = {
+			.nlmsg_len = NLMSG_LENGTH(sizeof(struct tcmsg)),
+			.nlmsg_type = RTM_GETQDISC,
+			.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
+			.nlmsg_seq = 1,
+		},
+		.tc = {.tcm_family = AF_UNSPEC},
+	};
+	struct clsact_scan scan = {.seq = 1, .ifindexes = ifindexes, .n = n, .on = on};
+	int r;
+
+	for (size_t i = 0; i < n; i++)
+		on[i] = false;
+	r = ask_kernel(&req.nh, clsact_scan_msg, &scan);
+	if (r < 0) {
+		for (size_t i = 0; i < n; i++)
+			on[i] = true;
+		return r;
+	}
+	return 0;
+}
+
 /* Takes our filter off one hook; 0, or -errno (none there: 0). */
 static int detach_one(int ifindex, int dir)
 {
@@ -361,4 +451,5 @@ const struct cls_hooks xv_cls_tc_hooks = {
 	.attach = tc_attach,
 	.detach = tc_detach,
 	.clean_earlier = tc_clean_earlier,
+	.still_on = tc_still_on,
 };

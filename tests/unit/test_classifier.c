@@ -1049,6 +1049,31 @@ static void run_suite(void)
 		sh(0, NULL, 0, "tc qdisc del dev vifC ingress");
 	}
 
+	/* ---- tc filters taken off by someone: put back ---- */
+	if (hooks_under_test == XV_HOOKS_TC) {
+		static const char lost[] = "eBPF classifier: vifA: our tc filters "
+			"were taken off (its clsact qdisc deleted?); putting them back";
+		long long deadline = now_ms() + 5000;
+		int n[2][2], id;
+
+		logbuf[0] = '\0';
+		tap_ok(sh(0, NULL, 0, "tc qdisc del dev vifA clsact") == 0,
+		       "someone deletes A's clsact qdisc, our filters with it");
+		/* Looked for at most once a second: follows until then. */
+		do {
+			follow(c, 0x7);
+			for (int h = 0; h < 2; h++)
+				ours_on(0, h, n[h], &id, text, sizeof text);
+		} while (!(n[0][0] == 1 && n[1][0] == 1) && now_ms() < deadline &&
+			 usleep(100000) == 0);
+		tap_ok(n[0][0] == 1 && n[1][0] == 1 && xv_classifier_counts(c, vif_ifindex[0]),
+		       "a follow puts them back on A");
+		tap_is_u64((uint64_t)count_lines(logbuf, lost), 1, "the log says so, once");
+		if (count_lines(logbuf, lost) != 1)
+			tap_diag("log: %s", logbuf);
+		flood(c, "A's filters put back", 2, 500);
+	}
+
 	/* ---- a clean stop ---- */
 	xv_classifier_close(c);
 	tap_ok(!dir_exists(PIN_DIR), "close removes the pins and their directory");
