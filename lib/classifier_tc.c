@@ -37,6 +37,22 @@
 static const enum bpf_tc_attach_point hook_points[2] = {BPF_TC_INGRESS, BPF_TC_EGRESS};
 static const char *const hook_names[2] = {"ingress", "egress"};
 
+/* Does this message end a dump's answer?  *r: 1 at its end, -errno on
+ * the kernel's refusal. */
+static bool dump_ends(const struct nlmsghdr *nh, int *r)
+{
+	const struct nlmsgerr *e = NLMSG_DATA(nh);
+
+	if (nh->nlmsg_type == NLMSG_DONE) {
+		*r = 1;
+		return true;
+	}
+	if (nh->nlmsg_type != NLMSG_ERROR)
+		return false;
+	*r = nh->nlmsg_len < NLMSG_LENGTH(sizeof *e) || e->error >= 0 ? -EPROTO : e->error;
+	return true;
+}
+
 /* One message of a filter dump: 1 at its end, -errno on a refusal. */
 struct filter_count {
 	__u32 seq;
@@ -46,18 +62,12 @@ struct filter_count {
 static int count_filter_msg(void *ctx, const struct nlmsghdr *nh)
 {
 	struct filter_count *fc = ctx;
+	int r;
 
 	if (nh->nlmsg_seq != fc->seq)
 		return 0;
-	if (nh->nlmsg_type == NLMSG_DONE)
-		return 1;
-	if (nh->nlmsg_type == NLMSG_ERROR) {
-		const struct nlmsgerr *e = NLMSG_DATA(nh);
-
-		if (nh->nlmsg_len < NLMSG_LENGTH(sizeof *e) || e->error >= 0)
-			return -EPROTO;
-		return e->error;
-	}
+	if (dump_ends(nh, &r))
+		return r;
 	if (nh->nlmsg_type == RTM_NEWTFILTER)
 		fc->n++;
 	return 0;
@@ -235,18 +245,12 @@ static int clsact_scan_msg(void *ctx, const struct nlmsghdr *nh)
 	const struct tcmsg *tc = NLMSG_DATA(nh);
 	const int *at;
 	size_t off;
+	int r;
 
 	if (nh->nlmsg_seq != scan->seq)
 		return 0;
-	if (nh->nlmsg_type == NLMSG_DONE)
-		return 1;
-	if (nh->nlmsg_type == NLMSG_ERROR) {
-		const struct nlmsgerr *e = NLMSG_DATA(nh);
-
-		if (nh->nlmsg_len < NLMSG_LENGTH(sizeof *e) || e->error >= 0)
-			return -EPROTO;
-		return e->error;
-	}
+	if (dump_ends(nh, &r))
+		return r;
 	if (nh->nlmsg_type != RTM_NEWQDISC || nh->nlmsg_len < NLMSG_LENGTH(sizeof *tc) ||
 	    tc->tcm_parent != TC_H_CLSACT)
 		return 0;
