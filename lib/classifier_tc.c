@@ -107,12 +107,12 @@ static int ask_kernel(const struct nlmsghdr *req,
 }
 
 /*
- * How many filters a hook of the device holds (any kind, any chain),
- * from an RTM_GETTFILTER dump; -errno if it cannot tell.  A dump gives
- * a message per priority and one per filter: any message means the
- * hook is in use.
+ * A dump of tc's objects of one kind (RTM_GETTFILTER, RTM_GETQDISC): of
+ * a device's hook, or (ifindex 0) of every device; request seq 1, its
+ * answers walked with fn as ask_kernel does.
  */
-static int count_filters(int ifindex, __u32 parent)
+static int dump_tc(__u16 type, int ifindex, __u32 parent,
+		   int (*fn)(void *ctx, const struct nlmsghdr *nh), void *ctx)
 {
 	struct {
 		struct nlmsghdr nh;
@@ -120,7 +120,7 @@ static int count_filters(int ifindex, __u32 parent)
 	} req = {
 		.nh = {
 			.nlmsg_len = NLMSG_LENGTH(sizeof(struct tcmsg)),
-			.nlmsg_type = RTM_GETTFILTER,
+			.nlmsg_type = type,
 			.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
 			.nlmsg_seq = 1,
 		},
@@ -130,8 +130,20 @@ static int count_filters(int ifindex, __u32 parent)
 			.tcm_parent = parent,
 		},
 	};
+
+	return ask_kernel(&req.nh, fn, ctx);
+}
+
+/*
+ * How many filters a hook of the device holds (any kind, any chain),
+ * from an RTM_GETTFILTER dump; -errno if it cannot tell.  A dump gives
+ * a message per priority and one per filter: any message means the
+ * hook is in use.
+ */
+static int count_filters(int ifindex, __u32 parent)
+{
 	struct filter_count fc = {.seq = 1};
-	int r = ask_kernel(&req.nh, count_filter_msg, &fc);
+	int r = dump_tc(RTM_GETTFILTER, ifindex, parent, count_filter_msg, &fc);
 
 	return r < 0 ? r : fc.n;
 }
@@ -280,24 +292,12 @@ static int clsact_scan_msg(void *ctx, const struct nlmsghdr *nh)
  */
 static int tc_still_on(const int *ifindexes, size_t n, bool *on)
 {
-	struct {
-		struct nlmsghdr nh;
-		struct tcmsg tc;
-	} req = {
-		.nh = {
-			.nlmsg_len = NLMSG_LENGTH(sizeof(struct tcmsg)),
-			.nlmsg_type = RTM_GETQDISC,
-			.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
-			.nlmsg_seq = 1,
-		},
-		.tc = {.tcm_family = AF_UNSPEC},
-	};
 	struct clsact_scan scan = {.seq = 1, .ifindexes = ifindexes, .n = n, .on = on};
 	int r;
 
 	for (size_t i = 0; i < n; i++)
 		on[i] = false;
-	r = ask_kernel(&req.nh, clsact_scan_msg, &scan);
+	r = dump_tc(RTM_GETQDISC, 0, 0, clsact_scan_msg, &scan);
 	if (r < 0) {
 		for (size_t i = 0; i < n; i++)
 			on[i] = true;
